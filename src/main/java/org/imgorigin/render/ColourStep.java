@@ -1,0 +1,18 @@
+package org.imgorigin.render;
+
+import org.imgorigin.vips.VipsImage;
+
+/**
+ * Ends in 8-bit sRGB (or 8-bit grey): the web's colour space, whatever the original was
+ * (CMYK, 16-bit, Lab). Embedded profiles were already applied by the thumbnail loader.
+ */
+final class ColourStep implements Step {
+    @Override
+    public VipsImage apply(RenderContext context, VipsImage image) {
+        return switch (image.colour()) {
+            case SRGB, GREY -> image;
+            case GREY16 -> context.scope().toGrey(image);
+            case OTHER -> context.scope().toSrgb(image);
+        };
+    }
+}

@@ -1,0 +1,163 @@
+package org.imgorigin.render;
+
+import java.util.Optional;
+import org.imgorigin.url.Transformation;
+import org.imgorigin.url.Transformation.Crop;
+import org.imgorigin.url.Transformation.Gravity;
+import org.imgorigin.url.Transformation.Length;
+
+/**
+ * Cloudinary's crop modes as arithmetic on dimensions. Pure and cheap, so every mode is
+ * tested without an image; the pipeline then only carries the {@link Plan} out.
+ */
+final class Geometry {
+    private Geometry() {
+    }
+
+    /**
+     * Plans a render of a {@code sourceWidth}×{@code sourceHeight} image (as displayed, i.e.
+     * after EXIF orientation unless {@code a_ignore}). {@code auto} forms must already be
+     * resolved.
+     */
+    static Plan plan(int sourceWidth, int sourceHeight, Transformation t, int maxDimension) throws RenderException {
+        boolean noRotate = t.angle().filter(a -> a == Transformation.Angle.IGNORE).isPresent();
+        double dpr = t.dpr().map(d -> switch (d) {
+            case Transformation.Dpr.Fixed f -> f.value();
+            case Transformation.Dpr.Auto a -> throw new IllegalArgumentException("dpr_auto must be resolved first");
+        }).orElse(1.0);
+
+        Integer w = t.width().map(l -> pixels(l, sourceWidth)).orElse(null);
+        Integer h = t.height().map(l -> pixels(l, sourceHeight)).orElse(null);
+        if (t.aspectRatio().isPresent()) {
+            double ar = t.aspectRatio().get().ratio();
+            if (w != null && h == null) {
+                h = atLeastOne(w / ar);
+            } else if (h != null && w == null) {
+                w = atLeastOne(h * ar);
+            } else if (w == null) {
+                // Only a ratio: the largest box of that shape inside the source.
+                if ((double) sourceWidth / sourceHeight > ar) {
+                    h = sourceHeight;
+                    w = atLeastOne(sourceHeight * ar);
+                } else {
+                    w = sourceWidth;
+                    h = atLeastOne(sourceWidth / ar);
+                }
+            }
+        }
+        if (w != null) {
+            w = atLeastOne(w * dpr);
+            check("width", w, maxDimension);
+        }
+        if (h != null) {
+            h = atLeastOne(h * dpr);
+            check("height", h, maxDimension);
+        }
+
+        Gravity gravity = t.gravity();
+        if (w == null && h == null) {
+            return new Plan(sourceWidth, sourceHeight, noRotate, Optional.empty(), Optional.empty());
+        }
+        boolean both = w != null && h != null;
+        double fit = Math.min(w == null ? Double.MAX_VALUE : (double) w / sourceWidth,
+                h == null ? Double.MAX_VALUE : (double) h / sourceHeight);
+        double cover = Math.max(w == null ? 0 : (double) w / sourceWidth, h == null ? 0 : (double) h / sourceHeight);
+
+        return switch (t.crop()) {
+            case SCALE -> both
+                    ? new Plan(w, h, noRotate, Optional.empty(), Optional.empty())
+                    : scaled(sourceWidth, sourceHeight, fit, w, h, noRotate);
+            case FIT -> scaled(sourceWidth, sourceHeight, fit, null, null, noRotate);
+            case LIMIT -> scaled(sourceWidth, sourceHeight, Math.min(1.0, fit), null, null, noRotate);
+            case FILL, THUMB -> {
+                if (!both) {
+                    yield scaled(sourceWidth, sourceHeight, fit, w, h, noRotate);
+                }
+                int lw = Math.max(w, atLeastOne(sourceWidth * cover));
+                int lh = Math.max(h, atLeastOne(sourceHeight * cover));
+                yield new Plan(lw, lh, noRotate, Optional.of(cut(lw, lh, w, h, gravity)), Optional.empty());
+            }
+            case LFILL -> {
+                if (!both) {
+                    yield scaled(sourceWidth, sourceHeight, Math.min(1.0, fit), null, null, noRotate);
+                }
+                double s = Math.min(1.0, cover);
+                int lw = atLeastOne(sourceWidth * s);
+                int lh = atLeastOne(sourceHeight * s);
+                int cw = Math.min(w, lw);
+                int ch = Math.min(h, lh);
+                yield new Plan(lw, lh, noRotate, Optional.of(cut(lw, lh, cw, ch, gravity)), Optional.empty());
+            }
+            case PAD, LPAD -> {
+                double s = t.crop() == Crop.LPAD ? Math.min(1.0, fit) : fit;
+                Plan scaled = scaled(sourceWidth, sourceHeight, s, null, null, noRotate);
+                if (!both) {
+                    yield scaled;
+                }
+                int lw = scaled.loadWidth();
+                int lh = scaled.loadHeight();
+                int x = offset(w - lw, horizontal(gravity));
+                int y = offset(h - lh, vertical(gravity));
+                yield new Plan(lw, lh, noRotate, Optional.empty(), Optional.of(new Plan.Canvas(x, y, w, h)));
+            }
+            case CROP -> {
+                int cw = Math.min(w == null ? sourceWidth : w, sourceWidth);
+                int ch = Math.min(h == null ? sourceHeight : h, sourceHeight);
+                yield new Plan(sourceWidth, sourceHeight, noRotate,
+                        Optional.of(cut(sourceWidth, sourceHeight, cw, ch, gravity)), Optional.empty());
+            }
+        };
+    }
+
+    /** A uniform scale; the requested side, when one was given, is kept exact despite rounding. */
+    private static Plan scaled(int sw, int sh, double scale, Integer exactW, Integer exactH, boolean noRotate) {
+        int lw = exactW != null ? exactW : atLeastOne(sw * scale);
+        int lh = exactH != null ? exactH : atLeastOne(sh * scale);
+        return new Plan(lw, lh, noRotate, Optional.empty(), Optional.empty());
+    }
+
+    private static Plan.Cut cut(int imageW, int imageH, int w, int h, Gravity gravity) {
+        return new Plan.Cut(offset(imageW - w, horizontal(gravity)), offset(imageH - h, vertical(gravity)), w, h,
+                gravity == Gravity.AUTO);
+    }
+
+    /** -1 for west/north, 0 for centre, +1 for east/south. */
+    private static int horizontal(Gravity g) {
+        return switch (g) {
+            case WEST, NORTH_WEST, SOUTH_WEST -> -1;
+            case EAST, NORTH_EAST, SOUTH_EAST -> 1;
+            default -> 0;
+        };
+    }
+
+    private static int vertical(Gravity g) {
+        return switch (g) {
+            case NORTH, NORTH_WEST, NORTH_EAST -> -1;
+            case SOUTH, SOUTH_WEST, SOUTH_EAST -> 1;
+            default -> 0;
+        };
+    }
+
+    private static int offset(int slack, int side) {
+        return side < 0 ? 0 : side > 0 ? slack : slack / 2;
+    }
+
+    private static int pixels(Length length, int source) {
+        return switch (length) {
+            case Length.Pixels p -> p.value();
+            case Length.Fraction f -> atLeastOne(f.value() * source);
+            case Length.Auto a -> throw new IllegalArgumentException("w_auto must be resolved first");
+        };
+    }
+
+    private static int atLeastOne(double v) {
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.round(v)));
+    }
+
+    private static void check(String side, int value, int max) throws RenderException {
+        if (value > max) {
+            throw new RenderException(400,
+                    "requested " + side + " " + value + " exceeds the maximum of " + max + " pixels", "");
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package org.imgorigin.render;
+
+/**
+ * Bounds on what one render may cost: source pixels (checked from the header, before any
+ * decoding), the largest output side after DPR, and the AVIF encoder's effort (0-9; libvips'
+ * default of 4 takes seconds on a large image, 2 keeps AVIF within a few times WebP).
+ */
+public record RenderLimits(long maxSourcePixels, int maxDimension, int avifEffort) {
+    public static final RenderLimits DEFAULTS = new RenderLimits(50_000_000L, 8192, 2);
+
+    public RenderLimits {
+        if (maxSourcePixels < 1) {
+            throw new IllegalArgumentException("maxSourcePixels must be positive: " + maxSourcePixels);
+        }
+        if (maxDimension < 1) {
+            throw new IllegalArgumentException("maxDimension must be positive: " + maxDimension);
+        }
+        if (avifEffort < 0 || avifEffort > 9) {
+            throw new IllegalArgumentException("avifEffort must be 0-9: " + avifEffort);
+        }
+    }
+}

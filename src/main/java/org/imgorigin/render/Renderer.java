@@ -1,0 +1,94 @@
+package org.imgorigin.render;
+
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Objects;
+import org.imgorigin.image.ImageFormat;
+import org.imgorigin.url.Transformation;
+import org.imgorigin.vips.Vips;
+import org.imgorigin.vips.VipsException;
+import org.imgorigin.vips.VipsImage;
+import org.imgorigin.vips.VipsScope;
+
+/**
+ * Renders a variant of an original: sniff, check the header against the limits, plan the
+ * geometry, then load (shrinking on load) and run the steps in order. Thread-safe; each call
+ * owns its native memory through one {@link VipsScope} and releases it before returning,
+ * failures included.
+ */
+public final class Renderer {
+    /** The steps after loading, in order, as imgproxy lists its pipeline. */
+    private static final List<Step> STEPS = List.of(
+            new CropStep(),
+            new PadStep(),
+            new RotateStep(),
+            new EffectsStep(),
+            new FlattenStep(),
+            new ColourStep());
+
+    private final RenderLimits limits;
+
+    public Renderer(RenderLimits limits) {
+        this.limits = Objects.requireNonNull(limits, "limits");
+        Vips.init();
+    }
+
+    /** Reads an original's header only: format, displayed dimensions, frames, alpha. */
+    public SourceInfo inspect(byte[] source) throws RenderException {
+        ImageFormat format = sniff(source);
+        try (VipsScope scope = Vips.scope()) {
+            VipsScope.Header header = scope.header(scope.buffer(source));
+            return info(format, header);
+        } catch (VipsException e) {
+            throw new RenderException(422, e.getMessage(), e.detail());
+        }
+    }
+
+    /** Renders {@code transformation} (with its {@code auto} forms resolved) as {@code output}. */
+    public RenderedImage render(byte[] source, Transformation transformation, ImageFormat output)
+            throws RenderException {
+        if (transformation.needsNegotiation()) {
+            throw new IllegalArgumentException("auto forms must be resolved before rendering");
+        }
+        if (!output.writable()) {
+            throw new IllegalArgumentException("not an output format: " + output);
+        }
+        ImageFormat format = sniff(source);
+        try (VipsScope scope = Vips.scope()) {
+            MemorySegment buffer = scope.buffer(source);
+            VipsScope.Header header = scope.header(buffer);
+            SourceInfo info = info(format, header);
+            if (info.pixels() > limits.maxSourcePixels()) {
+                throw new RenderException(422, "image has " + info.pixels() + " pixels, over the limit of "
+                        + limits.maxSourcePixels(), "");
+            }
+            boolean noRotate = transformation.angle().filter(a -> a == Transformation.Angle.IGNORE).isPresent();
+            int width = noRotate ? header.width() : info.width();
+            int height = noRotate ? header.height() : info.height();
+            Plan plan = Geometry.plan(width, height, transformation, limits.maxDimension());
+
+            VipsImage image = scope.thumbnail(buffer, plan.loadWidth(), plan.loadHeight(), VipsScope.Size.FORCE,
+                    plan.noRotate());
+            RenderContext context = new RenderContext(scope, transformation, plan, output);
+            for (Step step : STEPS) {
+                image = step.apply(context, image);
+            }
+            byte[] bytes = Encoder.encode(scope, image, output, transformation.quality(),
+                    transformation.progressive(), limits.avifEffort());
+            return new RenderedImage(bytes, output, image.width(), image.height());
+        } catch (VipsException e) {
+            throw new RenderException(422, e.getMessage(), e.detail());
+        }
+    }
+
+    private static ImageFormat sniff(byte[] source) throws RenderException {
+        return ImageFormat.sniff(source).orElseThrow(
+                () -> new RenderException(415, "the original is not an image format imgorigin reads", ""));
+    }
+
+    private static SourceInfo info(ImageFormat format, VipsScope.Header header) {
+        return header.transposed()
+                ? new SourceInfo(format, header.height(), header.width(), header.pages(), header.hasAlpha())
+                : new SourceInfo(format, header.width(), header.height(), header.pages(), header.hasAlpha());
+    }
+}

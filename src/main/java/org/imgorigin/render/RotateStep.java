@@ -1,0 +1,18 @@
+package org.imgorigin.render;
+
+import org.imgorigin.vips.VipsImage;
+
+/** {@code a_90|180|270|hflip|vflip}, after resizing as Cloudinary does (EXIF orientation was applied on load). */
+final class RotateStep implements Step {
+    @Override
+    public VipsImage apply(RenderContext context, VipsImage image) {
+        return context.transformation().angle().map(angle -> switch (angle) {
+            case R90 -> context.scope().rotate(image, 90);
+            case R180 -> context.scope().rotate(image, 180);
+            case R270 -> context.scope().rotate(image, 270);
+            case HFLIP -> context.scope().flip(image, true);
+            case VFLIP -> context.scope().flip(image, false);
+            case IGNORE -> image;
+        }).orElse(image);
+    }
+}

@@ -1,0 +1,109 @@
+package org.imgorigin.vips;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The downcalls into libvips and GLib. libvips' operations are C varargs functions
+ * ({@code vips_resize(in, &out, scale, "vscale", 2.0, NULL)}), so each distinct shape of
+ * call gets its own downcall handle, built on first use from the Java types of its
+ * arguments and cached: {@link Integer} and {@link Boolean} pass as C {@code int},
+ * {@link Double} as {@code double}, {@link Long} as {@code size_t}, {@link MemorySegment}
+ * as a pointer.
+ */
+final class Native {
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LIBS = lookup();
+    private static final ConcurrentHashMap<String, MethodHandle> HANDLES = new ConcurrentHashMap<>();
+
+    private Native() {
+    }
+
+    private static SymbolLookup lookup() {
+        String override = System.getenv("IMGORIGIN_LIBVIPS");
+        String name = override != null && !override.isBlank() ? override : "libvips.so.42";
+        SymbolLookup vips = SymbolLookup.libraryLookup(name, Arena.global());
+        // GLib's g_object_unref/g_free are found through libvips' own dependencies.
+        return vips.or(LINKER.defaultLookup());
+    }
+
+    /** Calls a function returning {@code int}; {@code fixedArgs} is the count before the varargs (-1: not variadic). */
+    static int callInt(String function, int fixedArgs, Object... args) {
+        return (int) invoke(function, ValueLayout.JAVA_INT, fixedArgs, args);
+    }
+
+    static long callLong(String function, int fixedArgs, Object... args) {
+        return (long) invoke(function, ValueLayout.JAVA_LONG, fixedArgs, args);
+    }
+
+    static MemorySegment callPointer(String function, int fixedArgs, Object... args) {
+        return (MemorySegment) invoke(function, ValueLayout.ADDRESS, fixedArgs, args);
+    }
+
+    static void callVoid(String function, Object... args) {
+        invoke(function, null, -1, args);
+    }
+
+    private static Object invoke(String function, MemoryLayout result, int fixedArgs, Object[] args) {
+        List<MemoryLayout> layouts = new ArrayList<>(args.length);
+        StringBuilder key = new StringBuilder(function).append('(');
+        for (Object arg : args) {
+            MemoryLayout layout = switch (arg) {
+                case Integer ignored -> ValueLayout.JAVA_INT;
+                case Boolean ignored -> ValueLayout.JAVA_INT;
+                case Double ignored -> ValueLayout.JAVA_DOUBLE;
+                case Long ignored -> ValueLayout.JAVA_LONG;
+                case MemorySegment ignored -> ValueLayout.ADDRESS;
+                default -> throw new IllegalArgumentException("unsupported native argument " + arg.getClass());
+            };
+            layouts.add(layout);
+            key.append(layout.toString()).append(',');
+        }
+        key.append(')').append(result == null ? "v" : result.toString()).append(fixedArgs);
+        MethodHandle handle = HANDLES.computeIfAbsent(key.toString(), k -> {
+            MemorySegment symbol = LIBS.find(function)
+                    .orElseThrow(() -> new UnsatisfiedLinkError("libvips has no symbol " + function));
+            MemoryLayout[] argLayouts = layouts.toArray(MemoryLayout[]::new);
+            FunctionDescriptor descriptor = result == null
+                    ? FunctionDescriptor.ofVoid(argLayouts)
+                    : FunctionDescriptor.of(result, argLayouts);
+            return fixedArgs >= 0
+                    ? LINKER.downcallHandle(symbol, descriptor, Linker.Option.firstVariadicArg(fixedArgs))
+                    : LINKER.downcallHandle(symbol, descriptor);
+        });
+        Object[] converted = new Object[args.length];
+        for (int i = 0; i < args.length; i++) {
+            converted[i] = args[i] instanceof Boolean b ? (b ? 1 : 0) : args[i];
+        }
+        try {
+            return handle.invokeWithArguments(converted);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("native call " + function + " failed", t);
+        }
+    }
+
+    /** Takes and clears libvips' error buffer (it is process-wide; we read it right after a failure). */
+    static String takeError() {
+        MemorySegment buffer = callPointer("vips_error_buffer", -1);
+        String message = buffer.equals(MemorySegment.NULL)
+                ? ""
+                : buffer.reinterpret(Integer.MAX_VALUE).getString(0).strip();
+        callVoid("vips_error_clear");
+        return message;
+    }
+
+    static boolean hasSymbol(String name) {
+        return LIBS.find(name).isPresent();
+    }
+}

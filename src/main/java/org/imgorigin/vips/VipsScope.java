@@ -1,0 +1,293 @@
+package org.imgorigin.vips;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * The owner of every image and native buffer made during one render. Operations return
+ * new images; none is released before {@link #close()}, which releases all of them (newest
+ * first) and then the source buffers they may still point into. One scope belongs to one
+ * thread.
+ */
+public final class VipsScope implements AutoCloseable {
+    static final int INTERPRETATION_B_W = 1;
+    static final int INTERPRETATION_SRGB = 22;
+    static final int INTERPRETATION_GREY16 = 26;
+    private static final int EXTEND_BACKGROUND = 5;
+    private static final int DIRECTION_HORIZONTAL = 0;
+    private static final int DIRECTION_VERTICAL = 1;
+    private static final int HEIF_COMPRESSION_AV1 = 4;
+    private static final int KEEP_NONE = 0;
+    private static final MemorySegment END = MemorySegment.NULL;
+
+    private final Arena arena = Arena.ofConfined();
+    private final Deque<MemorySegment> owned = new ArrayDeque<>();
+    private final List<MemorySegment> areas = new ArrayList<>();
+    private final Vips.Version version;
+    private boolean closed;
+
+    VipsScope(Vips.Version version) {
+        this.version = version;
+    }
+
+    /** How {@link #thumbnail} fits the image to the box. */
+    public enum Size {
+        /** Down or up, keeping the aspect ratio. */
+        BOTH(0),
+        /** Exactly the box, changing the aspect ratio if needed. */
+        FORCE(3);
+
+        final int code;
+
+        Size(int code) {
+            this.code = code;
+        }
+    }
+
+    /** Copies encoded image bytes into native memory that lives as long as this scope. */
+    public MemorySegment buffer(byte[] bytes) {
+        MemorySegment segment = arena.allocate(Math.max(1, bytes.length));
+        MemorySegment.copy(bytes, 0, segment, ValueLayout.JAVA_BYTE, 0, bytes.length);
+        return segment.asSlice(0, bytes.length);
+    }
+
+    /**
+     * Reads an encoded image's header without decoding pixels: dimensions, frames and EXIF
+     * orientation (1-8). libvips opens images lazily, so this costs a header parse only.
+     */
+    public Header header(MemorySegment buffer) {
+        MemorySegment image = Native.callPointer("vips_image_new_from_buffer", 3,
+                buffer, buffer.byteSize(), arena.allocateFrom(""), END);
+        if (image.equals(MemorySegment.NULL)) {
+            throw failure("image could not be decoded");
+        }
+        owned.push(image);
+        int pages = Native.callInt("vips_image_get_n_pages", -1, image);
+        MemorySegment out = arena.allocate(ValueLayout.JAVA_INT);
+        int orientation = Native.callInt("vips_image_get_int", -1, image, arena.allocateFrom("orientation"), out) == 0
+                ? out.get(ValueLayout.JAVA_INT, 0) : 1;
+        Native.callVoid("vips_error_clear"); // a missing orientation field is no error
+        VipsImage wrapped = new VipsImage(image);
+        return new Header(wrapped.width(), wrapped.height(), Math.max(1, pages),
+                orientation >= 1 && orientation <= 8 ? orientation : 1, wrapped.hasAlpha());
+    }
+
+    /** What the header says: stored dimensions (before orientation), frames, EXIF orientation. */
+    public record Header(int width, int height, int pages, int orientation, boolean hasAlpha) {
+        /** True when applying the orientation swaps width and height. */
+        public boolean transposed() {
+            return orientation >= 5;
+        }
+    }
+
+    /**
+     * Loads with shrink-on-load and resizes to {@code width}×{@code height}: JPEG and WebP
+     * decode at a fraction of their size when that is enough, so a 300 px thumbnail of a
+     * 24 MP photo never decodes 24 MP. Colour is imported through any embedded profile and
+     * exported as sRGB; EXIF orientation is applied unless {@code noRotate}.
+     */
+    public VipsImage thumbnail(MemorySegment buffer, int width, int height, Size size, boolean noRotate) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_thumbnail_buffer", 4, buffer, buffer.byteSize(), out, width,
+                arena.allocateFrom("height"), height,
+                arena.allocateFrom("size"), size.code,
+                arena.allocateFrom("no_rotate"), noRotate,
+                END);
+        return take(rc, out, "image could not be decoded");
+    }
+
+    public VipsImage extractArea(VipsImage in, int left, int top, int width, int height) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_extract_area", 6, in.pointer, out, left, top, width, height, END);
+        return take(rc, out, "image could not be cropped");
+    }
+
+    /**
+     * Crops to the most salient {@code width}×{@code height} region (libvips attention).
+     * Attention reads the whole image before the crop reads it again, which a sequentially
+     * loaded image cannot do; so the (already shrunk) input is rendered to memory first.
+     */
+    public VipsImage smartCrop(VipsImage in, int width, int height) {
+        MemorySegment copy = Native.callPointer("vips_image_copy_memory", -1, in.pointer);
+        if (copy.equals(MemorySegment.NULL)) {
+            throw failure("image could not be cropped");
+        }
+        owned.push(copy);
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_smartcrop", 4, copy, out, width, height,
+                arena.allocateFrom("interesting"), 3, END);
+        return take(rc, out, "image could not be cropped");
+    }
+
+    /** Places the image at (x, y) on a {@code width}×{@code height} canvas of {@code background}. */
+    public VipsImage embed(VipsImage in, int x, int y, int width, int height, double[] background) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_embed", 6, in.pointer, out, x, y, width, height,
+                arena.allocateFrom("extend"), EXTEND_BACKGROUND,
+                arena.allocateFrom("background"), doubles(background),
+                END);
+        return take(rc, out, "image could not be padded");
+    }
+
+    /** Removes alpha by blending onto an RGB background. */
+    public VipsImage flatten(VipsImage in, double[] background) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_flatten", 2, in.pointer, out,
+                arena.allocateFrom("background"), doubles(background), END);
+        return take(rc, out, "image could not be flattened");
+    }
+
+    public VipsImage gaussBlur(VipsImage in, double sigma) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_gaussblur", 3, in.pointer, out, sigma, END);
+        return take(rc, out, "image could not be blurred");
+    }
+
+    public VipsImage sharpen(VipsImage in, double sigma) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_sharpen", 2, in.pointer, out, arena.allocateFrom("sigma"), sigma, END);
+        return take(rc, out, "image could not be sharpened");
+    }
+
+    public VipsImage toGrey(VipsImage in) {
+        return colourspace(in, INTERPRETATION_B_W);
+    }
+
+    public VipsImage toSrgb(VipsImage in) {
+        return colourspace(in, INTERPRETATION_SRGB);
+    }
+
+    private VipsImage colourspace(VipsImage in, int interpretation) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_colourspace", 3, in.pointer, out, interpretation, END);
+        return take(rc, out, "image colour could not be converted");
+    }
+
+    /** Rotates clockwise by a multiple of 90 degrees. */
+    public VipsImage rotate(VipsImage in, int degrees) {
+        int angle = switch (degrees) {
+            case 90 -> 1;
+            case 180 -> 2;
+            case 270 -> 3;
+            default -> throw new IllegalArgumentException("rotation must be 90, 180 or 270: " + degrees);
+        };
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_rot", 3, in.pointer, out, angle, END);
+        return take(rc, out, "image could not be rotated");
+    }
+
+    public VipsImage flip(VipsImage in, boolean horizontal) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_flip", 3, in.pointer, out,
+                horizontal ? DIRECTION_HORIZONTAL : DIRECTION_VERTICAL, END);
+        return take(rc, out, "image could not be flipped");
+    }
+
+    /** A black image, for health checks. */
+    public VipsImage black(int width, int height) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_black", 3, out, width, height, END);
+        return take(rc, out, "image could not be made");
+    }
+
+    public byte[] saveJpeg(VipsImage in, int quality, boolean progressive) {
+        return save("vips_jpegsave_buffer", in,
+                "Q", quality, "optimize_coding", true, "interlace", progressive);
+    }
+
+    public byte[] savePng(VipsImage in, boolean interlace) {
+        return save("vips_pngsave_buffer", in, "compression", 6, "interlace", interlace);
+    }
+
+    public byte[] saveWebp(VipsImage in, int quality) {
+        return save("vips_webpsave_buffer", in, "Q", quality, "effort", 4);
+    }
+
+    /** AVIF through libheif's AV1 encoder at a low effort: the default effort costs seconds per image. */
+    public byte[] saveAvif(VipsImage in, int quality, int effort) {
+        return save("vips_heifsave_buffer", in,
+                "Q", quality, "compression", HEIF_COMPRESSION_AV1, "effort", effort);
+    }
+
+    public byte[] saveGif(VipsImage in) {
+        return save("vips_gifsave_buffer", in);
+    }
+
+    /** Calls a {@code *save_buffer} with name/value options, stripping metadata, and copies the result out. */
+    private byte[] save(String function, VipsImage in, Object... options) {
+        MemorySegment buf = arena.allocate(ValueLayout.ADDRESS);
+        MemorySegment len = arena.allocate(ValueLayout.JAVA_LONG);
+        List<Object> args = new ArrayList<>();
+        args.add(in.pointer);
+        args.add(buf);
+        args.add(len);
+        for (int i = 0; i < options.length; i += 2) {
+            args.add(arena.allocateFrom((String) options[i]));
+            args.add(options[i + 1]);
+        }
+        // Metadata goes (orientation was applied on load); "keep" replaced "strip" in 8.15.
+        if (version.atLeast(8, 15)) {
+            args.add(arena.allocateFrom("keep"));
+            args.add(KEEP_NONE);
+        } else {
+            args.add(arena.allocateFrom("strip"));
+            args.add(true);
+        }
+        args.add(END);
+        int rc = Native.callInt(function, 3, args.toArray());
+        if (rc != 0) {
+            throw failure("image could not be encoded");
+        }
+        MemorySegment data = buf.get(ValueLayout.ADDRESS, 0);
+        long size = len.get(ValueLayout.JAVA_LONG, 0);
+        try {
+            return data.reinterpret(size).toArray(ValueLayout.JAVA_BYTE);
+        } finally {
+            Native.callVoid("g_free", data);
+        }
+    }
+
+    private MemorySegment doubles(double[] values) {
+        MemorySegment array = arena.allocateFrom(ValueLayout.JAVA_DOUBLE, values);
+        MemorySegment vipsArray = Native.callPointer("vips_array_double_new", -1, array, values.length);
+        // A VipsArrayDouble is a VipsArea: released with vips_area_unref after the images.
+        areas.add(vipsArray);
+        return vipsArray;
+    }
+
+    private VipsImage take(int rc, MemorySegment out, String publicMessage) {
+        if (rc != 0) {
+            throw failure(publicMessage);
+        }
+        MemorySegment image = out.get(ValueLayout.ADDRESS, 0);
+        owned.push(image);
+        return new VipsImage(image);
+    }
+
+    private static VipsException failure(String publicMessage) {
+        return new VipsException(publicMessage, Native.takeError());
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            while (!owned.isEmpty()) {
+                Native.callVoid("g_object_unref", owned.pop());
+            }
+            for (MemorySegment area : areas) {
+                Native.callVoid("vips_area_unref", area);
+            }
+        } finally {
+            arena.close();
+        }
+    }
+}

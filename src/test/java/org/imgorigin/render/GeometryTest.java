@@ -1,0 +1,67 @@
+package org.imgorigin.render;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class GeometryTest {
+
+    /** Source 1200×600. Columns: transformation, load size, cut (or -), canvas (or -), output size. */
+    @ParameterizedTest(name = "[{index}] {0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            ''                          | 1200x600 | -              | -            | 1200x600
+            w_300                       | 300x150  | -              | -            | 300x150
+            h_300                       | 600x300  | -              | -            | 600x300
+            w_300,h_300                 | 300x300  | -              | -            | 300x300
+            w_0.5                       | 600x300  | -              | -            | 600x300
+            w_300,dpr_2.0               | 600x300  | -              | -            | 600x300
+            c_fit,w_300,h_300           | 300x150  | -              | -            | 300x150
+            c_fit,w_2400,h_2400         | 2400x1200| -              | -            | 2400x1200
+            c_limit,w_2400,h_2400       | 1200x600 | -              | -            | 1200x600
+            c_limit,w_300               | 300x150  | -              | -            | 300x150
+            c_fill,w_300,h_300          | 600x300  | 150,0,300x300  | -            | 300x300
+            c_fill,w_300,h_300,g_west   | 600x300  | 0,0,300x300    | -            | 300x300
+            c_fill,w_300,h_300,g_east   | 600x300  | 300,0,300x300  | -            | 300x300
+            c_fill,w_300,h_100,g_south  | 300x150  | 0,50,300x100   | -            | 300x100
+            c_fill,w_2400,h_2400        | 4800x2400| 1200,0,2400x2400| -           | 2400x2400
+            c_thumb,w_100,h_100         | 200x100  | 50,0,100x100   | -            | 100x100
+            c_lfill,w_2400,h_300        | 1200x600 | 0,150,1200x300 | -            | 1200x300
+            c_lfill,w_300,h_300         | 600x300  | 150,0,300x300  | -            | 300x300
+            c_pad,w_300,h_300           | 300x150  | -              | 0,75,300x300 | 300x300
+            c_pad,w_300,h_300,g_north   | 300x150  | -              | 0,0,300x300  | 300x300
+            c_lpad,w_2400,h_2400        | 1200x600 | -              | 600,900,2400x2400 | 2400x2400
+            c_crop,w_200,h_100          | 1200x600 | 500,250,200x100| -            | 200x100
+            c_crop,w_200,h_100,g_north_west | 1200x600 | 0,0,200x100 | -         | 200x100
+            c_crop,w_5000,h_100         | 1200x600 | 0,250,1200x100 | -            | 1200x100
+            ar_1:1,c_fill,w_300         | 600x300  | 150,0,300x300  | -            | 300x300
+            ar_2.0,h_100                | 200x100  | -              | -            | 200x100
+            ar_1:1,c_crop               | 1200x600 | 300,0,600x600  | -            | 600x600
+            """)
+    void plansEveryMode(String spec, String load, String cut, String canvas, String output) throws Exception {
+        Plan plan = Geometry.plan(1200, 600, Fixtures.t(spec), 8192);
+        assertThat(plan.loadWidth() + "x" + plan.loadHeight()).isEqualTo(load);
+        assertThat(plan.cut().map(c -> c.left() + "," + c.top() + "," + c.width() + "x" + c.height()).orElse("-"))
+                .isEqualTo(cut);
+        assertThat(plan.canvas().map(c -> c.x() + "," + c.y() + "," + c.width() + "x" + c.height()).orElse("-"))
+                .isEqualTo(canvas);
+        assertThat(plan.outputWidth() + "x" + plan.outputHeight()).isEqualTo(output);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"'w_5000,dpr_2.0'", "h_9000", "'c_fill,w_100,h_8193'"})
+    void refusesOutputOverTheMaximumAfterDpr(String spec) {
+        assertThatThrownBy(() -> Geometry.plan(1200, 600, Fixtures.t(spec), 8192))
+                .isInstanceOf(RenderException.class)
+                .hasMessageContaining("exceeds the maximum of 8192")
+                .extracting(e -> ((RenderException) e).status()).isEqualTo(400);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"g_auto", "g_center"})
+    void smartCutOnlyForAutoGravity(String gravity) throws Exception {
+        Plan plan = Geometry.plan(1200, 600, Fixtures.t("c_fill,w_100,h_100," + gravity), 8192);
+        assertThat(plan.cut().orElseThrow().smart()).isEqualTo(gravity.equals("g_auto"));
+    }
+}
