@@ -6,6 +6,10 @@ public final class StoreException extends Exception {
 
     private final Kind kind;
 
+    public StoreException(Kind kind, String message) {
+        this(kind, message, null);
+    }
+
     public StoreException(Kind kind, String message, Throwable cause) {
         super(message, cause);
         this.kind = kind;

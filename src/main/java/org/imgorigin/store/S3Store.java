@@ -1,0 +1,206 @@
+package org.imgorigin.store;
+
+import java.net.SocketTimeoutException;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import org.imgorigin.image.ImageId;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
+import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.exception.SdkServiceException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.ContentStreamProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+
+/**
+ * Originals in an S3 bucket (or an S3-compatible store), at {@code <prefix>/3972/b1/3972b1…},
+ * each object carrying its {@code Content-Type}.
+ *
+ * <p>The client is the SDK's synchronous {@link S3Client} over {@link UrlConnectionHttpClient}.
+ * The asynchronous client needs Netty, whose version would clash with the Netty 4.2 that
+ * Vert.x ships; the CRT client is native code built for other platforms and versions than
+ * ours. A blocking call on a JDK virtual thread costs no platform thread and keeps the Vert.x
+ * event loop free; since JDK 24 a virtual thread no longer pins its carrier inside
+ * {@code synchronized}, so the locks in {@code HttpURLConnection} and the SDK cost nothing either.
+ *
+ * <p>Every call is bounded: 2 s to connect, 10 s without a byte, 10 s per attempt and 30 s in
+ * all (retries included). Running out of time is {@link StoreException.Kind#TIMEOUT} (504);
+ * any other failure is {@link StoreException.Kind#FAILED} (502).
+ *
+ * <p>A put is one PutObject with the whole body, which S3 caps at 5 GB and which is plenty
+ * for the upload limit; multipart uploads would only pay off for much larger originals.
+ *
+ * <p>On AWS, a missing key answers 403 rather than 404 unless the credentials may
+ * {@code s3:ListBucket}; without that permission every miss looks like a failure.
+ */
+final class S3Store implements OriginalStore {
+    private static final String UNKNOWN_TYPE = "application/octet-stream";
+
+    /** How long a call may take; tests shrink them to see a timeout in milliseconds. */
+    record Timeouts(Duration connect, Duration socket, Duration attempt, Duration call) {
+        static final Timeouts DEFAULT =
+                new Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(30));
+    }
+
+    private final S3Settings settings;
+    private final S3Client client;
+
+    private S3Store(S3Settings settings, S3Client client) {
+        this.settings = settings;
+        this.client = client;
+    }
+
+    /** A store with credentials from the AWS default chain (environment, profiles, roles). */
+    static S3Store open(S3Settings settings) {
+        return open(settings, DefaultCredentialsProvider.builder().build(), Timeouts.DEFAULT);
+    }
+
+    /** A store with the given credentials; tests pass static ones for their local server. */
+    static S3Store open(S3Settings settings, AwsCredentialsProvider credentials, Timeouts timeouts) {
+        Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(credentials, "credentials");
+        Objects.requireNonNull(timeouts, "timeouts");
+        S3ClientBuilder builder = S3Client.builder()
+                .httpClientBuilder(UrlConnectionHttpClient.builder()
+                        .connectionTimeout(timeouts.connect())
+                        .socketTimeout(timeouts.socket()))
+                .overrideConfiguration(o -> o
+                        .apiCallAttemptTimeout(timeouts.attempt())
+                        .apiCallTimeout(timeouts.call()))
+                // The SDK's default flexible checksums send aws-chunked bodies with trailers that
+                // S3-compatible stores (S3Proxy, older MinIO and Ceph) reject with 501. Transit is
+                // covered anyway: TLS on https, and over plain http SigV4 signs the payload hash.
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+                .credentialsProvider(credentials)
+                .region(Region.of(settings.region()))
+                .forcePathStyle(settings.pathStyle());
+        settings.endpoint().ifPresent(builder::endpointOverride);
+        return new S3Store(settings, builder.build());
+    }
+
+    @Override
+    public Optional<Original> fetch(ImageId id) throws StoreException {
+        String key = settings.key(id.storageKey());
+        try {
+            ResponseBytes<GetObjectResponse> object =
+                    client.getObjectAsBytes(r -> r.bucket(settings.bucket()).key(key));
+            String contentType = Optional.ofNullable(object.response().contentType()).orElse(UNKNOWN_TYPE);
+            // The SDK's own buffer: nothing else holds it, so no copy is needed.
+            return Optional.of(new Original(object.asByteArrayUnsafe(), contentType));
+        } catch (NoSuchKeyException e) {
+            // Only a missing key: a missing bucket (also 404) is a failure, not an absent image.
+            return Optional.empty();
+        } catch (SdkException e) {
+            throw translate("GetObject", key, e);
+        }
+    }
+
+    @Override
+    public boolean exists(ImageId id) throws StoreException {
+        String key = settings.key(id.storageKey());
+        try {
+            client.headObject(r -> r.bucket(settings.bucket()).key(key));
+            return true;
+        } catch (SdkServiceException e) {
+            // A HEAD answer has no body, so a 404 cannot tell a missing key from a missing
+            // bucket; check() is the place that finds the latter.
+            if (e.statusCode() == 404) {
+                return false;
+            }
+            throw translate("HeadObject", key, e);
+        } catch (SdkException e) {
+            throw translate("HeadObject", key, e);
+        }
+    }
+
+    @Override
+    public void put(ImageId id, byte[] bytes, String contentType) throws StoreException {
+        String key = settings.key(id.storageKey());
+        try {
+            client.putObject(
+                    r -> r.bucket(settings.bucket()).key(key).contentType(contentType).contentLength((long) bytes.length),
+                    // Unsafe only in that the array is not copied: callers hand it over and
+                    // retries reopen a stream on the same bytes.
+                    RequestBody.fromContentProvider(
+                            ContentStreamProvider.fromByteArrayUnsafe(bytes), bytes.length, contentType));
+        } catch (SdkException e) {
+            throw translate("PutObject", key, e);
+        }
+    }
+
+    @Override
+    public boolean delete(ImageId id) throws StoreException {
+        // DeleteObject answers 204 whether or not the key existed, so ask first.
+        if (!exists(id)) {
+            return false;
+        }
+        String key = settings.key(id.storageKey());
+        try {
+            client.deleteObject(r -> r.bucket(settings.bucket()).key(key));
+            return true;
+        } catch (SdkException e) {
+            throw translate("DeleteObject", key, e);
+        }
+    }
+
+    @Override
+    public void check() throws StoreException {
+        try {
+            client.headBucket(r -> r.bucket(settings.bucket()));
+        } catch (SdkServiceException e) {
+            if (e.statusCode() == 404) {
+                throw new StoreException(StoreException.Kind.FAILED,
+                        "bucket " + settings.bucket() + " does not exist" + endpointNote(), e);
+            }
+            throw translate("HeadBucket", "", e);
+        } catch (SdkException e) {
+            throw translate("HeadBucket", "", e);
+        }
+    }
+
+    @Override
+    public String describe() {
+        return settings.url() + endpointNote();
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+
+    private String endpointNote() {
+        return settings.endpoint().map(uri -> " at " + uri).orElse("");
+    }
+
+    private StoreException translate(String operation, String key, SdkException e) {
+        StoreException.Kind kind = isTimeout(e) ? StoreException.Kind.TIMEOUT : StoreException.Kind.FAILED;
+        String where = "s3://" + settings.bucket() + "/" + key + endpointNote();
+        return new StoreException(kind, operation + " " + where + " failed: " + e.getMessage(), e);
+    }
+
+    /** The SDK reports running out of time in several shapes, some only as a cause. */
+    private static boolean isTimeout(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ApiCallTimeoutException
+                    || t instanceof ApiCallAttemptTimeoutException
+                    || t instanceof SocketTimeoutException
+                    || t instanceof HttpTimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
