@@ -1,0 +1,128 @@
+package org.imgorigin.url;
+
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.imgorigin.image.ImageFormat;
+import org.imgorigin.image.ImageId;
+
+/**
+ * The path of an image request, {@code /[s--<signature>--/][<transformation>/]<id>[.<ext>]}
+ * (SPEC section 4), taken apart.
+ *
+ * @param signature      the {@code <signature>} of an {@code s--<signature>--} first segment
+ * @param signedPart     what the signature covers: the path after the signature segment, without
+ *                       its leading {@code /} (the whole path without it when unsigned)
+ * @param transformation {@link Transformation#NONE} when the path has no transformation segment
+ * @param extension      the format the extension names; empty for none (the original's format)
+ */
+public record ImagePath(
+        Optional<String> signature,
+        String signedPart,
+        Transformation transformation,
+        ImageId id,
+        Optional<ImageFormat> extension) {
+
+    /** Far above any valid path; refuses hostile ones before any other work. */
+    public static final int MAX_LENGTH = 2048;
+
+    private static final Pattern SIGNATURE = Pattern.compile("s--([A-Za-z0-9_-]{1,64})--");
+    private static final String SHAPE = "expected /[s--<signature>--/][<transformation>/]<id>[.<ext>]";
+
+    public ImagePath {
+        Objects.requireNonNull(signature, "signature");
+        Objects.requireNonNull(signedPart, "signedPart");
+        Objects.requireNonNull(transformation, "transformation");
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(extension, "extension");
+    }
+
+    /**
+     * Takes apart the raw request path (as the HTTP server gives it, not percent-decoded).
+     *
+     * @throws UrlException naming the part that is wrong: {@code path}, {@code signature},
+     *                      {@code transformation}, {@code id}, {@code extension}, or a parameter
+     */
+    public static ImagePath parse(String path, Presets presets) {
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(presets, "presets");
+        if (path.length() > MAX_LENGTH) {
+            throw new UrlException("path", "invalid path: longer than " + MAX_LENGTH + " characters");
+        }
+        if (!path.startsWith("/")) {
+            throw UrlException.invalidPart("path", path, "it must start with '/'");
+        }
+        // Ids, parameters and signatures are all plain ASCII; an escape can only be an attempt
+        // to smuggle a '/', '.' or ',' past this parser, or a second spelling of one URL.
+        if (path.indexOf('%') >= 0) {
+            throw UrlException.invalidPart("path", path, "percent-encoded characters are not allowed");
+        }
+        String[] segments = path.substring(1).split("/", -1);
+        for (String segment : segments) {
+            if (segment.isEmpty()) {
+                throw UrlException.invalidPart("path", path, "empty segment ('//' or a '/' at an end)");
+            }
+        }
+
+        int next = 0;
+        Optional<String> signature = Optional.empty();
+        if (segments[0].startsWith("s--")) {
+            var matcher = SIGNATURE.matcher(segments[0]);
+            if (!matcher.matches()) {
+                throw UrlException.invalidPart("signature", segments[0],
+                        "expected s--<signature>--, the signature in base64url");
+            }
+            signature = Optional.of(matcher.group(1));
+            next = 1;
+        }
+
+        int remaining = segments.length - next;
+        if (remaining == 0) {
+            throw new UrlException("id", "invalid path: no image id; " + SHAPE);
+        }
+        String signedPart = signature.isEmpty() ? path.substring(1) : path.substring(2 + segments[0].length());
+        if (remaining > 2) {
+            String extra = String.join("/", java.util.Arrays.copyOfRange(segments, next, segments.length - 1));
+            throw UrlException.invalidPart("transformation", extra,
+                    "one transformation segment at most, parameters separated by commas; " + SHAPE);
+        }
+        String last = segments[segments.length - 1];
+        int dot = last.indexOf('.');
+        String idText = dot < 0 ? last : last.substring(0, dot);
+        if (!ImageId.isValid(idText)) {
+            throw UrlException.invalidPart("id", idText, "an image id is 16 to 64 lowercase hex characters");
+        }
+        Optional<ImageFormat> extension = Optional.empty();
+        if (dot >= 0) {
+            String ext = last.substring(dot + 1);
+            // ofExtension ignores case; URLs have one spelling.
+            boolean lowercase = ext.equals(ext.toLowerCase(Locale.ROOT));
+            extension = Optional.of((lowercase ? ImageFormat.ofExtension(ext) : Optional.<ImageFormat>empty())
+                    .orElseThrow(() -> UrlException.invalidPart("extension", ext,
+                            "the extension must be one of jpg, jpeg, png, webp, avif, gif")));
+        }
+        // After the id, so that a path in the wrong order (/<id>/w_300) is reported as the
+        // bad id it ends with rather than as an unknown parameter named like an id.
+        Transformation transformation = remaining == 2
+                ? TransformationParser.parse(segments[next], presets)
+                : Transformation.NONE;
+        return new ImagePath(signature, signedPart, transformation, new ImageId(idText), extension);
+    }
+
+    /** The canonical, unsigned path of the same request (see {@link #format}). */
+    public String print() {
+        return format(transformation, id, extension);
+    }
+
+    /**
+     * The canonical path {@code /<transformation>/<id>[.<ext>]}: the canonical transformation
+     * (no segment for {@link Transformation#NONE}) and the canonical extension ({@code jpg}).
+     */
+    public static String format(Transformation transformation, ImageId id, Optional<ImageFormat> extension) {
+        String segment = TransformationPrinter.print(transformation);
+        return (segment.isEmpty() ? "" : "/" + segment)
+                + "/" + id.value()
+                + extension.map(f -> "." + f.extension()).orElse("");
+    }
+}

@@ -1,0 +1,155 @@
+package org.imgorigin.url;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+import java.util.Optional;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.imgorigin.image.ImageFormat;
+import org.imgorigin.image.ImageId;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ImagePathTest {
+    static final String ID = "3972b16287e595a88a50624587bccc66ece0f4c7";
+    static final Presets PRESETS = Presets.parse("thumb=c_fill,w_150,h_150");
+
+    /** path | signature ('' for none) | signed part | transformation (canonical) | extension ('' for none) | canonical path. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            /ID                          | ''   | ID                     | ''                 | ''   | /ID
+            /ID.jpg                      | ''   | ID.jpg                 | ''                 | jpg  | /ID.jpg
+            /ID.jpeg                     | ''   | ID.jpeg                | ''                 | jpg  | /ID.jpg
+            /ID.png                      | ''   | ID.png                 | ''                 | png  | /ID.png
+            /ID.webp                     | ''   | ID.webp                | ''                 | webp | /ID.webp
+            /ID.avif                     | ''   | ID.avif                | ''                 | avif | /ID.avif
+            /ID.gif                      | ''   | ID.gif                 | ''                 | gif  | /ID.gif
+            /w_300/ID                    | ''   | w_300/ID               | w_300              | ''   | /w_300/ID
+            /w_300,q_80/ID.webp          | ''   | w_300,q_80/ID.webp     | q_80,w_300         | webp | /q_80,w_300/ID.webp
+            /c_scale/ID.png              | ''   | c_scale/ID.png         | ''                 | png  | /ID.png
+            /t_thumb/ID                  | ''   | t_thumb/ID             | c_fill,h_150,w_150 | ''   | /c_fill,h_150,w_150/ID
+            /s--abc--/w_300/ID.webp      | abc  | w_300/ID.webp          | w_300              | webp | /w_300/ID.webp
+            /s--abc--/ID                 | abc  | ID                     | ''                 | ''   | /ID
+            /s--Ab_-09xyzXYZ12Q--/f_jpeg,w_0.50/ID.jpeg | Ab_-09xyzXYZ12Q | f_jpeg,w_0.50/ID.jpeg | f_jpg,w_0.5 | jpg | /f_jpg,w_0.5/ID.jpg
+            """)
+    void takesTheParts(String rawPath, String signature, String signedPart, String transformation,
+            String extension, String canonical) {
+        ImagePath path = ImagePath.parse(rawPath.replace("ID", ID), PRESETS);
+
+        assertThat(path.signature()).isEqualTo(signature.isEmpty() ? Optional.empty() : Optional.of(signature));
+        assertThat(path.signedPart()).isEqualTo(signedPart.replace("ID", ID));
+        assertThat(TransformationPrinter.print(path.transformation())).isEqualTo(transformation);
+        assertThat(path.id()).isEqualTo(new ImageId(ID));
+        assertThat(path.extension())
+                .isEqualTo(extension.isEmpty() ? Optional.empty() : ImageFormat.ofExtension(extension));
+        assertThat(path.print()).isEqualTo(canonical.replace("ID", ID));
+        // The canonical path reads back as the same request, without its signature.
+        ImagePath again = ImagePath.parse(path.print(), Presets.NONE);
+        assertThat(again.transformation()).isEqualTo(path.transformation());
+        assertThat(again.extension()).isEqualTo(path.extension());
+        assertThat(again.signature()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @CsvSource({"0123456789abcdef", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"})
+    void acceptsIdsOfSixteenToSixtyFourHexCharacters(String id) {
+        assertThat(ImagePath.parse("/" + id + ".png", Presets.NONE).id().value()).isEqualTo(id);
+    }
+
+    @Test
+    void equivalentPathsAreOneVariant() {
+        ImagePath a = ImagePath.parse("/w_300,q_80/" + ID + ".jpeg", Presets.NONE);
+        ImagePath b = ImagePath.parse("/q_80,w_300/" + ID + ".jpg", Presets.NONE);
+
+        assertThat(a.transformation()).isEqualTo(b.transformation());
+        assertThat(a.extension()).isEqualTo(b.extension());
+        assertThat(a.print()).isEqualTo(b.print()).isEqualTo("/q_80,w_300/" + ID + ".jpg");
+        // ... but the signature covers what was written, not the canonical form.
+        assertThat(a.signedPart()).isNotEqualTo(b.signedPart());
+    }
+
+    @Test
+    void formatsCanonicalPaths() {
+        ImageId id = new ImageId(ID);
+
+        assertThat(ImagePath.format(Transformation.NONE, id, Optional.empty())).isEqualTo("/" + ID);
+        assertThat(ImagePath.format(Transformation.NONE, id, Optional.of(ImageFormat.AVIF)))
+                .isEqualTo("/" + ID + ".avif");
+        assertThat(ImagePath.format(TransformationParser.parse("h_10,c_pad", Presets.NONE), id,
+                Optional.of(ImageFormat.JPEG))).isEqualTo("/c_pad,h_10/" + ID + ".jpg");
+    }
+
+    static Stream<Arguments> rejections() {
+        String bigId = "0123456789abcdef".repeat(4);
+        return Stream.of(
+                arguments("", "path", "must start with '/'"),
+                arguments("ID", "path", "must start with '/'"),
+                arguments("/", "path", "empty segment"),
+                arguments("//ID", "path", "empty segment"),
+                arguments("/w_300//ID", "path", "empty segment"),
+                arguments("/ID/", "path", "empty segment"),
+                arguments("/s--abc--//ID", "path", "empty segment"),
+                arguments("/%33972b16287e595a88a50624587bccc66ece0f4c7", "path", "percent-encoded"),
+                arguments("/w_300%2Ch_200/ID", "path", "percent-encoded"),
+                arguments("/ID.jpg%00", "path", "percent-encoded"),
+                arguments("/" + "a".repeat(ImagePath.MAX_LENGTH), "path", "longer than 2048"),
+                arguments("/w_300/h_200/ID", "transformation", "one transformation segment at most"),
+                arguments("/s--abc--/w_300/h_200/ID.jpg", "transformation", "invalid transformation 'w_300/h_200'"),
+                arguments("/a/b/c/ID", "transformation", "invalid transformation 'a/b/c'"),
+                arguments("/s--abc--", "id", "no image id"),
+                arguments("/s----/ID", "signature", "invalid signature 's----'"),
+                arguments("/s--ab+c--/ID", "signature", "base64url"),
+                arguments("/s--abc/ID", "signature", "invalid signature 's--abc'"),
+                arguments("/s--abc--/s--def--/ID", "s--def--", "unknown parameter 's--def--'"),
+                arguments("/ID.JPG", "extension", "invalid extension 'JPG'"),
+                arguments("/ID.heic", "extension", "invalid extension 'heic'"),
+                arguments("/ID.tiff", "extension", "invalid extension 'tiff'"),
+                arguments("/ID.", "extension", "invalid extension ''"),
+                arguments("/ID.jpg.png", "extension", "invalid extension 'jpg.png'"),
+                arguments("/ID.jpg?x=1", "extension", "invalid extension 'jpg?x=1'"),
+                arguments("/" + ID.toUpperCase(java.util.Locale.ROOT) + ".jpg", "id", "lowercase hex"),
+                arguments("/0123456789abcde.jpg", "id", "invalid id '0123456789abcde'"),
+                arguments("/" + bigId + "0.jpg", "id", "16 to 64"),
+                arguments("/xyz.jpg", "id", "invalid id 'xyz'"),
+                arguments("/.jpg", "id", "invalid id ''"),
+                arguments("/w_300", "id", "invalid id 'w_300'"),
+                arguments("/ID/w_300", "id", "invalid id 'w_300'"),
+                arguments("/w_abc/ID.jpg", "w_abc", "invalid parameter 'w_abc'"),
+                arguments("/t_nope/ID", "t_nope", "unknown preset 'nope'"),
+                arguments("/w_300,/ID", "", "empty parameter"));
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @MethodSource("rejections")
+    void rejectsNamingThePart(String rawPath, String part, String messageFragment) {
+        assertThatThrownBy(() -> ImagePath.parse(rawPath.replace("ID", ID), PRESETS))
+                .isInstanceOfSatisfying(UrlException.class, e -> {
+                    assertThat(e.parameter()).isEqualTo(part);
+                    assertThat(e.getMessage()).contains(messageFragment);
+                });
+    }
+
+    @Test
+    void garbagePathsAreAlwaysAUrlException() {
+        Random random = new Random(11L);
+        String alphabet = "/s-_.,%0123456789abcdefwq:ABjpgn";
+        for (int i = 0; i < 20_000; i++) {
+            StringBuilder text = new StringBuilder();
+            int length = random.nextInt(60);
+            for (int j = 0; j < length; j++) {
+                text.append(alphabet.charAt(random.nextInt(alphabet.length())));
+            }
+            try {
+                ImagePath path = ImagePath.parse(text.toString(), Presets.NONE);
+                assertThat(path.signedPart()).isNotEmpty();
+            } catch (UrlException expected) {
+                assertThat(expected.parameter()).isNotNull();
+            }
+        }
+    }
+}

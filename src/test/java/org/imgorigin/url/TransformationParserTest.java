@@ -1,0 +1,426 @@
+package org.imgorigin.url;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.imgorigin.url.TransformationFixture.none;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+import java.util.OptionalInt;
+import java.util.stream.Stream;
+import org.imgorigin.image.ImageFormat;
+import org.imgorigin.url.Transformation.Angle;
+import org.imgorigin.url.Transformation.Crop;
+import org.imgorigin.url.Transformation.Dpr;
+import org.imgorigin.url.Transformation.Gravity;
+import org.imgorigin.url.Transformation.Length;
+import org.imgorigin.url.Transformation.Quality;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class TransformationParserTest {
+    static final Presets PRESETS = Presets.parse("thumb=c_fill,w_150,h_150;hero=w_1600,q_auto");
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            w_300                       | w_300
+            w_0300                      | w_300
+            w_1                         | w_1
+            w_2147483647                | w_2147483647
+            w_0.5                       | w_0.5
+            w_0.50                      | w_0.5
+            w_00.5                      | w_0.5
+            w_1.0                       | w_1.0
+            w_1.000                     | w_1.0
+            w_0.125                     | w_0.125
+            w_0.00001                   | w_0.00001
+            w_auto                      | w_auto
+            w_auto:400                  | w_auto:400
+            w_auto:0400                 | w_auto:400
+            h_200                       | h_200
+            h_0.25                      | h_0.25
+            c_scale                     | ''
+            c_fit                       | c_fit
+            c_limit                     | c_limit
+            c_fill                      | c_fill
+            c_lfill                     | c_lfill
+            c_pad                       | c_pad
+            c_lpad                      | c_lpad
+            c_crop                      | c_crop
+            c_thumb                     | c_thumb
+            g_center                    | ''
+            g_north                     | g_north
+            g_north_east                | g_north_east
+            g_east                      | g_east
+            g_south_east                | g_south_east
+            g_south                     | g_south
+            g_south_west                | g_south_west
+            g_west                      | g_west
+            g_north_west                | g_north_west
+            g_auto                      | g_auto
+            ar_16:9                     | ar_16:9
+            ar_016:09                   | ar_16:9
+            ar_1.50:1                   | ar_1.5:1
+            ar_1.5                      | ar_1.5
+            ar_1.500                    | ar_1.5
+            ar_2                        | ar_2.0
+            ar_0.75                     | ar_0.75
+            q_1                         | q_1
+            q_80                        | q_80
+            q_100                       | q_100
+            q_auto                      | q_auto
+            q_auto:good                 | q_auto
+            q_auto:best                 | q_auto:best
+            q_auto:eco                  | q_auto:eco
+            q_auto:low                  | q_auto:low
+            f_jpg                       | f_jpg
+            f_jpeg                      | f_jpg
+            f_png                       | f_png
+            f_webp                      | f_webp
+            f_avif                      | f_avif
+            f_gif                       | f_gif
+            f_auto                      | f_auto
+            dpr_2                       | dpr_2.0
+            dpr_2.0                     | dpr_2.0
+            dpr_2.00                    | dpr_2.0
+            dpr_1.5                     | dpr_1.5
+            dpr_4                       | dpr_4.0
+            dpr_1                       | ''
+            dpr_1.0                     | ''
+            dpr_auto                    | dpr_auto
+            e_blur                      | e_blur
+            e_blur:100                  | e_blur
+            e_blur:1                    | e_blur:1
+            e_blur:2000                 | e_blur:2000
+            e_sharpen                   | e_sharpen
+            e_sharpen:0050              | e_sharpen:50
+            e_grayscale                 | e_grayscale
+            a_90                        | a_90
+            a_180                       | a_180
+            a_270                       | a_270
+            a_hflip                     | a_hflip
+            a_vflip                     | a_vflip
+            a_ignore                    | a_ignore
+            b_rgb:FFFFFF                | b_rgb:ffffff
+            b_rgb:00aAfF                | b_rgb:00aaff
+            b_rgb:000000                | b_rgb:000000
+            fl_progressive              | fl_progressive
+            fl_attachment               | fl_attachment
+            w_300,h_200,c_fill,g_auto   | c_fill,g_auto,h_200,w_300
+            w_300,q_80                  | q_80,w_300
+            q_80,w_300                  | q_80,w_300
+            c_scale,g_center,dpr_1.0    | ''
+            w_auto,f_auto,q_auto,dpr_auto | dpr_auto,f_auto,q_auto,w_auto
+            fl_progressive,fl_attachment,e_sharpen,e_grayscale,e_blur:5 | e_blur:5,e_grayscale,e_sharpen,fl_attachment,fl_progressive
+            b_rgb:FF0000,ar_4:3,a_hflip,c_pad | a_hflip,ar_4:3,b_rgb:ff0000,c_pad
+            t_thumb                     | c_fill,h_150,w_150
+            t_thumb,w_300               | c_fill,h_150,w_300
+            t_hero,q_auto:eco           | q_auto:eco,w_1600
+            """)
+    void printsTheCanonicalForm(String input, String canonical) {
+        Transformation parsed = TransformationParser.parse(input, PRESETS);
+
+        assertThat(TransformationPrinter.print(parsed)).isEqualTo(canonical);
+        // The canonical form is a fixed point, and means the same as the input.
+        if (!canonical.isEmpty()) {
+            Transformation reparsed = TransformationParser.parse(canonical, Presets.NONE);
+            assertThat(reparsed).isEqualTo(parsed);
+            assertThat(TransformationPrinter.print(reparsed)).isEqualTo(canonical);
+        } else {
+            assertThat(parsed).isEqualTo(Transformation.NONE);
+        }
+    }
+
+    static Stream<Arguments> values() {
+        return Stream.of(
+                arguments("w_300", none().width(new Length.Pixels(300))),
+                arguments("w_1", none().width(new Length.Pixels(1))),
+                arguments("w_1.0", none().width(new Length.Fraction(1.0))),
+                arguments("w_0.5", none().width(new Length.Fraction(0.5))),
+                arguments("w_auto", none().width(new Length.Auto(OptionalInt.empty()))),
+                arguments("w_auto:640", none().width(new Length.Auto(OptionalInt.of(640)))),
+                arguments("h_0.25", none().height(new Length.Fraction(0.25))),
+                arguments("c_lpad,g_south_west", none().crop(Crop.LPAD).gravity(Gravity.SOUTH_WEST)),
+                arguments("ar_16:9", none().aspectRatio(16, 9, true)),
+                arguments("ar_1.5", none().aspectRatio(1.5, 1, false)),
+                arguments("q_75", none().quality(new Quality.Fixed(75))),
+                arguments("q_auto", none().quality(new Quality.Auto(Quality.Level.GOOD))),
+                arguments("q_auto:low", none().quality(new Quality.Auto(Quality.Level.LOW))),
+                arguments("f_jpeg", none().format(ImageFormat.JPEG)),
+                arguments("f_avif", none().format(ImageFormat.AVIF)),
+                arguments("f_auto", none().formatAuto()),
+                arguments("dpr_2", none().dpr(new Dpr.Fixed(2.0))),
+                arguments("dpr_auto", none().dpr(new Dpr.Auto())),
+                arguments("e_blur", none().blur(100)),
+                arguments("e_blur:7,e_sharpen:2000", none().blur(7).sharpen(2000)),
+                arguments("e_grayscale", none().grayscale()),
+                arguments("a_270", none().angle(Angle.R270)),
+                arguments("b_rgb:10203F", none().background(0x10, 0x20, 0x3f)),
+                arguments("fl_progressive,fl_attachment", none().progressive().attachment()),
+                arguments("t_thumb", none().crop(Crop.FILL).width(new Length.Pixels(150))
+                        .height(new Length.Pixels(150))));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("values")
+    void parsesToTheMeaning(String input, TransformationFixture expected) {
+        assertThat(TransformationParser.parse(input, PRESETS)).isEqualTo(expected.build());
+    }
+
+    @ParameterizedTest(name = "{0} == {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            w_300,q_80                      | q_80,w_300
+            c_fill,w_150,h_150,g_auto       | g_auto,h_150,c_fill,w_150
+            f_jpg                           | f_jpeg
+            dpr_2                           | dpr_2.0
+            w_0.50                          | w_0.5
+            q_auto                          | q_auto:good
+            e_blur                          | e_blur:100
+            b_rgb:FFFFFF                    | b_rgb:ffffff
+            c_scale,w_10                    | w_10,g_center
+            t_thumb                         | w_150,h_150,c_fill
+            t_thumb,w_300                   | w_300,t_thumb
+            """)
+    void equivalentSegmentsAreOneValue(String a, String b) {
+        Transformation ta = TransformationParser.parse(a, PRESETS);
+        Transformation tb = TransformationParser.parse(b, PRESETS);
+
+        assertThat(ta).isEqualTo(tb);
+        assertThat(ta.hashCode()).isEqualTo(tb.hashCode());
+        assertThat(TransformationPrinter.print(ta)).isEqualTo(TransformationPrinter.print(tb));
+    }
+
+    @Test
+    void differentMeaningsStayApart() {
+        // A point makes a fraction: these must never collapse into one variant.
+        assertThat(TransformationParser.parse("w_1", Presets.NONE))
+                .isNotEqualTo(TransformationParser.parse("w_1.0", Presets.NONE));
+        assertThat(TransformationParser.parse("q_auto", Presets.NONE))
+                .isNotEqualTo(TransformationParser.parse("q_auto:eco", Presets.NONE));
+        assertThat(TransformationParser.parse("e_blur", Presets.NONE))
+                .isNotEqualTo(TransformationParser.parse("e_blur:101", Presets.NONE));
+    }
+
+    @Test
+    void printsNothingForNone() {
+        assertThat(TransformationPrinter.print(Transformation.NONE)).isEmpty();
+    }
+
+    @Test
+    void acceptsASegmentOfExactlyTheMaximumLength() {
+        String segment = "w_" + "0".repeat(TransformationParser.MAX_LENGTH - 5) + "300";
+        assertThat(segment).hasSize(TransformationParser.MAX_LENGTH);
+
+        assertThat(TransformationPrinter.print(TransformationParser.parse(segment, Presets.NONE))).isEqualTo("w_300");
+    }
+
+    static Stream<Arguments> rejections() {
+        return Stream.of(
+                // width
+                arguments("w_abc", "w_abc", "width must be a positive integer"),
+                arguments("w_0", "w_0", "width"),
+                arguments("w_00", "w_00", "width"),
+                arguments("w_-5", "w_-5", "width"),
+                arguments("w_+5", "w_+5", "width"),
+                arguments("w_1e3", "w_1e3", "width"),
+                arguments("w_NaN", "w_NaN", "width"),
+                arguments("w_Infinity", "w_Infinity", "width"),
+                arguments("w_0x10", "w_0x10", "width"),
+                arguments("w_0.0", "w_0.0", "fraction"),
+                arguments("w_1.5", "w_1.5", "fraction"),
+                arguments("w_1.0000001", "w_1.0000001", "fraction"),
+                arguments("w_.5", "w_.5", "width"),
+                arguments("w_1.", "w_1.", "width"),
+                arguments("w_1,5", "5", "unknown parameter"),
+                arguments("w_300px", "w_300px", "width"),
+                arguments("w_ 300", "w_ 300", "width"),
+                arguments("w_300 ", "w_300 ", "width"),
+                arguments("w_300\t", "w_300\t", "width"),
+                arguments("w_３００", "w_３００", "width"),
+                arguments("w_2147483648", "w_2147483648", "width"),
+                arguments("w_99999999999999999999", "w_99999999999999999999", "width"),
+                arguments("w_", "w_", "width"),
+                arguments("w_auto:", "w_auto:", "fallback"),
+                arguments("w_auto:0", "w_auto:0", "fallback"),
+                arguments("w_auto:0.5", "w_auto:0.5", "fallback"),
+                arguments("w_auto:-1", "w_auto:-1", "fallback"),
+                arguments("w_auto:abc", "w_auto:abc", "fallback"),
+                arguments("w_Auto", "w_Auto", "width"),
+                arguments("w_auto:good", "w_auto:good", "fallback"),
+                // height
+                arguments("h_auto", "h_auto", "auto is for width only"),
+                arguments("h_auto:300", "h_auto:300", "auto is for width only"),
+                arguments("h_0", "h_0", "height must be a positive integer"),
+                arguments("h_-1", "h_-1", "height"),
+                arguments("h_1.01", "h_1.01", "height"),
+                // names
+                arguments("W_300", "W_300", "unknown parameter"),
+                arguments(" w_300", " w_300", "unknown parameter"),
+                arguments("x_1", "x_1", "unknown parameter"),
+                arguments("width_300", "width_300", "unknown parameter"),
+                arguments("w300", "w300", "unknown parameter"),
+                arguments("w", "w", "unknown parameter"),
+                arguments("_300", "_300", "unknown parameter"),
+                arguments("C_fill", "C_fill", "unknown parameter"),
+                arguments("Dpr_2", "Dpr_2", "unknown parameter"),
+                arguments("l_logo", "l_logo", "unknown parameter"),
+                // crop and gravity
+                arguments("c_FILL", "c_FILL", "crop mode"),
+                arguments("c_", "c_", "crop mode"),
+                arguments("c_stretch", "c_stretch", "crop mode"),
+                arguments("g_centre", "g_centre", "gravity"),
+                arguments("g_northeast", "g_northeast", "gravity"),
+                arguments("g_face", "g_face", "gravity"),
+                // aspect ratio
+                arguments("ar_0:9", "ar_0:9", "aspect ratio"),
+                arguments("ar_16:0", "ar_16:0", "aspect ratio"),
+                arguments("ar_16:", "ar_16:", "aspect ratio"),
+                arguments("ar_:9", "ar_:9", "aspect ratio"),
+                arguments("ar_16:9:1", "ar_16:9:1", "aspect ratio"),
+                arguments("ar_-1.5", "ar_-1.5", "aspect ratio"),
+                arguments("ar_0", "ar_0", "aspect ratio"),
+                arguments("ar_0.0", "ar_0.0", "aspect ratio"),
+                arguments("ar_1e3", "ar_1e3", "aspect ratio"),
+                arguments("ar_16/9", "ar_16/9", "aspect ratio"),
+                arguments("ar_NaN", "ar_NaN", "aspect ratio"),
+                arguments("ar_", "ar_", "aspect ratio"),
+                arguments("ar_" + "9".repeat(400), "ar_" + "9".repeat(400), "aspect ratio"),
+                // quality
+                arguments("q_0", "q_0", "quality"),
+                arguments("q_101", "q_101", "quality"),
+                arguments("q_-1", "q_-1", "quality"),
+                arguments("q_80.5", "q_80.5", "quality"),
+                arguments("q_auto:great", "q_auto:great", "quality level"),
+                arguments("q_auto:", "q_auto:", "quality level"),
+                arguments("q_auto:GOOD", "q_auto:GOOD", "quality level"),
+                arguments("q_AUTO", "q_AUTO", "quality"),
+                arguments("q_", "q_", "quality"),
+                // format
+                arguments("f_jpgx", "f_jpgx", "format"),
+                arguments("f_heic", "f_heic", "format"),
+                arguments("f_tiff", "f_tiff", "format"),
+                arguments("f_JPG", "f_JPG", "format"),
+                arguments("f_", "f_", "format"),
+                arguments("f_jpeg ", "f_jpeg ", "format"),
+                arguments("f_svg", "f_svg", "format"),
+                // dpr
+                arguments("dpr_0.5", "dpr_0.5", "device pixel ratio"),
+                arguments("dpr_4.5", "dpr_4.5", "device pixel ratio"),
+                arguments("dpr_4.0000001", "dpr_4.0000001", "device pixel ratio"),
+                arguments("dpr_0", "dpr_0", "device pixel ratio"),
+                arguments("dpr_5", "dpr_5", "device pixel ratio"),
+                arguments("dpr_NaN", "dpr_NaN", "device pixel ratio"),
+                arguments("dpr_1e0", "dpr_1e0", "device pixel ratio"),
+                arguments("dpr_2.", "dpr_2.", "device pixel ratio"),
+                arguments("dpr_Auto", "dpr_Auto", "device pixel ratio"),
+                arguments("dpr_", "dpr_", "device pixel ratio"),
+                // effects
+                arguments("e_blur:0", "e_blur:0", "strength"),
+                arguments("e_blur:2001", "e_blur:2001", "strength"),
+                arguments("e_blur:", "e_blur:", "strength"),
+                arguments("e_blur:abc", "e_blur:abc", "strength"),
+                arguments("e_blur:1.5", "e_blur:1.5", "strength"),
+                arguments("e_sharpen:-1", "e_sharpen:-1", "strength"),
+                arguments("e_sharpen:99999999999", "e_sharpen:99999999999", "strength"),
+                arguments("e_grayscale:50", "e_grayscale:50", "takes no value"),
+                arguments("e_greyscale", "e_greyscale", "unknown parameter"),
+                arguments("e_sepia", "e_sepia", "unknown parameter"),
+                arguments("e_", "e_", "unknown parameter"),
+                arguments("e_Blur", "e_Blur", "unknown parameter"),
+                // angle
+                arguments("a_45", "a_45", "angle"),
+                arguments("a_0", "a_0", "angle"),
+                arguments("a_-90", "a_-90", "angle"),
+                arguments("a_360", "a_360", "angle"),
+                arguments("a_090", "a_090", "angle"),
+                arguments("a_HFLIP", "a_HFLIP", "angle"),
+                // background
+                arguments("b_rgb:fff", "b_rgb:fff", "six hex digits"),
+                arguments("b_rgb:gggggg", "b_rgb:gggggg", "six hex digits"),
+                arguments("b_rgb:ffffff0", "b_rgb:ffffff0", "six hex digits"),
+                arguments("b_rgb:", "b_rgb:", "six hex digits"),
+                arguments("b_white", "b_white", "six hex digits"),
+                arguments("b_RGB:ffffff", "b_RGB:ffffff", "six hex digits"),
+                arguments("b_#ffffff", "b_#ffffff", "six hex digits"),
+                arguments("b_rgb:+fffff", "b_rgb:+fffff", "six hex digits"),
+                // flags
+                arguments("fl_progressive:1", "fl_progressive:1", "unknown parameter"),
+                arguments("fl_lossy", "fl_lossy", "unknown parameter"),
+                arguments("fl_", "fl_", "unknown parameter"),
+                // presets
+                arguments("t_unknown", "t_unknown", "unknown preset 'unknown'"),
+                arguments("t_", "t_", "preset name"),
+                arguments("t_Thumb", "t_Thumb", "preset name"),
+                arguments("t_thumb,t_hero", "t_hero", "repeated parameter"),
+                arguments("t_thumb,t_thumb", "t_thumb", "repeated parameter"),
+                // repeats, also through different spellings
+                arguments("w_100,w_200", "w_200", "repeated parameter 'w_200' (already given as 'w_100')"),
+                arguments("w_100,w_100", "w_100", "repeated parameter"),
+                arguments("w_auto,w_0.5", "w_0.5", "repeated parameter"),
+                arguments("f_jpg,f_jpeg", "f_jpeg", "already given as 'f_jpg'"),
+                arguments("f_auto,f_png", "f_png", "repeated parameter"),
+                arguments("c_scale,c_fill", "c_fill", "repeated parameter"),
+                arguments("g_center,g_center", "g_center", "repeated parameter"),
+                arguments("e_blur,e_blur:200", "e_blur:200", "repeated parameter"),
+                arguments("e_grayscale,e_grayscale", "e_grayscale", "repeated parameter"),
+                arguments("fl_progressive,fl_progressive", "fl_progressive", "repeated parameter"),
+                arguments("dpr_2,dpr_2.0", "dpr_2.0", "repeated parameter"),
+                arguments("q_auto,q_auto:good", "q_auto:good", "repeated parameter"),
+                arguments("b_rgb:ffffff,b_rgb:FFFFFF", "b_rgb:FFFFFF", "repeated parameter"),
+                arguments("a_90,a_hflip", "a_hflip", "repeated parameter"),
+                arguments("ar_16:9,ar_1.5", "ar_1.5", "repeated parameter"),
+                arguments("h_1,h_2", "h_2", "repeated parameter"),
+                // empty parameters and segments
+                arguments("w_1,,h_2", "", "empty parameter"),
+                arguments("w_1,", "", "empty parameter"),
+                arguments(",w_1", "", "empty parameter"),
+                arguments(",", "", "empty parameter"),
+                arguments("", "transformation", "empty"),
+                // a bad parameter after good ones is still found
+                arguments("w_300,h_200,q_8o", "q_8o", "quality"),
+                // size bound
+                arguments("w_" + "0".repeat(TransformationParser.MAX_LENGTH), "transformation", "longer than 1024"));
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @MethodSource("rejections")
+    void rejectsNamingTheParameter(String segment, String parameter, String messageFragment) {
+        assertThatThrownBy(() -> TransformationParser.parse(segment, PRESETS))
+                .isInstanceOfSatisfying(UrlException.class, e -> {
+                    assertThat(e.parameter()).isEqualTo(parameter);
+                    assertThat(e.getMessage()).contains(messageFragment);
+                    if (!parameter.isEmpty()) {
+                        assertThat(e.getMessage()).contains(UrlException.echo(parameter));
+                    }
+                });
+    }
+
+    @Test
+    void messageHasTheSpecShape() {
+        assertThatThrownBy(() -> TransformationParser.parse("w_abc", Presets.NONE))
+                .isInstanceOf(UrlException.class)
+                .hasMessage("invalid parameter 'w_abc': width must be a positive integer, "
+                        + "a fraction 0.0-1.0 with a decimal point, or auto[:<pixels>]");
+    }
+
+    @Test
+    void messageDoesNotEchoAHugeParameter() {
+        String huge = "x_" + "a".repeat(1000);
+
+        assertThatThrownBy(() -> TransformationParser.parse(huge, Presets.NONE))
+                .isInstanceOfSatisfying(UrlException.class, e -> {
+                    assertThat(e.parameter()).isEqualTo(huge);
+                    assertThat(e.getMessage()).hasSizeLessThan(200);
+                });
+    }
+
+    @Test
+    void withoutPresetsEveryPresetIsUnknown() {
+        assertThatThrownBy(() -> TransformationParser.parse("t_thumb", Presets.NONE))
+                .isInstanceOfSatisfying(UrlException.class,
+                        e -> assertThat(e.parameter()).isEqualTo("t_thumb"))
+                .hasMessageContaining("unknown preset 'thumb'");
+    }
+}
