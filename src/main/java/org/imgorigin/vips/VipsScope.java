@@ -97,6 +97,9 @@ public final class VipsScope implements AutoCloseable {
                 arena.allocateFrom("height"), height,
                 arena.allocateFrom("size"), size.code,
                 arena.allocateFrom("no_rotate"), noRotate,
+                // A truncated or corrupt original is an error, not a grey-bottomed variant
+                // cached for a year.
+                arena.allocateFrom("option_string"), arena.allocateFrom("fail_on=truncated"),
                 END);
         return take(rc, out, "image could not be decoded");
     }

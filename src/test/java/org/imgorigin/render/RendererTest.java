@@ -173,6 +173,14 @@ class RendererTest {
     }
 
     @Test
+    void truncatedPixelDataIsUnprocessableNotGrey() {
+        byte[] truncated = Arrays.copyOf(photo, photo.length / 2); // header intact, scan data cut
+        assertThatThrownBy(() -> renderer.render(truncated, t("w_100"), ImageFormat.WEBP))
+                .isInstanceOf(RenderException.class)
+                .extracting(e -> ((RenderException) e).status()).isEqualTo(422);
+    }
+
+    @Test
     void refusesSourcesOverThePixelLimitFromTheHeader() {
         Renderer strict = new Renderer(new RenderLimits(500_000, 8192, 2));
         assertThatThrownBy(() -> strict.render(photo, t("w_10"), ImageFormat.JPEG))

@@ -1,0 +1,46 @@
+package org.imgorigin.app;
+
+import java.util.logging.Logger;
+import org.imgorigin.config.Config;
+import org.imgorigin.config.ConfigException;
+import org.imgorigin.vips.Vips;
+
+/** {@code java -jar imgorigin.jar}: configuration from the environment, then the server until SIGTERM. */
+public final class Main {
+    static {
+        // Before the first logger exists: one line per record, ISO time first.
+        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
+    }
+
+    private static final Logger LOG = Logger.getLogger(Main.class.getName());
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        Config config;
+        try {
+            config = Config.fromEnv(System.getenv());
+        } catch (ConfigException e) {
+            System.err.println("imgorigin: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        try {
+            Server server = Server.start(config);
+            LOG.info(() -> "imgorigin listening on port " + server.port() + " (libvips " + Vips.version()
+                    + ", originals " + config.originals().url() + ", " + config.workers() + " render workers, queue "
+                    + config.queue() + ")");
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    server.close();
+                } catch (Exception e) {
+                    LOG.warning("shutdown: " + e);
+                }
+            }, "imgorigin-shutdown"));
+        } catch (Exception e) {
+            System.err.println("imgorigin: failed to start: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+}

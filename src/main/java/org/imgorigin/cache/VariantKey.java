@@ -1,0 +1,52 @@
+package org.imgorigin.cache;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Objects;
+import org.imgorigin.image.ImageFormat;
+import org.imgorigin.image.ImageId;
+
+/**
+ * One variant of one original: the id, the canonical transformation (auto forms already
+ * resolved) and the output format. The only place that knows a variant's file name, cache
+ * path and ETag, so equivalent URLs share all three.
+ */
+public record VariantKey(ImageId id, String transformation, ImageFormat format) {
+    /**
+     * Bumped when the renderer's output for the same key changes (a new libvips, a new
+     * default quality), so clients and CDNs holding old bytes get new ETags.
+     */
+    static final String RENDER_GENERATION = "1";
+
+    public VariantKey {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(transformation, "transformation");
+        Objects.requireNonNull(format, "format");
+        if (!format.writable()) {
+            throw new IllegalArgumentException("not an output format: " + format);
+        }
+    }
+
+    /** The file name inside the image's cache directory: {@code w_300,q_80.webp}, or {@code original.webp}. */
+    public String fileName() {
+        return (transformation.isEmpty() ? "original" : transformation) + "." + format.extension();
+    }
+
+    /** The path under the cache root: {@code 3972/b1/<id>/w_300,q_80.webp} (SPEC section 3). */
+    public String relativePath() {
+        return id.storageKey() + "/" + fileName();
+    }
+
+    /** A strong ETag: a digest of the key, stable across nodes and restarts. */
+    public String etag() {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest((RENDER_GENERATION + "|" + relativePath()).getBytes(StandardCharsets.UTF_8));
+            return "\"" + HexFormat.of().formatHex(digest, 0, 16) + "\"";
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is always available", e);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package org.imgorigin.config;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.imgorigin.render.RenderLimits;
+import org.imgorigin.store.S3Settings;
+import org.imgorigin.url.Presets;
+import org.imgorigin.url.Transformation;
+import org.imgorigin.url.TransformationParser;
+
+/**
+ * Everything SPEC section 2 lets an operator set, read in one place from the environment,
+ * validated at start-up: a bad value stops the process with one line naming the variable.
+ */
+public record Config(
+        int port,
+        int workers,
+        int queue,
+        Originals originals,
+        Cache cache,
+        Optional<String> uploadToken,
+        Optional<String> adminToken,
+        Optional<String> signingKey,
+        long maxUploadBytes,
+        RenderLimits limits,
+        Presets presets,
+        java.util.List<Transformation> eager) {
+
+    /** Where originals live: {@code file:<dir>} or {@code s3://bucket/prefix} with the S3 client settings. */
+    public record Originals(String url, Optional<String> s3Endpoint, String s3Region, boolean s3PathStyle) {
+    }
+
+    /** The cache tiers' places and bounds. */
+    public record Cache(Path dir, long maxBytes, long memoryBytes, long originalsBytes, Optional<String> accelPrefix) {
+    }
+
+    public static Config fromEnv(Map<String, String> vars) {
+        Env env = new Env(vars);
+        int cores = Runtime.getRuntime().availableProcessors();
+        int port = env.integer("IMGORIGIN_PORT", 8080, 0, 65535);
+        int workers = env.integer("IMGORIGIN_WORKERS", cores, 1, 1024);
+        int queue = env.integer("IMGORIGIN_QUEUE", 8 * workers, 0, 1_000_000);
+
+        String originalsUrl = env.string("IMGORIGIN_ORIGINALS").orElse("file:./data/originals");
+        Optional<String> endpoint = env.string("IMGORIGIN_S3_ENDPOINT");
+        String region = env.string("IMGORIGIN_S3_REGION").orElse("us-east-1");
+        boolean pathStyle = env.bool("IMGORIGIN_S3_PATH_STYLE", false);
+        if (!originalsUrl.startsWith("file:") && !originalsUrl.startsWith("s3://")) {
+            throw new ConfigException("IMGORIGIN_ORIGINALS",
+                    "must be file:<dir> or s3://<bucket>[/<prefix>], got '" + originalsUrl + "'");
+        }
+        if (originalsUrl.startsWith("s3://")) {
+            try {
+                S3Settings.parse(originalsUrl, endpoint, region, pathStyle);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("IMGORIGIN_ORIGINALS", e.getMessage());
+            }
+        }
+        if (endpoint.isPresent()) {
+            try {
+                java.net.URI uri = java.net.URI.create(endpoint.get());
+                if (uri.getScheme() == null || uri.getHost() == null) {
+                    throw new IllegalArgumentException("no scheme or host");
+                }
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("IMGORIGIN_S3_ENDPOINT", "must be a URL like http://127.0.0.1:9000, got '"
+                        + endpoint.get() + "'");
+            }
+        }
+
+        Optional<String> accel = env.string("IMGORIGIN_ACCEL_PREFIX");
+        if (accel.isPresent() && (!accel.get().startsWith("/") || !accel.get().endsWith("/"))) {
+            throw new ConfigException("IMGORIGIN_ACCEL_PREFIX", "must start and end with '/', e.g. /_cache/");
+        }
+        Cache cache = new Cache(
+                Path.of(env.string("IMGORIGIN_CACHE_DIR").orElse("./data/cache")),
+                env.size("IMGORIGIN_CACHE_MAX_BYTES", "10GiB"),
+                env.size("IMGORIGIN_MEMORY_CACHE_BYTES", "256MB"),
+                env.size("IMGORIGIN_ORIGINALS_CACHE_BYTES", "2GiB"),
+                accel);
+
+        long maxSourcePixels = env.longValue("IMGORIGIN_MAX_SOURCE_PIXELS", 50_000_000L, 1);
+        int maxDimension = env.integer("IMGORIGIN_MAX_DIMENSION", 8192, 1, 65_535);
+        int avifEffort = env.integer("IMGORIGIN_AVIF_EFFORT", 2, 0, 9);
+        RenderLimits limits = new RenderLimits(maxSourcePixels, maxDimension, avifEffort);
+
+        Presets presets;
+        try {
+            presets = env.string("IMGORIGIN_PRESETS").map(Presets::parse).orElse(Presets.NONE);
+        } catch (RuntimeException e) {
+            throw new ConfigException("IMGORIGIN_PRESETS", e.getMessage());
+        }
+        java.util.List<Transformation> eager;
+        try {
+            eager = env.string("IMGORIGIN_EAGER")
+                    .map(v -> java.util.Arrays.stream(v.split(";"))
+                            .map(String::strip).filter(s -> !s.isEmpty())
+                            .map(s -> TransformationParser.parse(s, presets)).toList())
+                    .orElse(java.util.List.of());
+        } catch (RuntimeException e) {
+            throw new ConfigException("IMGORIGIN_EAGER", e.getMessage());
+        }
+
+        return new Config(port, workers, queue,
+                new Originals(originalsUrl, endpoint, region, pathStyle),
+                cache,
+                env.string("IMGORIGIN_UPLOAD_TOKEN"),
+                env.string("IMGORIGIN_ADMIN_TOKEN"),
+                env.string("IMGORIGIN_SIGNING_KEY"),
+                env.size("IMGORIGIN_MAX_UPLOAD_BYTES", "50MB"),
+                limits, presets, eager);
+    }
+}

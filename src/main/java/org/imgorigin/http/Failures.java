@@ -1,0 +1,79 @@
+package org.imgorigin.http;
+
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.imgorigin.render.RenderException;
+import org.imgorigin.store.StoreException;
+import org.imgorigin.url.UrlException;
+
+/**
+ * The router's failure handler: every error becomes {@code {"status": N, "error": "…"}} with
+ * {@code Cache-Control: no-store} (404 may be cached briefly), never a stack trace.
+ */
+final class Failures {
+    private static final Logger LOG = Logger.getLogger(Failures.class.getName());
+
+    private Failures() {
+    }
+
+    static void handle(RoutingContext ctx) {
+        Throwable failure = ctx.failure();
+        HttpError error = failure == null ? fromStatus(ctx.statusCode()) : translate(failure);
+        HttpServerResponse response = ctx.response();
+        if (response.headWritten()) {
+            // Too late for a status: the client sees a truncated body, and the connection goes.
+            response.reset();
+            return;
+        }
+        JsonObject body = new JsonObject().put("status", error.status()).put("error", error.getMessage());
+        response.setStatusCode(error.status())
+                .putHeader("Content-Type", "application/json; charset=utf-8")
+                .putHeader("Cache-Control", error.status() == 404 ? "public, max-age=60" : "no-store");
+        if (error.status() == 429) {
+            response.putHeader("Retry-After", "1");
+        }
+        response.end(body.encode());
+    }
+
+    /** The one mapping from failures to statuses. */
+    static HttpError translate(Throwable failure) {
+        return switch (failure) {
+            case HttpError e -> e;
+            case UrlException e -> new HttpError(400, e.getMessage());
+            case RenderException e -> {
+                if (!e.detail().isEmpty()) {
+                    LOG.fine(() -> "render refused (" + e.status() + "): " + e.detail());
+                }
+                yield new HttpError(e.status(), e.getMessage());
+            }
+            case StoreException e -> {
+                LOG.log(Level.WARNING, "original store: " + e.getMessage(), e.getCause());
+                yield e.kind() == StoreException.Kind.TIMEOUT
+                        ? new HttpError(504, "the original store timed out")
+                        : new HttpError(502, "the original store failed");
+            }
+            default -> {
+                if (failure.getCause() != null && failure != failure.getCause()
+                        && (failure instanceof java.util.concurrent.CompletionException
+                            || failure instanceof java.util.concurrent.ExecutionException)) {
+                    yield translate(failure.getCause());
+                }
+                LOG.log(Level.SEVERE, "unexpected failure", failure);
+                yield new HttpError(500, "internal error");
+            }
+        };
+    }
+
+    private static HttpError fromStatus(int status) {
+        return switch (status) {
+            case 404 -> new HttpError(404, "not found");
+            case 405 -> new HttpError(405, "method not allowed");
+            case 413 -> new HttpError(413, "request too large");
+            case 400 -> new HttpError(400, "bad request");
+            default -> new HttpError(status < 400 ? 500 : status, "request failed");
+        };
+    }
+}

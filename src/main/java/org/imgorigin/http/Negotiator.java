@@ -1,0 +1,150 @@
+package org.imgorigin.http;
+
+import io.vertx.core.MultiMap;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalInt;
+import org.imgorigin.image.ImageFormat;
+import org.imgorigin.render.SourceInfo;
+import org.imgorigin.url.ImagePath;
+import org.imgorigin.url.Transformation;
+import org.imgorigin.url.Transformation.Dpr;
+import org.imgorigin.url.Transformation.FormatChoice;
+import org.imgorigin.url.Transformation.Length;
+import org.imgorigin.url.Transformation.Quality;
+
+/**
+ * Resolves the {@code auto} forms of SPEC section 4 from request headers, and picks the
+ * output format. The result is part of the variant key, so a client never gets a format or
+ * size that another client's headers chose; {@code vary} lists exactly the headers used.
+ */
+final class Negotiator {
+    private static final int WIDTH_STEP = 100;
+
+    private final int maxDimension;
+
+    Negotiator(int maxDimension) {
+        this.maxDimension = maxDimension;
+    }
+
+    Negotiated negotiate(ImagePath path, SourceInfo source, MultiMap headers) {
+        Transformation t = path.transformation();
+        List<String> vary = new ArrayList<>();
+
+        ImageFormat output;
+        if (t.format().isPresent() && t.format().get() instanceof FormatChoice.Fixed fixed) {
+            output = fixed.format();
+        } else if (t.format().isPresent()) {
+            vary.add("Accept");
+            output = accepts(headers, ImageFormat.AVIF) ? ImageFormat.AVIF
+                    : accepts(headers, ImageFormat.WEBP) ? ImageFormat.WEBP
+                    : source.hasAlpha() ? ImageFormat.PNG : ImageFormat.JPEG;
+        } else if (path.extension().isPresent()) {
+            output = path.extension().get();
+        } else if (source.format().writable()) {
+            output = source.format();
+        } else {
+            output = source.hasAlpha() ? ImageFormat.PNG : ImageFormat.JPEG;
+        }
+        // The chosen format is now fixed in the key: one variant per format.
+        t = t.withFormat(Optional.empty());
+
+        boolean widthFromHint = false;
+        if (t.width().isPresent() && t.width().get() instanceof Length.Auto auto) {
+            OptionalInt hinted = hint(headers, "Sec-CH-Width", "Width", vary);
+            if (hinted.isPresent()) {
+                widthFromHint = true;
+                int stepped = (int) Math.min(maxDimension, ((long) hinted.getAsInt() + WIDTH_STEP - 1) / WIDTH_STEP * WIDTH_STEP);
+                t = t.withWidth(Optional.of(new Length.Pixels(Math.max(1, stepped))));
+            } else {
+                t = t.withWidth(auto.fallback().isPresent()
+                        ? Optional.of(new Length.Pixels(auto.fallback().getAsInt()))
+                        : Optional.empty());
+            }
+        }
+        if (t.dpr().isPresent() && t.dpr().get() instanceof Dpr.Auto) {
+            double dpr = 1.0;
+            // A width hint is in physical pixels already: applying the DPR again would double it.
+            if (!widthFromHint) {
+                dpr = dprHint(headers, vary);
+            }
+            t = t.withDpr(dpr == 1.0 ? Optional.empty() : Optional.of(new Dpr.Fixed(dpr)));
+        }
+        if (t.quality().isPresent() && t.quality().get() instanceof Quality.Auto
+                && "on".equalsIgnoreCase(headers.get("Save-Data"))) {
+            t = t.withQuality(Optional.of(new Quality.Auto(Quality.Level.ECO)));
+        }
+        if (t.quality().isPresent() && t.quality().get() instanceof Quality.Auto) {
+            vary.add("Save-Data");
+        }
+        return new Negotiated(t, output, List.copyOf(vary));
+    }
+
+    /** True when {@code Accept} lists the format's media type with a non-zero q. Wildcards don't count. */
+    static boolean accepts(MultiMap headers, ImageFormat format) {
+        for (String accept : headers.getAll("Accept")) {
+            for (String range : accept.split(",")) {
+                String[] parts = range.split(";");
+                if (!parts[0].strip().equalsIgnoreCase(format.mimeType())) {
+                    continue;
+                }
+                boolean zero = false;
+                for (int i = 1; i < parts.length; i++) {
+                    String p = parts[i].strip().toLowerCase(Locale.ROOT);
+                    if (p.startsWith("q=")) {
+                        try {
+                            zero = Double.parseDouble(p.substring(2)) <= 0;
+                        } catch (NumberFormatException e) {
+                            zero = true;
+                        }
+                    }
+                }
+                if (!zero) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static OptionalInt hint(MultiMap headers, String modern, String legacy, List<String> vary) {
+        vary.add(modern);
+        vary.add(legacy);
+        for (String name : new String[] {modern, legacy}) {
+            String v = headers.get(name);
+            if (v != null) {
+                try {
+                    int value = (int) Math.ceil(Double.parseDouble(v.strip()));
+                    if (value > 0) {
+                        return OptionalInt.of(value);
+                    }
+                } catch (NumberFormatException ignored) {
+                    // A malformed hint is no hint.
+                }
+            }
+        }
+        return OptionalInt.empty();
+    }
+
+    /** The DPR hint clamped to 1-4 and rounded to a tenth, so a few values cover all devices. */
+    private static double dprHint(MultiMap headers, List<String> vary) {
+        vary.add("Sec-CH-DPR");
+        vary.add("DPR");
+        for (String name : new String[] {"Sec-CH-DPR", "DPR"}) {
+            String v = headers.get(name);
+            if (v != null) {
+                try {
+                    double d = Double.parseDouble(v.strip());
+                    if (Double.isFinite(d) && d > 0) {
+                        return Math.round(Math.min(4.0, Math.max(1.0, d)) * 10) / 10.0;
+                    }
+                } catch (NumberFormatException ignored) {
+                    // A malformed hint is no hint.
+                }
+            }
+        }
+        return 1.0;
+    }
+}

@@ -1,0 +1,92 @@
+package org.imgorigin.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.function.Supplier;
+
+/**
+ * imgorigin's meters, Prometheus names prefixed {@code imgorigin_}, plus the JVM's. Tags are
+ * few and bounded (status, cache tier, format), never an id or a URL.
+ */
+public final class Metrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Timer fetch;
+    private final DistributionSummary originalBytes;
+
+    public Metrics() {
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        fetch = Timer.builder("imgorigin.fetch.duration")
+                .description("time to fetch an original from the store")
+                .publishPercentileHistogram()
+                .register(registry);
+        originalBytes = DistributionSummary.builder("imgorigin.original.bytes")
+                .description("size of originals fetched from the store")
+                .baseUnit("bytes")
+                .register(registry);
+    }
+
+    /** One image request answered: by status, cache tier ({@code MISS}, {@code HIT-MEMORY}, …, or {@code none}) and format. */
+    public void request(int status, String cache, String format, long nanos, long bytesServed) {
+        Counter.builder("imgorigin.requests").description("image requests")
+                .tag("status", Integer.toString(status)).tag("cache", cache).tag("format", format)
+                .register(registry).increment();
+        Timer.builder("imgorigin.request.duration").description("image request latency")
+                .tag("cache", cache)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry).record(Duration.ofNanos(nanos));
+        if (bytesServed > 0) {
+            Counter.builder("imgorigin.served.bytes").description("bytes of image bodies served")
+                    .baseUnit("bytes").tag("format", format)
+                    .register(registry).increment(bytesServed);
+        }
+    }
+
+    public void fetched(long nanos, long bytes) {
+        fetch.record(Duration.ofNanos(nanos));
+        originalBytes.record(bytes);
+    }
+
+    /** One render finished ({@code ok}) or refused ({@code failed}), with its duration. */
+    public void rendered(String format, String outcome, long nanos) {
+        Timer.builder("imgorigin.render.duration").description("time to decode, transform and encode a variant")
+                .tag("format", format).tag("outcome", outcome)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry).record(Duration.ofNanos(nanos));
+    }
+
+    /** Renders running and waiting, and libvips' own memory, read when scraped. */
+    public void renderGauges(Supplier<Number> running, Supplier<Number> queued, Supplier<Number> nativeBytes) {
+        Gauge.builder("imgorigin.renders.running", running).description("renders in progress").register(registry);
+        Gauge.builder("imgorigin.renders.queued", queued).description("renders waiting for a worker").register(registry);
+        Gauge.builder("imgorigin.vips.memory", nativeBytes).description("pixel memory held by libvips")
+                .baseUnit("bytes").register(registry);
+    }
+
+    /** The Prometheus text exposition. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    /** The count of renders so far (all formats and outcomes), for tests and the status page. */
+    public long renders() {
+        return (long) registry.find("imgorigin.render.duration").timers().stream().mapToLong(Timer::count).sum();
+    }
+}
