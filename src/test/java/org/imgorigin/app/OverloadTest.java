@@ -1,0 +1,69 @@
+package org.imgorigin.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.imgorigin.config.Config;
+import org.imgorigin.image.ImageId;
+import org.imgorigin.store.OriginalStore;
+import org.imgorigin.store.OriginalStores;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Past IMGORIGIN_QUEUE waiting renders the answer is 429 with Retry-After, at once; the rest still succeed. */
+class OverloadTest {
+    @TempDir
+    Path root;
+
+    @Test
+    void aFullQueueAnswers429AndKeepsServing() throws Exception {
+        byte[] photo = ServeImagesContract.fixture("photo.jpg");
+        String id = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(photo)).substring(0, 40);
+        try (OriginalStore store = OriginalStores.file(root)) {
+            store.put(new ImageId(id), photo, "image/jpeg");
+        }
+        Vertx vertx = Vertx.vertx();
+        try (Server server = Server.start(Config.fromEnv(Map.of("IMGORIGIN_PORT", "0",
+                "IMGORIGIN_ORIGINALS", "file:" + root, "IMGORIGIN_WORKERS", "1", "IMGORIGIN_QUEUE", "1")))) {
+            WebClient client = WebClient.create(vertx);
+            List<Future<HttpResponse<Buffer>>> burst = new ArrayList<>();
+            // Large AVIF renders take long enough that twelve at once overflow one worker and one slot.
+            for (int i = 0; i < 12; i++) {
+                burst.add(client.get(server.port(), "127.0.0.1", "/w_" + (2400 + i) + "/" + id + ".avif").send());
+            }
+            int ok = 0;
+            int refused = 0;
+            for (var f : burst) {
+                HttpResponse<Buffer> r = f.await(120, TimeUnit.SECONDS);
+                if (r.statusCode() == 429) {
+                    refused++;
+                    assertThat(r.getHeader("Retry-After")).isEqualTo("1");
+                    assertThat(r.bodyAsJsonObject().getInteger("status")).isEqualTo(429);
+                    assertThat(r.getHeader("Cache-Control")).isEqualTo("no-store");
+                } else {
+                    assertThat(r.statusCode()).isEqualTo(200);
+                    ok++;
+                }
+            }
+            assertThat(ok).isBetween(2, 11);
+            assertThat(refused).isPositive();
+            // Once the burst is over, renders are admitted again.
+            assertThat(client.get(server.port(), "127.0.0.1", "/w_100/" + id + ".webp").send()
+                    .await(60, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+            assertThat(server.metrics().scrape()).contains("imgorigin_requests_total{cache=\"MISS\",format=\"avif\",status=\"429\"}");
+        } finally {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        }
+    }
+}

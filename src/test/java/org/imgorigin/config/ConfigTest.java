@@ -1,0 +1,100 @@
+package org.imgorigin.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigTest {
+
+    @Test
+    void defaultsAreTheSpecs() {
+        Config c = Config.fromEnv(Map.of());
+        int cores = Runtime.getRuntime().availableProcessors();
+        assertThat(c.port()).isEqualTo(8080);
+        assertThat(c.workers()).isEqualTo(cores);
+        assertThat(c.queue()).isEqualTo(8 * cores);
+        assertThat(c.originals().url()).isEqualTo("file:./data/originals");
+        assertThat(c.originals().s3Region()).isEqualTo("us-east-1");
+        assertThat(c.originals().s3PathStyle()).isFalse();
+        assertThat(c.cache().dir()).isEqualTo(Path.of("./data/cache"));
+        assertThat(c.cache().maxBytes()).isEqualTo(10L << 30);
+        assertThat(c.cache().memoryBytes()).isEqualTo(256_000_000L);
+        assertThat(c.cache().originalsBytes()).isEqualTo(2L << 30);
+        assertThat(c.cache().accelPrefix()).isEmpty();
+        assertThat(c.maxUploadBytes()).isEqualTo(50_000_000L);
+        assertThat(c.limits().maxSourcePixels()).isEqualTo(50_000_000L);
+        assertThat(c.limits().maxDimension()).isEqualTo(8192);
+        assertThat(c.uploadToken()).isEmpty();
+        assertThat(c.signingKey()).isEmpty();
+        assertThat(c.eager()).isEmpty();
+    }
+
+    @Test
+    void readsEveryVariable() {
+        Config c = Config.fromEnv(Map.ofEntries(
+                Map.entry("IMGORIGIN_PORT", "9000"),
+                Map.entry("IMGORIGIN_WORKERS", "3"),
+                Map.entry("IMGORIGIN_ORIGINALS", "s3://bucket/prefix"),
+                Map.entry("IMGORIGIN_S3_ENDPOINT", "http://127.0.0.1:9001"),
+                Map.entry("IMGORIGIN_S3_REGION", "eu-west-1"),
+                Map.entry("IMGORIGIN_S3_PATH_STYLE", "true"),
+                Map.entry("IMGORIGIN_CACHE_DIR", "/var/cache/imgorigin"),
+                Map.entry("IMGORIGIN_CACHE_MAX_BYTES", "512MB"),
+                Map.entry("IMGORIGIN_MEMORY_CACHE_BYTES", "64MiB"),
+                Map.entry("IMGORIGIN_ACCEL_PREFIX", "/_cache/"),
+                Map.entry("IMGORIGIN_UPLOAD_TOKEN", "up"),
+                Map.entry("IMGORIGIN_MAX_UPLOAD_BYTES", "1048576"),
+                Map.entry("IMGORIGIN_PRESETS", "thumb=c_fill,w_150,h_150;hero=w_1600,q_auto"),
+                Map.entry("IMGORIGIN_EAGER", "t_thumb;w_600")));
+        assertThat(c.port()).isEqualTo(9000);
+        assertThat(c.queue()).isEqualTo(24);
+        assertThat(c.originals().s3Endpoint()).contains("http://127.0.0.1:9001");
+        assertThat(c.originals().s3PathStyle()).isTrue();
+        assertThat(c.cache().maxBytes()).isEqualTo(512_000_000L);
+        assertThat(c.cache().memoryBytes()).isEqualTo(64L << 20);
+        assertThat(c.cache().accelPrefix()).isEqualTo(Optional.of("/_cache/"));
+        assertThat(c.maxUploadBytes()).isEqualTo(1_048_576L);
+        assertThat(c.presets().get("hero")).isPresent();
+        assertThat(c.eager()).hasSize(2);
+    }
+
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            IMGORIGIN_PORT                | eighty
+            IMGORIGIN_PORT                | 70000
+            IMGORIGIN_WORKERS             | 0
+            IMGORIGIN_QUEUE               | -1
+            IMGORIGIN_ORIGINALS           | ftp://somewhere
+            IMGORIGIN_ORIGINALS           | s3://
+            IMGORIGIN_S3_ENDPOINT         | not a url
+            IMGORIGIN_S3_PATH_STYLE       | maybe
+            IMGORIGIN_CACHE_MAX_BYTES     | 10 parsecs
+            IMGORIGIN_CACHE_MAX_BYTES     | -5
+            IMGORIGIN_MEMORY_CACHE_BYTES  | 1.5GB
+            IMGORIGIN_ACCEL_PREFIX        | _cache
+            IMGORIGIN_MAX_UPLOAD_BYTES    | 99999999999999999999999
+            IMGORIGIN_MAX_SOURCE_PIXELS   | 0
+            IMGORIGIN_MAX_DIMENSION       | big
+            IMGORIGIN_PRESETS             | thumb
+            IMGORIGIN_PRESETS             | thumb=w_abc
+            IMGORIGIN_EAGER               | t_missing
+            """)
+    void aBadValueNamesItsVariable(String variable, String value) {
+        assertThatThrownBy(() -> Config.fromEnv(Map.of(variable, value)))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(variable + ": ")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"512MB,512000000", "10GiB,10737418240", "1234,1234", "1kb,1000", "2KiB,2048", "3 TB,3000000000000", "0,0"})
+    void sizes(String text, long bytes) {
+        assertThat(Env.parseSize(text)).isEqualTo(bytes);
+    }
+}
