@@ -3,6 +3,7 @@ package org.imgorigin.app;
 import java.util.logging.Logger;
 import org.imgorigin.config.Config;
 import org.imgorigin.config.ConfigException;
+import org.imgorigin.url.Signer;
 import org.imgorigin.vips.Vips;
 
 /** {@code java -jar imgorigin.jar}: configuration from the environment, then the server until SIGTERM. */
@@ -18,6 +19,9 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("sign")) {
+            System.exit(sign(args));
+        }
         Config config;
         try {
             config = Config.fromEnv(System.getenv());
@@ -41,6 +45,25 @@ public final class Main {
         } catch (Exception e) {
             System.err.println("imgorigin: failed to start: " + e.getMessage());
             System.exit(1);
+        }
+    }
+
+    /** {@code sign <path>…}: prints each path signed with the first key of IMGORIGIN_SIGNING_KEY. */
+    private static int sign(String[] args) {
+        String keys = System.getenv("IMGORIGIN_SIGNING_KEY");
+        if (keys == null || keys.isBlank()) {
+            System.err.println("imgorigin: IMGORIGIN_SIGNING_KEY is not set");
+            return 2;
+        }
+        try {
+            Signer signer = Signer.of(keys);
+            for (int i = 1; i < args.length; i++) {
+                System.out.println(signer.sign(args[i]));
+            }
+            return 0;
+        } catch (IllegalArgumentException e) {
+            System.err.println("imgorigin: IMGORIGIN_SIGNING_KEY: " + e.getMessage());
+            return 2;
         }
     }
 }

@@ -6,6 +6,7 @@ import java.util.Optional;
 import org.imgorigin.render.RenderLimits;
 import org.imgorigin.store.S3Settings;
 import org.imgorigin.url.Presets;
+import org.imgorigin.url.Signer;
 import org.imgorigin.url.Transformation;
 import org.imgorigin.url.TransformationParser;
 
@@ -21,7 +22,7 @@ public record Config(
         Cache cache,
         Optional<String> uploadToken,
         Optional<String> adminToken,
-        Optional<String> signingKey,
+        Optional<Signer> signer,
         long maxUploadBytes,
         RenderLimits limits,
         Presets presets,
@@ -102,12 +103,19 @@ public record Config(
             throw new ConfigException("IMGORIGIN_EAGER", e.getMessage());
         }
 
+        Optional<Signer> signer;
+        try {
+            signer = env.string("IMGORIGIN_SIGNING_KEY").map(Signer::of);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("IMGORIGIN_SIGNING_KEY", e.getMessage());
+        }
+
         return new Config(port, workers, queue,
                 new Originals(originalsUrl, endpoint, region, pathStyle),
                 cache,
                 env.string("IMGORIGIN_UPLOAD_TOKEN"),
                 env.string("IMGORIGIN_ADMIN_TOKEN"),
-                env.string("IMGORIGIN_SIGNING_KEY"),
+                signer,
                 env.size("IMGORIGIN_MAX_UPLOAD_BYTES", "50MB"),
                 limits, presets, eager);
     }

@@ -18,6 +18,8 @@ import org.imgorigin.store.Original;
 import org.imgorigin.store.OriginalStore;
 import org.imgorigin.url.ImagePath;
 import org.imgorigin.url.Presets;
+import org.imgorigin.url.Signer;
+import java.util.Optional;
 import org.imgorigin.url.TransformationPrinter;
 
 /**
@@ -30,6 +32,7 @@ final class ImageHandler implements Handler<RoutingContext> {
     static final String ACCEPT_CH = "Sec-CH-DPR, Sec-CH-Width";
 
     private final Presets presets;
+    private final Optional<Signer> signer;
     private final OriginalStore store;
     private final Renderer renderer;
     private final RenderPool pool;
@@ -37,9 +40,10 @@ final class ImageHandler implements Handler<RoutingContext> {
     private final Negotiator negotiator;
     private final Metrics metrics;
 
-    ImageHandler(Presets presets, OriginalStore store, Renderer renderer, RenderPool pool, Blocking blocking,
+    ImageHandler(Presets presets, Optional<Signer> signer, OriginalStore store, Renderer renderer, RenderPool pool, Blocking blocking,
             Negotiator negotiator, Metrics metrics) {
         this.presets = presets;
+        this.signer = signer;
         this.store = store;
         this.renderer = renderer;
         this.pool = pool;
@@ -58,6 +62,10 @@ final class ImageHandler implements Handler<RoutingContext> {
         ctx.addEndHandler(done -> metrics.request(ctx.response().getStatusCode(), ctx.get("cache", "none"),
                 ctx.get("format", "none"), System.nanoTime() - start, ctx.response().bytesWritten()));
         ImagePath path = ImagePath.parse(ctx.request().path(), presets);
+        if (signer.isPresent() && !signer.get().verify(path)) {
+            throw new HttpError(403, path.signature().isEmpty() ? "this server only serves signed URLs"
+                    : "invalid signature");
+        }
         Context context = ctx.vertx().getOrCreateContext();
         blocking.run(context, () -> load(path.id()))
                 .compose(source -> respond(ctx, path, source))

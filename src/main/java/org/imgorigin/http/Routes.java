@@ -43,7 +43,7 @@ public final class Routes {
                 .end(metrics.scrape()));
         router.get("/").handler(Routes::home);
 
-        ImageHandler images = new ImageHandler(config.presets(), store, renderer, pool, blocking,
+        ImageHandler images = new ImageHandler(config.presets(), config.signer(), store, renderer, pool, blocking,
                 new Negotiator(config.limits().maxDimension()), metrics);
         router.routeWithRegex(HttpMethod.GET, "/[^/].*").handler(images);
         router.routeWithRegex(HttpMethod.HEAD, "/[^/].*").handler(images);

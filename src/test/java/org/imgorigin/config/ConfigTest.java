@@ -31,7 +31,7 @@ class ConfigTest {
         assertThat(c.limits().maxSourcePixels()).isEqualTo(50_000_000L);
         assertThat(c.limits().maxDimension()).isEqualTo(8192);
         assertThat(c.uploadToken()).isEmpty();
-        assertThat(c.signingKey()).isEmpty();
+        assertThat(c.signer()).isEmpty();
         assertThat(c.eager()).isEmpty();
     }
 
@@ -84,6 +84,7 @@ class ConfigTest {
             IMGORIGIN_PRESETS             | thumb
             IMGORIGIN_PRESETS             | thumb=w_abc
             IMGORIGIN_EAGER               | t_missing
+            IMGORIGIN_SIGNING_KEY         | short
             """)
     void aBadValueNamesItsVariable(String variable, String value) {
         assertThatThrownBy(() -> Config.fromEnv(Map.of(variable, value)))

@@ -1,0 +1,55 @@
+package org.imgorigin.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.client.WebClient;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.imgorigin.config.Config;
+import org.imgorigin.image.ImageId;
+import org.imgorigin.store.OriginalStore;
+import org.imgorigin.store.OriginalStores;
+import org.imgorigin.url.Signer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** With IMGORIGIN_SIGNING_KEY set, only signed URLs are served; the rest get 403 as JSON. */
+class SignedUrlTest {
+    private static final String KEY = "rotated-key-0000000000, current-key-1111111111";
+
+    @TempDir
+    Path root;
+
+    @Test
+    void onlySignedUrlsAreServed() throws Exception {
+        byte[] photo = ServeImagesContract.fixture("photo.jpg");
+        String id = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(photo)).substring(0, 40);
+        try (OriginalStore store = OriginalStores.file(root)) {
+            store.put(new ImageId(id), photo, "image/jpeg");
+        }
+        Vertx vertx = Vertx.vertx();
+        try (Server server = Server.start(Config.fromEnv(Map.of("IMGORIGIN_PORT", "0",
+                "IMGORIGIN_ORIGINALS", "file:" + root, "IMGORIGIN_SIGNING_KEY", KEY)))) {
+            WebClient client = WebClient.create(vertx);
+            String path = "w_100/" + id + ".webp";
+            String signedByOld = Signer.of("current-key-1111111111").sign(path);
+            assertThat(status(client, server, Signer.of(KEY).sign(path))).isEqualTo(200);
+            assertThat(status(client, server, signedByOld)).isEqualTo(200);
+            var unsigned = client.get(server.port(), "127.0.0.1", "/" + path).send().await(30, TimeUnit.SECONDS);
+            ServeImagesContract.assertJsonError(unsigned, 403, "signed");
+            var forged = client.get(server.port(), "127.0.0.1", signedByOld.replace("w_100", "w_900")).send()
+                    .await(30, TimeUnit.SECONDS);
+            ServeImagesContract.assertJsonError(forged, 403, "signature");
+        } finally {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static int status(WebClient client, Server server, String path) throws Exception {
+        return client.get(server.port(), "127.0.0.1", path).send().await(30, TimeUnit.SECONDS).statusCode();
+    }
+}
