@@ -5,6 +5,14 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Set;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.imgorigin.cache.CachedOriginalStore;
+import org.imgorigin.cache.DiskLru;
+import org.imgorigin.cache.VariantCache;
 import org.imgorigin.config.Config;
 import org.imgorigin.http.Blocking;
 import org.imgorigin.http.RenderPool;
@@ -33,6 +41,24 @@ public final class Server implements AutoCloseable {
         this.port = port;
     }
 
+    /** Local copies of S3 originals live here, under the cache directory but outside the variants' index. */
+    static final String ORIGINALS_DIR = "originals";
+    private static final Logger LOG = Logger.getLogger(Server.class.getName());
+
+    /** Indexes a cache directory without holding up start-up; lookups fall back to the disk meanwhile. */
+    private static void rebuildInBackground(DiskLru lru) {
+        Thread.ofVirtual().name("imgorigin-cache-index").start(() -> {
+            long start = System.nanoTime();
+            try {
+                lru.rebuild();
+                LOG.info(() -> "indexed " + lru.size() + " cached files (" + lru.totalBytes() + " bytes) in "
+                        + lru.root() + " in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+            } catch (Exception e) {
+                LOG.log(Level.WARNING, "could not index the cache in " + lru.root(), e);
+            }
+        });
+    }
+
     /** Starts everything and returns once the port listens; throws if anything fails to start. */
     public static Server start(Config config) throws Exception {
         Vips.init();
@@ -40,12 +66,25 @@ public final class Server implements AutoCloseable {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops));
         OriginalStore store = null;
         try {
+            Blocking blocking = new Blocking();
+            Path cacheDir = config.cache().dir().toAbsolutePath().normalize();
             store = OriginalStores.open(config.originals().url(), config.originals().s3Endpoint(),
                     config.originals().s3Region(), config.originals().s3PathStyle());
+            if (config.originals().url().startsWith("s3://") && config.cache().originalsBytes() > 0) {
+                DiskLru copies = new DiskLru(cacheDir.resolve(ORIGINALS_DIR), config.cache().originalsBytes(),
+                        Clock.systemUTC(), blocking.executor());
+                rebuildInBackground(copies);
+                store = new CachedOriginalStore(store, copies);
+            }
+            DiskLru disk = new DiskLru(cacheDir, config.cache().maxBytes(), Clock.systemUTC(), blocking.executor(),
+                    Set.of(ORIGINALS_DIR));
+            rebuildInBackground(disk);
+            VariantCache cache = new VariantCache(config.cache().memoryBytes(), disk,
+                    config.cache().accelPrefix().isPresent());
             Metrics metrics = new Metrics();
+            metrics.cacheGauges(disk::totalBytes, disk::size, cache::memoryBytes);
             Renderer renderer = new Renderer(config.limits());
             RenderPool pool = new RenderPool(vertx, config.workers(), config.queue());
-            Blocking blocking = new Blocking();
             metrics.renderGauges(pool::running, pool::queued, Vips::trackedMemory);
             OriginalStore finalStore = store;
             // Port 0 (tests) means one instance: instances would each get their own random port.
@@ -53,7 +92,7 @@ public final class Server implements AutoCloseable {
             AtomicReference<ImageServer> first = new AtomicReference<>();
             vertx.deployVerticle(() -> {
                 ImageServer server = new ImageServer(config.port(),
-                        () -> Routes.router(vertx, config, finalStore, renderer, pool, blocking, metrics));
+                        () -> Routes.router(vertx, config, finalStore, renderer, pool, blocking, metrics, cache));
                 first.compareAndSet(null, server);
                 return server;
             }, new DeploymentOptions().setInstances(instances)).await(30, TimeUnit.SECONDS);

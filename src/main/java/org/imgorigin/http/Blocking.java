@@ -28,6 +28,11 @@ public final class Blocking implements AutoCloseable {
         return Future.fromCompletionStage(result, context);
     }
 
+    /** The virtual-thread executor itself, for fire-and-forget I/O. */
+    public java.util.concurrent.Executor executor() {
+        return executor;
+    }
+
     @Override
     public void close() {
         executor.shutdown();

@@ -29,8 +29,25 @@ final class Negotiator {
         this.maxDimension = maxDimension;
     }
 
-    Negotiated negotiate(ImagePath path, SourceInfo source, MultiMap headers) {
+    /**
+     * Whether the answer depends on the original itself (its format when the URL names none,
+     * its alpha for {@code f_auto} without AVIF/WebP): only then must it be read before the
+     * cache can be asked.
+     */
+    boolean needsSource(ImagePath path, MultiMap headers) {
+        Optional<FormatChoice> f = path.transformation().format();
+        if (f.isPresent()) {
+            return f.get() instanceof FormatChoice.Auto
+                    && !accepts(headers, ImageFormat.AVIF) && !accepts(headers, ImageFormat.WEBP);
+        }
+        return path.extension().isEmpty();
+    }
+
+    /** Resolves the request; {@code source} may be empty when {@link #needsSource} said so. */
+    Negotiated negotiate(ImagePath path, Optional<SourceInfo> known, MultiMap headers) {
         Transformation t = path.transformation();
+        java.util.function.Supplier<SourceInfo> source = () -> known.orElseThrow(
+                () -> new IllegalStateException("negotiation needs the original's header"));
         List<String> vary = new ArrayList<>();
 
         ImageFormat output;
@@ -40,13 +57,13 @@ final class Negotiator {
             vary.add("Accept");
             output = accepts(headers, ImageFormat.AVIF) ? ImageFormat.AVIF
                     : accepts(headers, ImageFormat.WEBP) ? ImageFormat.WEBP
-                    : source.hasAlpha() ? ImageFormat.PNG : ImageFormat.JPEG;
+                    : source.get().hasAlpha() ? ImageFormat.PNG : ImageFormat.JPEG;
         } else if (path.extension().isPresent()) {
             output = path.extension().get();
-        } else if (source.format().writable()) {
-            output = source.format();
+        } else if (source.get().format().writable()) {
+            output = source.get().format();
         } else {
-            output = source.hasAlpha() ? ImageFormat.PNG : ImageFormat.JPEG;
+            output = source.get().hasAlpha() ? ImageFormat.PNG : ImageFormat.JPEG;
         }
         // The chosen format is now fixed in the key: one variant per format.
         t = t.withFormat(Optional.empty());

@@ -5,6 +5,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import org.imgorigin.cache.VariantCache;
 import org.imgorigin.config.Config;
 import org.imgorigin.metrics.Metrics;
 import org.imgorigin.render.Renderer;
@@ -17,7 +18,7 @@ public final class Routes {
     }
 
     public static Router router(Vertx vertx, Config config, OriginalStore store, Renderer renderer, RenderPool pool,
-            Blocking blocking, Metrics metrics) {
+            Blocking blocking, Metrics metrics, VariantCache cache) {
         Router router = Router.router(vertx);
         router.get("/healthz").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
         router.get("/readyz").handler(ctx -> blocking.run(ctx.vertx().getOrCreateContext(), () -> {
@@ -44,7 +45,10 @@ public final class Routes {
         router.get("/").handler(Routes::home);
 
         ImageHandler images = new ImageHandler(config.presets(), config.signer(), store, renderer, pool, blocking,
-                new Negotiator(config.limits().maxDimension()), metrics);
+                new Negotiator(config.limits().maxDimension()), metrics, cache, config.cache().accelPrefix());
+        Admin admin = new Admin(config.adminToken(), store, cache, blocking, metrics, images);
+        router.post("/admin/purge/:id").handler(admin::purge);
+        router.delete("/images/:id").handler(admin::delete);
         router.routeWithRegex(HttpMethod.GET, "/[^/].*").handler(images);
         router.routeWithRegex(HttpMethod.HEAD, "/[^/].*").handler(images);
         router.route().failureHandler(Failures::handle);

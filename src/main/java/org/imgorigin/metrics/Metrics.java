@@ -72,6 +72,24 @@ public final class Metrics {
                 .register(registry).record(Duration.ofNanos(nanos));
     }
 
+    public void cacheWriteFailed() {
+        Counter.builder("imgorigin.cache.write.failures").description("variants that could not be written to disk")
+                .register(registry).increment();
+    }
+
+    /** Cached variants purged (by the admin endpoints). */
+    public void purged(int files) {
+        Counter.builder("imgorigin.cache.purged").description("cached variant files purged")
+                .register(registry).increment(files);
+    }
+
+    /** Size of the cache tiers, read when scraped. */
+    public void cacheGauges(Supplier<Number> diskBytes, Supplier<Number> diskFiles, Supplier<Number> memoryBytes) {
+        Gauge.builder("imgorigin.cache.disk.bytes", diskBytes).baseUnit("bytes").register(registry);
+        Gauge.builder("imgorigin.cache.disk.files", diskFiles).register(registry);
+        Gauge.builder("imgorigin.cache.memory.bytes", memoryBytes).baseUnit("bytes").register(registry);
+    }
+
     /** Renders running and waiting, and libvips' own memory, read when scraped. */
     public void renderGauges(Supplier<Number> running, Supplier<Number> queued, Supplier<Number> nativeBytes) {
         Gauge.builder("imgorigin.renders.running", running).description("renders in progress").register(registry);

@@ -43,7 +43,8 @@ class BrowserTest {
         }
         Vertx vertx = Vertx.vertx();
         try (Server server = Server.start(Config.fromEnv(Map.of("IMGORIGIN_PORT", "0",
-                "IMGORIGIN_ORIGINALS", "file:" + root.resolve("originals"))))) {
+                "IMGORIGIN_ORIGINALS", "file:" + root.resolve("originals"),
+                "IMGORIGIN_CACHE_DIR", root.resolve("cache").toString())))) {
             String origin = "http://127.0.0.1:" + server.port();
             String page = """
                     <!doctype html><html><head><title>pending</title></head><body>

@@ -35,7 +35,7 @@ class OverloadTest {
         }
         Vertx vertx = Vertx.vertx();
         try (Server server = Server.start(Config.fromEnv(Map.of("IMGORIGIN_PORT", "0",
-                "IMGORIGIN_ORIGINALS", "file:" + root, "IMGORIGIN_WORKERS", "1", "IMGORIGIN_QUEUE", "1")))) {
+                "IMGORIGIN_ORIGINALS", "file:" + root, "IMGORIGIN_CACHE_DIR", root.resolve("cache").toString(), "IMGORIGIN_WORKERS", "1", "IMGORIGIN_QUEUE", "1")))) {
             WebClient client = WebClient.create(vertx);
             List<Future<HttpResponse<Buffer>>> burst = new ArrayList<>();
             // Large AVIF renders take long enough that twelve at once overflow one worker and one slot.

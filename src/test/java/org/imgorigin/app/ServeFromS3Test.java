@@ -85,6 +85,7 @@ class ServeFromS3Test extends ServeImagesContract {
         }
         Map<String, String> env = s3Env("http://127.0.0.1:" + closedPort);
         env.put("IMGORIGIN_PORT", "0");
+        env.put("IMGORIGIN_CACHE_DIR", java.nio.file.Files.createTempDirectory("imgorigin-down").toString());
         try (Server down = Server.start(Config.fromEnv(env))) {
             var r = client.get(down.port(), "127.0.0.1", "/w_10/" + photo + ".png").send()
                     .await(60, java.util.concurrent.TimeUnit.SECONDS);

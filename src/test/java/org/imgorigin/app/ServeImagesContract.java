@@ -44,6 +44,7 @@ abstract class ServeImagesContract {
     Vertx vertx;
     WebClient client;
     Server server;
+    java.nio.file.Path cacheDir;
     OriginalStore seed;
     String photo;
     String alpha;
@@ -57,6 +58,8 @@ abstract class ServeImagesContract {
     @BeforeAll
     void start() throws Exception {
         Map<String, String> env = new HashMap<>(storeEnvironment());
+        cacheDir = java.nio.file.Files.createTempDirectory("imgorigin-cache");
+        env.put("IMGORIGIN_CACHE_DIR", cacheDir.toString());
         env.put("IMGORIGIN_PORT", "0");
         env.put("IMGORIGIN_WORKERS", "2");
         env.put("IMGORIGIN_PRESETS", "thumb=c_fill,w_150,h_150");
@@ -129,12 +132,12 @@ abstract class ServeImagesContract {
     void servesAResizedWebpWithTheSpecHeaders() throws Exception {
         HttpResponse<Buffer> r = get("/w_300,q_80/" + photo + ".webp");
         assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.getHeader("X-Cache")).isIn("MISS", "HIT-MEMORY");
         assertThat(r.getHeader("Content-Type")).isEqualTo("image/webp");
         assertThat(r.getHeader("Content-Length")).isEqualTo(Integer.toString(r.body().length()));
         assertThat(r.getHeader("ETag")).matches("\"[0-9a-f]{32}\"");
         assertThat(r.getHeader("Cache-Control")).isEqualTo("public, max-age=31536000, immutable");
         assertThat(r.getHeader("Surrogate-Key")).isEqualTo(photo);
-        assertThat(r.getHeader("X-Cache")).isEqualTo("MISS");
         assertThat(r.getHeader("Accept-CH")).isEqualTo("Sec-CH-DPR, Sec-CH-Width");
         assertThat(r.getHeader("Vary")).isNull();
         assertThat(new String(r.body().getBytes(0, 4), StandardCharsets.US_ASCII)).isEqualTo("RIFF");
@@ -142,6 +145,20 @@ abstract class ServeImagesContract {
         assertThat(info.format()).isEqualTo(ImageFormat.WEBP);
         assertThat(info.width()).isEqualTo(300);
         assertThat(info.height()).isEqualTo(169);
+    }
+
+    @Test
+    void aSecondRequestIsACacheHitWithTheSameBytes() throws Exception {
+        HttpResponse<Buffer> miss = get("/w_299,q_70/" + photo + ".webp");
+        HttpResponse<Buffer> hit = get("/q_70,w_299/" + photo + ".webp");
+        assertThat(miss.getHeader("X-Cache")).isEqualTo("MISS");
+        assertThat(hit.getHeader("X-Cache")).isEqualTo("HIT-MEMORY");
+        assertThat(hit.body()).isEqualTo(miss.body());
+        assertThat(hit.getHeader("ETag")).isEqualTo(miss.getHeader("ETag"));
+        java.nio.file.Path file = cacheDir.resolve(photo.substring(0, 4)).resolve(photo.substring(4, 6))
+                .resolve(photo).resolve("q_70,w_299.webp");
+        assertThat(file).exists();
+        assertThat(java.nio.file.Files.readAllBytes(file)).isEqualTo(miss.body().getBytes());
     }
 
     @Test

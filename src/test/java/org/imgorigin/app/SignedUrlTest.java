@@ -33,7 +33,8 @@ class SignedUrlTest {
         }
         Vertx vertx = Vertx.vertx();
         try (Server server = Server.start(Config.fromEnv(Map.of("IMGORIGIN_PORT", "0",
-                "IMGORIGIN_ORIGINALS", "file:" + root, "IMGORIGIN_SIGNING_KEY", KEY)))) {
+                "IMGORIGIN_ORIGINALS", "file:" + root, "IMGORIGIN_SIGNING_KEY", KEY,
+                "IMGORIGIN_CACHE_DIR", root.resolve("cache").toString())))) {
             WebClient client = WebClient.create(vertx);
             String path = "w_100/" + id + ".webp";
             String signedByOld = Signer.of("current-key-1111111111").sign(path);

@@ -1,0 +1,313 @@
+package org.imgorigin.cache;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Files under one root, bounded in total bytes, evicting the least recently used first.
+ *
+ * <p>Files are written under a temporary name in their final directory, then renamed into
+ * place, so a reader (or nginx) never sees half a file and a crash leaves only temporaries,
+ * which {@link #rebuild()} deletes. Recency survives restarts through the files' modification
+ * times: a hit refreshes the time at most once per {@link #TOUCH_INTERVAL}, and the index is
+ * rebuilt oldest first. Blocking: call from virtual threads.
+ */
+public final class DiskLru {
+    private static final Logger LOG = Logger.getLogger(DiskLru.class.getName());
+    static final String TEMP_PREFIX = ".tmp-";
+    static final Duration TOUCH_INTERVAL = Duration.ofMinutes(10);
+
+    private final Path root;
+    private final long maxBytes;
+    private final Clock clock;
+    private final java.util.concurrent.Executor io;
+    private final java.util.Set<String> excluded;
+    /** Relative path → entry, in access order: the first entry is the least recently used. */
+    private final LinkedHashMap<String, Entry> index = new LinkedHashMap<>(1024, 0.75f, true);
+    private long totalBytes;
+    private volatile boolean rebuilt;
+
+    private static final class Entry {
+        final long size;
+        long touched;
+
+        Entry(long size, long touched) {
+            this.size = size;
+            this.touched = touched;
+        }
+    }
+
+    /** {@code io} runs the occasional recency touch, so a hit itself never waits on the disk. */
+    public DiskLru(Path root, long maxBytes, Clock clock, java.util.concurrent.Executor io) {
+        this(root, maxBytes, clock, io, java.util.Set.of());
+    }
+
+    /** {@code excluded}: top-level directories under the root that belong to someone else. */
+    public DiskLru(Path root, long maxBytes, Clock clock, java.util.concurrent.Executor io,
+            java.util.Set<String> excluded) {
+        this.excluded = excluded;
+        this.root = root.toAbsolutePath().normalize();
+        this.maxBytes = maxBytes;
+        this.clock = clock;
+        this.io = io;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /**
+     * Indexes what is on disk, oldest first, deleting temporaries and empty files that a crash
+     * left behind, then trims to the bound. Until it finishes, lookups fall back to the disk.
+     */
+    public void rebuild() throws IOException {
+        Files.createDirectories(root);
+        record Found(String relative, long size, long modified) {
+        }
+        List<Found> found = new ArrayList<>();
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                return dir.getParent() != null && dir.getParent().equals(root)
+                        && excluded.contains(dir.getFileName().toString())
+                        ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                String name = file.getFileName().toString();
+                if (name.startsWith(TEMP_PREFIX) || attrs.size() == 0) {
+                    Files.deleteIfExists(file);
+                } else if (attrs.isRegularFile()) {
+                    found.add(new Found(root.relativize(file).toString(), attrs.size(),
+                            attrs.lastModifiedTime().toMillis()));
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException exc) {
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        found.sort((a, b) -> Long.compare(a.modified(), b.modified()));
+        synchronized (this) {
+            for (Found f : found) {
+                if (!index.containsKey(f.relative())) {
+                    index.put(f.relative(), new Entry(f.size(), f.modified()));
+                    totalBytes += f.size();
+                }
+            }
+            rebuilt = true;
+        }
+        deleteAll(trim());
+    }
+
+    /**
+     * The file for a relative path, if cached; a hit makes it the most recently used. Cheap
+     * (an index lookup) once {@link #rebuild()} has finished; before that, one stat.
+     */
+    public Optional<Cached> get(String relative) {
+        Path file = resolve(relative);
+        Entry entry;
+        boolean touch = false;
+        long now = clock.millis();
+        synchronized (this) {
+            entry = index.get(relative);
+            if (entry != null && now - entry.touched > TOUCH_INTERVAL.toMillis()) {
+                entry.touched = now;
+                touch = true;
+            }
+        }
+        if (entry == null) {
+            if (rebuilt) {
+                return Optional.empty();
+            }
+            // Still indexing after a restart: the disk itself answers.
+            try {
+                long size = Files.size(file);
+                if (size == 0) {
+                    return Optional.empty();
+                }
+                adopt(relative, size);
+                return Optional.of(new Cached(file, size));
+            } catch (IOException e) {
+                return Optional.empty();
+            }
+        }
+        if (touch) {
+            io.execute(() -> {
+                try {
+                    Files.setLastModifiedTime(file, FileTime.fromMillis(now));
+                } catch (IOException e) {
+                    // Deleted under us (by hand, or a purge racing this hit): forget it.
+                    remove(relative);
+                }
+            });
+        }
+        return Optional.of(new Cached(file, entry.size));
+    }
+
+    /** A cached file and its size. */
+    public record Cached(Path path, long size) {
+    }
+
+    /** Writes {@code bytes} at the relative path atomically and indexes it, evicting as needed. */
+    public void put(String relative, byte[] bytes) throws IOException {
+        put(relative, out -> out.write(bytes));
+    }
+
+    /** The content of a file being written; throwing abandons the write and leaves no file. */
+    @FunctionalInterface
+    public interface Writer {
+        void write(java.io.OutputStream out) throws IOException;
+    }
+
+    public void put(String relative, Writer writer) throws IOException {
+        if (bytesTooLarge()) {
+            return;
+        }
+        Path target = resolve(relative);
+        Files.createDirectories(target.getParent());
+        Path temp = target.resolveSibling(TEMP_PREFIX + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        try {
+            try (var out = Files.newOutputStream(temp)) {
+                writer.write(out);
+            }
+            try {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IOException("the cache directory must support atomic renames", e);
+            }
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+        adopt(relative, Files.size(target));
+    }
+
+    private boolean bytesTooLarge() {
+        return maxBytes <= 0;
+    }
+
+    /** Removes every file under a relative directory (one image's variants); returns how many. */
+    public int removeUnder(String relativeDirectory) throws IOException {
+        String prefix = relativeDirectory.endsWith("/") ? relativeDirectory : relativeDirectory + "/";
+        synchronized (this) {
+            for (Iterator<Map.Entry<String, Entry>> it = index.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<String, Entry> e = it.next();
+                if (e.getKey().startsWith(prefix)) {
+                    totalBytes -= e.getValue().size;
+                    it.remove();
+                }
+            }
+        }
+        // The disk is the truth: files not yet indexed (during a rebuild) go too.
+        Path dir = resolve(prefix);
+        int removed = 0;
+        if (Files.isDirectory(dir)) {
+            try (var files = Files.list(dir)) {
+                for (Path file : files.toList()) {
+                    if (Files.isRegularFile(file) && Files.deleteIfExists(file)
+                            && !file.getFileName().toString().startsWith(TEMP_PREFIX)) {
+                        removed++;
+                    }
+                }
+            }
+            try {
+                Files.deleteIfExists(dir);
+            } catch (IOException ignored) {
+                // A write raced us into the directory; it stays.
+            }
+        }
+        return removed;
+    }
+
+    /** Removes one file. */
+    public boolean remove(String relative) {
+        synchronized (this) {
+            Entry e = index.remove(relative);
+            if (e != null) {
+                totalBytes -= e.size;
+            }
+        }
+        try {
+            return Files.deleteIfExists(resolve(relative));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    public synchronized long totalBytes() {
+        return totalBytes;
+    }
+
+    public synchronized int size() {
+        return index.size();
+    }
+
+    public boolean rebuilt() {
+        return rebuilt;
+    }
+
+    private void adopt(String relative, long size) {
+        synchronized (this) {
+            Entry old = index.put(relative, new Entry(size, clock.millis()));
+            totalBytes += size - (old == null ? 0 : old.size);
+        }
+        deleteAll(trim());
+    }
+
+    /** Unlinks the least recently used entries until the total fits; returns the files to delete. */
+    private synchronized List<String> trim() {
+        List<String> victims = new ArrayList<>();
+        Iterator<Map.Entry<String, Entry>> it = index.entrySet().iterator();
+        while (totalBytes > maxBytes && it.hasNext()) {
+            Map.Entry<String, Entry> eldest = it.next();
+            totalBytes -= eldest.getValue().size;
+            victims.add(eldest.getKey());
+            it.remove();
+        }
+        return victims;
+    }
+
+    private void deleteAll(List<String> relatives) {
+        for (String relative : relatives) {
+            try {
+                Files.deleteIfExists(resolve(relative));
+            } catch (NoSuchFileException ignored) {
+                // Already gone.
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "cache eviction could not delete " + relative, e);
+            }
+        }
+    }
+
+    /** The absolute path of a relative one, refusing anything that would leave the root. */
+    Path resolve(String relative) {
+        Path path = root.resolve(relative).normalize();
+        if (!path.startsWith(root) || path.equals(root)) {
+            throw new UncheckedIOException(new IOException("path escapes the cache root: " + relative));
+        }
+        return path;
+    }
+}

@@ -1,0 +1,110 @@
+package org.imgorigin.http;
+
+import io.vertx.core.Context;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Optional;
+import org.imgorigin.cache.VariantCache;
+import org.imgorigin.image.ImageId;
+import org.imgorigin.metrics.Metrics;
+import org.imgorigin.store.OriginalStore;
+
+/**
+ * SPEC section 6's admin endpoints: {@code POST /admin/purge/<id>} removes an image's cached
+ * variants on this node; {@code DELETE /images/<id>} removes the original too.
+ */
+final class Admin {
+    private final Optional<String> token;
+    private final OriginalStore store;
+    private final VariantCache cache;
+    private final Blocking blocking;
+    private final Metrics metrics;
+    private final ImageHandler images;
+
+    Admin(Optional<String> token, OriginalStore store, VariantCache cache, Blocking blocking, Metrics metrics,
+            ImageHandler images) {
+        this.token = token;
+        this.store = store;
+        this.cache = cache;
+        this.blocking = blocking;
+        this.metrics = metrics;
+        this.images = images;
+    }
+
+    void purge(RoutingContext ctx) {
+        ImageId id = authorisedId(ctx);
+        Context context = ctx.vertx().getOrCreateContext();
+        blocking.run(context, () -> cache.purge(id)).onSuccess(count -> {
+            metrics.purged(count);
+            ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
+                    .putHeader("Cache-Control", "no-store")
+                    .end(new JsonObject().put("purged", count).encode());
+        }).onFailure(ctx::fail);
+    }
+
+    void delete(RoutingContext ctx) {
+        ImageId id = authorisedId(ctx);
+        Context context = ctx.vertx().getOrCreateContext();
+        blocking.run(context, () -> {
+            boolean existed = store.delete(id);
+            int purged = cache.purge(id);
+            images.forget(id);
+            metrics.purged(purged);
+            if (!existed && purged == 0) {
+                throw HttpError.notFound("no image with id " + id);
+            }
+            return purged;
+        }).onSuccess(purged -> ctx.response().setStatusCode(204).putHeader("Cache-Control", "no-store").end())
+                .onFailure(ctx::fail);
+    }
+
+    private ImageId authorisedId(RoutingContext ctx) {
+        authorise(ctx.request(), token, "admin");
+        String id = ctx.pathParam("id");
+        if (!ImageId.isValid(id)) {
+            throw new HttpError(400, "invalid id: an image id is 16 to 64 lowercase hex characters");
+        }
+        return new ImageId(id);
+    }
+
+    /**
+     * A bearer token when one is configured (compared in constant time); otherwise the client
+     * must be on loopback and not be forwarded by a proxy, since behind nginx every request
+     * comes from loopback.
+     */
+    static void authorise(HttpServerRequest request, Optional<String> token, String what) {
+        if (token.isPresent()) {
+            String header = request.getHeader("Authorization");
+            if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                throw new HttpError(401, what + " requests need an Authorization: Bearer token");
+            }
+            byte[] given = header.substring(7).strip().getBytes(StandardCharsets.UTF_8);
+            if (!MessageDigest.isEqual(given, token.get().getBytes(StandardCharsets.UTF_8))) {
+                throw new HttpError(403, "wrong " + what + " token");
+            }
+            return;
+        }
+        boolean forwarded = request.getHeader("X-Forwarded-For") != null || request.getHeader("Forwarded") != null
+                || request.getHeader("X-Real-IP") != null;
+        if (forwarded || !isLoopback(request.remoteAddress() == null ? null : request.remoteAddress().hostAddress())) {
+            throw new HttpError(403, "no " + what + " token is configured: " + what
+                    + " requests are accepted only from loopback clients");
+        }
+    }
+
+    private static boolean isLoopback(String address) {
+        if (address == null) {
+            return false;
+        }
+        try {
+            return InetAddress.getByName(address).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+}
