@@ -1,0 +1,157 @@
+package org.imgorigin.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DiskLruTest {
+    @TempDir
+    Path root;
+
+    private DiskLru lru(long maxBytes) throws IOException {
+        DiskLru lru = new DiskLru(root, maxBytes, Clock.systemUTC(), Runnable::run);
+        lru.rebuild();
+        return lru;
+    }
+
+    private static byte[] bytes(int n) {
+        return new byte[n];
+    }
+
+    @Test
+    void staysUnderItsBoundAndEvictsTheLeastRecentlyUsedFirst() throws Exception {
+        DiskLru lru = lru(10_000);
+        for (int i = 0; i < 5; i++) {
+            lru.put("a/" + i, bytes(2_000));
+        }
+        assertThat(lru.totalBytes()).isEqualTo(10_000);
+        // Use 0 and 1: now 2 is the least recently used, then 3.
+        assertThat(lru.get("a/0")).isPresent();
+        assertThat(lru.get("a/1")).isPresent();
+        lru.put("a/5", bytes(3_000));
+        assertThat(lru.totalBytes()).isLessThanOrEqualTo(10_000);
+        assertThat(Files.exists(root.resolve("a/2"))).isFalse();
+        assertThat(Files.exists(root.resolve("a/3"))).isFalse();
+        assertThat(lru.get("a/2")).isEmpty();
+        for (String kept : new String[] {"a/0", "a/1", "a/4", "a/5"}) {
+            assertThat(lru.get(kept)).as(kept).isPresent();
+            assertThat(root.resolve(kept)).exists();
+        }
+        assertThat(diskBytes()).isEqualTo(lru.totalBytes());
+    }
+
+    @Test
+    void anInterruptedWriteLeavesNothingThatCouldBeServed() throws Exception {
+        DiskLru lru = lru(1_000_000);
+        assertThatThrownBy(() -> lru.put("3972/b1/x/w_300.webp", out -> {
+            out.write(bytes(5_000));
+            throw new IOException("render died mid-write");
+        })).hasMessageContaining("mid-write");
+        assertThat(lru.get("3972/b1/x/w_300.webp")).isEmpty();
+        try (Stream<Path> files = Files.walk(root)) {
+            assertThat(files.filter(Files::isRegularFile)).isEmpty();
+        }
+    }
+
+    @Test
+    void aCrashMidWriteLeavesATemporaryThatTheRebuildDeletes() throws Exception {
+        // What a killed process leaves: a temporary (and, on some file systems, an empty file).
+        Path dir = Files.createDirectories(root.resolve("3972/b1/x"));
+        Files.write(dir.resolve(DiskLru.TEMP_PREFIX + "1234"), bytes(700));
+        Files.write(dir.resolve("empty.webp"), new byte[0]);
+        Files.write(dir.resolve("w_100.webp"), bytes(300));
+        DiskLru lru = lru(1_000_000);
+        assertThat(lru.size()).isEqualTo(1);
+        assertThat(lru.get("3972/b1/x/w_100.webp")).isPresent();
+        assertThat(lru.get("3972/b1/x/empty.webp")).isEmpty();
+        assertThat(dir.resolve(DiskLru.TEMP_PREFIX + "1234")).doesNotExist();
+        assertThat(dir.resolve("empty.webp")).doesNotExist();
+    }
+
+    @Test
+    void recencySurvivesARestart() throws Exception {
+        Path dir = Files.createDirectories(root.resolve("v"));
+        for (int i = 0; i < 4; i++) {
+            Files.write(dir.resolve("f" + i), bytes(1_000));
+            // f2 was used most recently before the restart, f0 least.
+            int age = switch (i) {
+                case 0 -> 400;
+                case 1 -> 300;
+                case 2 -> 10;
+                default -> 200;
+            };
+            Files.setLastModifiedTime(dir.resolve("f" + i), FileTime.from(Instant.now().minusSeconds(age)));
+        }
+        DiskLru lru = lru(4_000);
+        lru.put("v/new", bytes(2_000)); // two must go: the two oldest
+        assertThat(dir.resolve("f0")).doesNotExist();
+        assertThat(dir.resolve("f1")).doesNotExist();
+        assertThat(dir.resolve("f2")).exists();
+        assertThat(dir.resolve("f3")).exists();
+    }
+
+    @Test
+    void aHitRefreshesTheFilesTimeForTheNextRestart() throws Exception {
+        Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
+        DiskLru lru = new DiskLru(root, 1_000_000, Clock.fixed(t0, ZoneOffset.UTC), Runnable::run);
+        lru.rebuild();
+        lru.put("v/a", bytes(10));
+        Files.setLastModifiedTime(root.resolve("v/a"), FileTime.from(t0));
+        DiskLru later = new DiskLru(root, 1_000_000, Clock.fixed(t0.plusSeconds(3600), ZoneOffset.UTC), Runnable::run);
+        later.rebuild();
+        assertThat(later.get("v/a")).isPresent();
+        assertThat(Files.getLastModifiedTime(root.resolve("v/a")).toInstant()).isEqualTo(t0.plusSeconds(3600));
+    }
+
+    @Test
+    void beforeTheRebuildFinishesTheDiskAnswers() throws Exception {
+        Files.createDirectories(root.resolve("v"));
+        Files.write(root.resolve("v/a"), bytes(10));
+        DiskLru fresh = new DiskLru(root, 1_000_000, Clock.systemUTC(), Runnable::run);
+        assertThat(fresh.get("v/a")).isPresent();
+        assertThat(fresh.get("v/b")).isEmpty();
+    }
+
+    @Test
+    void removesOneImagesVariants() throws Exception {
+        DiskLru lru = lru(1_000_000);
+        lru.put("3972/b1/aaaa/w_1.webp", bytes(10));
+        lru.put("3972/b1/aaaa/w_2.webp", bytes(10));
+        lru.put("3972/b1/aaab/w_1.webp", bytes(10));
+        assertThat(lru.removeUnder("3972/b1/aaaa")).isEqualTo(2);
+        assertThat(lru.get("3972/b1/aaaa/w_1.webp")).isEmpty();
+        assertThat(lru.get("3972/b1/aaab/w_1.webp")).isPresent();
+        assertThat(lru.totalBytes()).isEqualTo(10);
+        assertThat(lru.removeUnder("3972/b1/aaaa")).isZero();
+    }
+
+    @Test
+    void refusesPathsOutsideItsRoot() throws Exception {
+        DiskLru lru = lru(1_000_000);
+        assertThatThrownBy(() -> lru.put("../escape", bytes(1))).hasMessageContaining("escapes");
+    }
+
+    @Test
+    void aZeroBoundCachesNothing() throws Exception {
+        DiskLru lru = lru(0);
+        lru.put("v/a", bytes(10));
+        assertThat(lru.get("v/a")).isEmpty();
+        assertThat(root.resolve("v/a")).doesNotExist();
+    }
+
+    private long diskBytes() throws IOException {
+        try (Stream<Path> files = Files.walk(root)) {
+            return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        }
+    }
+}
