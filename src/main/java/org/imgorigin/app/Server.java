@@ -14,6 +14,7 @@ import org.imgorigin.cache.CachedOriginalStore;
 import org.imgorigin.cache.DiskLru;
 import org.imgorigin.cache.VariantCache;
 import org.imgorigin.config.Config;
+import org.imgorigin.upload.RecentUploads;
 import org.imgorigin.http.Blocking;
 import org.imgorigin.http.RenderPool;
 import org.imgorigin.http.Routes;
@@ -82,17 +83,17 @@ public final class Server implements AutoCloseable {
             VariantCache cache = new VariantCache(config.cache().memoryBytes(), disk,
                     config.cache().accelPrefix().isPresent());
             Metrics metrics = new Metrics();
+            RecentUploads recent = new RecentUploads(24);
             metrics.cacheGauges(disk::totalBytes, disk::size, cache::memoryBytes);
             Renderer renderer = new Renderer(config.limits());
             RenderPool pool = new RenderPool(vertx, config.workers(), config.queue());
             metrics.renderGauges(pool::running, pool::queued, Vips::trackedMemory);
-            OriginalStore finalStore = store;
+            Routes routes = new Routes(config, store, renderer, pool, blocking, metrics, cache, recent);
             // Port 0 (tests) means one instance: instances would each get their own random port.
             int instances = config.port() == 0 ? 1 : eventLoops;
             AtomicReference<ImageServer> first = new AtomicReference<>();
             vertx.deployVerticle(() -> {
-                ImageServer server = new ImageServer(config.port(),
-                        () -> Routes.router(vertx, config, finalStore, renderer, pool, blocking, metrics, cache));
+                ImageServer server = new ImageServer(config.port(), () -> routes.router(vertx));
                 first.compareAndSet(null, server);
                 return server;
             }, new DeploymentOptions().setInstances(instances)).await(30, TimeUnit.SECONDS);

@@ -24,16 +24,16 @@ final class Admin {
     private final VariantCache cache;
     private final Blocking blocking;
     private final Metrics metrics;
-    private final ImageHandler images;
+    private final Variants variants;
 
     Admin(Optional<String> token, OriginalStore store, VariantCache cache, Blocking blocking, Metrics metrics,
-            ImageHandler images) {
+            Variants variants) {
         this.token = token;
         this.store = store;
         this.cache = cache;
         this.blocking = blocking;
         this.metrics = metrics;
-        this.images = images;
+        this.variants = variants;
     }
 
     void purge(RoutingContext ctx) {
@@ -53,7 +53,7 @@ final class Admin {
         blocking.run(context, () -> {
             boolean existed = store.delete(id);
             int purged = cache.purge(id);
-            images.forget(id);
+            variants.forget(id);
             metrics.purged(purged);
             if (!existed && purged == 0) {
                 throw HttpError.notFound("no image with id " + id);

@@ -1,7 +1,5 @@
 package org.imgorigin.http;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -10,20 +8,10 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import org.imgorigin.cache.Hit;
-import org.imgorigin.cache.SingleFlight;
-import org.imgorigin.cache.VariantCache;
 import org.imgorigin.cache.VariantKey;
-import org.imgorigin.image.ImageId;
 import org.imgorigin.metrics.Metrics;
-import org.imgorigin.render.RenderException;
-import org.imgorigin.render.RenderedImage;
-import org.imgorigin.render.Renderer;
 import org.imgorigin.render.SourceInfo;
-import org.imgorigin.store.Original;
-import org.imgorigin.store.OriginalStore;
 import org.imgorigin.url.ImagePath;
 import org.imgorigin.url.Presets;
 import org.imgorigin.url.Signer;
@@ -40,41 +28,24 @@ import org.imgorigin.url.TransformationPrinter;
  * {@code X-Accel-Redirect}: nginx sends the file.
  */
 final class ImageHandler implements Handler<RoutingContext> {
-    private static final Logger LOG = Logger.getLogger(ImageHandler.class.getName());
     static final String IMMUTABLE = "public, max-age=31536000, immutable";
     static final String ACCEPT_CH = "Sec-CH-DPR, Sec-CH-Width";
 
     private final Presets presets;
     private final Optional<Signer> signer;
-    private final OriginalStore store;
-    private final Renderer renderer;
-    private final RenderPool pool;
-    private final Blocking blocking;
+    private final Variants variants;
     private final Negotiator negotiator;
     private final Metrics metrics;
-    private final VariantCache cache;
     private final Optional<String> accelPrefix;
-    private final SingleFlight<VariantKey, byte[]> renders = new SingleFlight<>();
-    /** What originals' headers say, so a URL without extension can be looked up without reading the original. */
-    private final Cache<ImageId, SourceInfo> sources = Caffeine.newBuilder().maximumSize(100_000).build();
 
-    ImageHandler(Presets presets, Optional<Signer> signer, OriginalStore store, Renderer renderer, RenderPool pool,
-            Blocking blocking, Negotiator negotiator, Metrics metrics, VariantCache cache,
+    ImageHandler(Presets presets, Optional<Signer> signer, Variants variants, Negotiator negotiator, Metrics metrics,
             Optional<String> accelPrefix) {
         this.presets = presets;
         this.signer = signer;
-        this.store = store;
-        this.renderer = renderer;
-        this.pool = pool;
-        this.blocking = blocking;
+        this.variants = variants;
         this.negotiator = negotiator;
         this.metrics = metrics;
-        this.cache = cache;
         this.accelPrefix = accelPrefix;
-    }
-
-    /** An original's bytes with what its header says. */
-    private record Source(byte[] bytes, SourceInfo info) {
     }
 
     @Override
@@ -88,10 +59,10 @@ final class ImageHandler implements Handler<RoutingContext> {
                     : "invalid signature");
         }
         Context context = ctx.vertx().getOrCreateContext();
-        Optional<SourceInfo> known = Optional.ofNullable(sources.getIfPresent(path.id()));
+        Optional<SourceInfo> known = variants.known(path.id());
         Future<Optional<SourceInfo>> info = known.isPresent() || !negotiator.needsSource(path, ctx.request().headers())
                 ? Future.succeededFuture(known)
-                : blocking.run(context, () -> load(path.id())).map(s -> Optional.of(s.info()));
+                : variants.load(context, path.id()).map(s -> Optional.of(s.info()));
         info.compose(i -> respond(ctx, context, path, negotiator.negotiate(path, i, ctx.request().headers())))
                 .onFailure(ctx::fail);
     }
@@ -107,52 +78,13 @@ final class ImageHandler implements Handler<RoutingContext> {
             headers(response, path, negotiated, key);
             return response.end();
         }
-        Optional<Hit> hit = cache.lookup(key);
+        Optional<Hit> hit = variants.cache().lookup(key);
         if (hit.isPresent()) {
             return sendHit(ctx, path, negotiated, key, hit.get());
         }
         ctx.put("cache", "MISS");
-        return renders.run(key, () -> blocking.run(context, () -> load(path.id()))
-                        .compose(source -> pool.submit(() -> render(source, negotiated)))
-                        .compose(rendered -> {
-                            cache.remember(key, rendered.bytes());
-                            return blocking.run(context, () -> persist(key, rendered.bytes()));
-                        }))
+        return variants.produce(context, key, negotiated.transformation())
                 .compose(bytes -> send(ctx, path, negotiated, key, "MISS", bytes));
-    }
-
-    private Source load(ImageId id) throws Exception {
-        long start = System.nanoTime();
-        Original original = store.fetch(id).orElseThrow(() -> HttpError.notFound("no image with id " + id));
-        metrics.fetched(System.nanoTime() - start, original.bytes().length);
-        // A header parse: no pixels are decoded, so it is cheap enough for an I/O thread.
-        SourceInfo info = renderer.inspect(original.bytes());
-        sources.put(id, info);
-        return new Source(original.bytes(), info);
-    }
-
-    private RenderedImage render(Source source, Negotiated negotiated) throws RenderException {
-        long start = System.nanoTime();
-        String format = negotiated.output().extension();
-        try {
-            RenderedImage rendered = renderer.render(source.bytes(), negotiated.transformation(), negotiated.output());
-            metrics.rendered(format, "ok", System.nanoTime() - start);
-            return rendered;
-        } catch (RenderException | RuntimeException e) {
-            metrics.rendered(format, "failed", System.nanoTime() - start);
-            throw e;
-        }
-    }
-
-    /** Writes a render to the disk tier; a full or broken disk costs a re-render later, never the answer. */
-    private byte[] persist(VariantKey key, byte[] bytes) {
-        try {
-            cache.persist(key, bytes);
-        } catch (Exception e) {
-            LOG.log(Level.WARNING, "could not write " + key.relativePath() + " to the disk cache", e);
-            metrics.cacheWriteFailed();
-        }
-        return bytes;
     }
 
     private Future<Void> sendHit(RoutingContext ctx, ImagePath path, Negotiated negotiated, VariantKey key, Hit hit) {
@@ -176,7 +108,7 @@ final class ImageHandler implements Handler<RoutingContext> {
                 // sendfile(2): the bytes go from the page cache to the socket without the heap.
                 yield response.sendFile(d.path().toString()).recover(failure -> {
                     // Evicted between lookup and send: the headers may already be out.
-                    cache.disk().remove(d.relativePath());
+                    variants.cache().disk().remove(d.relativePath());
                     return Future.failedFuture(failure);
                 });
             }
@@ -213,11 +145,6 @@ final class ImageHandler implements Handler<RoutingContext> {
         if (!negotiated.vary().isEmpty()) {
             response.putHeader("Vary", String.join(", ", negotiated.vary()));
         }
-    }
-
-    /** Forgets what is known of an original (after a delete). */
-    void forget(ImageId id) {
-        sources.invalidate(id);
     }
 
     /** {@code If-None-Match}: a list of entity tags or {@code *}; weak comparison, as RFC 9110 asks. */

@@ -10,18 +10,63 @@ import org.imgorigin.config.Config;
 import org.imgorigin.metrics.Metrics;
 import org.imgorigin.render.Renderer;
 import org.imgorigin.store.OriginalStore;
+import org.imgorigin.upload.Ingest;
+import org.imgorigin.upload.RecentUploads;
 import org.imgorigin.vips.Vips;
 
-/** The HTTP surface of SPEC sections 5 and 6, as one router. */
+/**
+ * The HTTP surface of SPEC sections 5 and 6. The handlers are built once and shared by every
+ * event loop's router, so one render per variant and the per-id knowledge hold node-wide.
+ */
 public final class Routes {
-    private Routes() {
+    private final OriginalStore store;
+    private final Blocking blocking;
+    private final Metrics metrics;
+    private final ImageHandler images;
+    private final Admin admin;
+    private final UploadHandler uploads;
+    private final HomePage home;
+
+    public Routes(Config config, OriginalStore store, Renderer renderer, RenderPool pool, Blocking blocking,
+            Metrics metrics, VariantCache cache, RecentUploads recent) {
+        this.store = store;
+        this.blocking = blocking;
+        this.metrics = metrics;
+        Variants variants = new Variants(store, renderer, pool, blocking, metrics, cache);
+        this.images = new ImageHandler(config.presets(), config.signer(), variants,
+                new Negotiator(config.limits().maxDimension()), metrics, config.cache().accelPrefix());
+        this.admin = new Admin(config.adminToken(), store, cache, blocking, metrics, variants);
+        this.uploads = new UploadHandler(config.uploadToken(), config.maxUploadBytes(),
+                new Ingest(store, renderer, config.limits().maxSourcePixels()), blocking, variants, config.eager(),
+                recent, metrics);
+        this.home = new HomePage(recent);
     }
 
-    public static Router router(Vertx vertx, Config config, OriginalStore store, Renderer renderer, RenderPool pool,
-            Blocking blocking, Metrics metrics, VariantCache cache) {
+    /** A router for one server instance (one event loop). */
+    public Router router(Vertx vertx) {
         Router router = Router.router(vertx);
         router.get("/healthz").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
-        router.get("/readyz").handler(ctx -> blocking.run(ctx.vertx().getOrCreateContext(), () -> {
+        router.get("/readyz").handler(this::ready);
+        router.get("/metrics").handler(ctx -> ctx.response()
+                .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                .putHeader("Cache-Control", "no-store")
+                .end(metrics.scrape()));
+        router.get("/").handler(home::handle);
+        router.post("/images").handler(uploads::upload);
+        router.get("/images/:id").handler(uploads::describe);
+        router.delete("/images/:id").handler(admin::delete);
+        router.post("/admin/purge/:id").handler(admin::purge);
+        router.routeWithRegex(HttpMethod.GET, "/[^/].*").handler(images);
+        router.routeWithRegex(HttpMethod.HEAD, "/[^/].*").handler(images);
+        router.route().failureHandler(Failures::handle);
+        // Unrouted requests never reach a failure handler; these give them the same JSON shape.
+        router.errorHandler(404, Failures::handle);
+        router.errorHandler(405, Failures::handle);
+        return router;
+    }
+
+    private void ready(RoutingContext ctx) {
+        blocking.run(ctx.vertx().getOrCreateContext(), () -> {
             if (!Vips.healthy()) {
                 return "libvips does not answer";
             }
@@ -37,25 +82,7 @@ public final class Routes {
             } else {
                 json(ctx, 503, new JsonObject().put("status", 503).put("error", problem));
             }
-        }).onFailure(ctx::fail));
-        router.get("/metrics").handler(ctx -> ctx.response()
-                .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-                .putHeader("Cache-Control", "no-store")
-                .end(metrics.scrape()));
-        router.get("/").handler(Routes::home);
-
-        ImageHandler images = new ImageHandler(config.presets(), config.signer(), store, renderer, pool, blocking,
-                new Negotiator(config.limits().maxDimension()), metrics, cache, config.cache().accelPrefix());
-        Admin admin = new Admin(config.adminToken(), store, cache, blocking, metrics, images);
-        router.post("/admin/purge/:id").handler(admin::purge);
-        router.delete("/images/:id").handler(admin::delete);
-        router.routeWithRegex(HttpMethod.GET, "/[^/].*").handler(images);
-        router.routeWithRegex(HttpMethod.HEAD, "/[^/].*").handler(images);
-        router.route().failureHandler(Failures::handle);
-        // Unrouted requests never reach a failure handler; these give them the same JSON shape.
-        router.errorHandler(404, Failures::handle);
-        router.errorHandler(405, Failures::handle);
-        return router;
+        }).onFailure(ctx::fail);
     }
 
     private static void json(RoutingContext ctx, int status, JsonObject body) {
@@ -63,22 +90,5 @@ public final class Routes {
                 .putHeader("Content-Type", "application/json; charset=utf-8")
                 .putHeader("Cache-Control", "no-store")
                 .end(body.encode());
-    }
-
-    private static void home(RoutingContext ctx) {
-        ctx.response().putHeader("Content-Type", "text/html; charset=utf-8")
-                .putHeader("Cache-Control", "no-store")
-                .end("""
-                        <!doctype html>
-                        <html lang="en"><head><meta charset="utf-8"><title>imgorigin</title>
-                        <meta name="viewport" content="width=device-width, initial-scale=1">
-                        <style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem}
-                        code{background:#f3f3f3;padding:.1em .3em;border-radius:3px}</style></head>
-                        <body><h1>imgorigin</h1>
-                        <p>Variants of stored originals, from URLs an <code>&lt;img&gt;</code> tag can use:</p>
-                        <p><code>/w_300,q_80/&lt;id&gt;.webp</code> &middot; <code>/c_fill,w_200,h_200,g_auto/&lt;id&gt;.avif</code></p>
-                        <p><a href="/metrics">Metrics</a> &middot; <a href="/readyz">Readiness</a></p>
-                        </body></html>
-                        """);
     }
 }

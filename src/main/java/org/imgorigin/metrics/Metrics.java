@@ -72,6 +72,22 @@ public final class Metrics {
                 .register(registry).record(Duration.ofNanos(nanos));
     }
 
+    /** One upload answered: {@code created}, {@code existing}, {@code refused-<status>} or {@code failed}. */
+    public void uploaded(String outcome, long bytes) {
+        Counter.builder("imgorigin.uploads").description("uploads by outcome").tag("outcome", outcome)
+                .register(registry).increment();
+        if (bytes > 0) {
+            Counter.builder("imgorigin.uploaded.bytes").description("bytes of uploads accepted").baseUnit("bytes")
+                    .register(registry).increment(bytes);
+        }
+    }
+
+    /** One eager variant rendered after an upload ({@code ok}) or not ({@code failed}). */
+    public void eager(String outcome) {
+        Counter.builder("imgorigin.eager.renders").description("variants rendered right after an upload")
+                .tag("outcome", outcome).register(registry).increment();
+    }
+
     public void cacheWriteFailed() {
         Counter.builder("imgorigin.cache.write.failures").description("variants that could not be written to disk")
                 .register(registry).increment();

@@ -1,0 +1,239 @@
+package org.imgorigin.http;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.imgorigin.cache.VariantKey;
+import org.imgorigin.image.ImageFormat;
+import org.imgorigin.image.ImageId;
+import org.imgorigin.metrics.Metrics;
+import org.imgorigin.render.SourceInfo;
+import org.imgorigin.upload.Ingest;
+import org.imgorigin.upload.Receiver;
+import org.imgorigin.upload.RecentUploads;
+import org.imgorigin.upload.UploadException;
+import org.imgorigin.url.Transformation;
+import org.imgorigin.url.TransformationPrinter;
+
+/**
+ * {@code POST /images}: a raw image body or a {@code multipart/form-data} field {@code file},
+ * streamed through a {@link Receiver} (hashed, sniffed, bounded as it arrives), then checked
+ * and stored by {@link Ingest} on a virtual thread. {@code GET /images/<id>}: an original's
+ * metadata.
+ */
+final class UploadHandler {
+    private static final Logger LOG = Logger.getLogger(UploadHandler.class.getName());
+    private static final long MULTIPART_SLACK = 64 * 1024;
+    private static final long LINGER_MILLIS = 2_000;
+
+    private final Optional<String> token;
+    private final long maxBytes;
+    private final Ingest ingest;
+    private final Blocking blocking;
+    private final Variants variants;
+    private final List<Transformation> eager;
+    private final RecentUploads recent;
+    private final Metrics metrics;
+
+    UploadHandler(Optional<String> token, long maxBytes, Ingest ingest, Blocking blocking, Variants variants,
+            List<Transformation> eager, RecentUploads recent, Metrics metrics) {
+        this.token = token;
+        this.maxBytes = maxBytes;
+        this.ingest = ingest;
+        this.blocking = blocking;
+        this.variants = variants;
+        this.eager = eager;
+        this.recent = recent;
+        this.metrics = metrics;
+    }
+
+    void upload(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        try {
+            Admin.authorise(request, token, "upload");
+        } catch (HttpError e) {
+            refuse(ctx, e.status(), e.getMessage());
+            return;
+        }
+        String contentLength = request.getHeader("Content-Length");
+        // A multipart envelope adds a few hundred bytes around the file: allow for it here; the
+        // Receiver enforces the exact limit on the file itself.
+        if (contentLength != null && parseLong(contentLength) > maxBytes + MULTIPART_SLACK) {
+            // Known too large before a byte is read: refuse without reading the rest.
+            refuse(ctx, 413, "upload is larger than the limit of " + maxBytes + " bytes");
+            return;
+        }
+        String type = Optional.ofNullable(request.getHeader("Content-Type")).orElse("").toLowerCase(Locale.ROOT);
+        Receiver receiver = new Receiver(maxBytes);
+        boolean[] failed = {false};
+        boolean[] sawFile = {false};
+        java.util.function.Consumer<io.vertx.core.buffer.Buffer> feed = chunk -> {
+            if (failed[0]) {
+                return;
+            }
+            try {
+                receiver.append(chunk.getBytes());
+            } catch (UploadException e) {
+                failed[0] = true;
+                refuse(ctx, e.status(), e.getMessage());
+            }
+        };
+        if (type.startsWith("multipart/form-data")) {
+            request.setExpectMultipart(true);
+            request.uploadHandler(part -> {
+                if (!part.name().equals("file") || sawFile[0]) {
+                    part.handler(ignored -> { });
+                    return;
+                }
+                sawFile[0] = true;
+                part.handler(feed::accept);
+            });
+        } else if (type.startsWith("image/") || type.startsWith("application/octet-stream")) {
+            request.handler(feed::accept);
+        } else {
+            refuse(ctx, 415, "Content-Type must be an image type or multipart/form-data with a field 'file'");
+            return;
+        }
+        request.exceptionHandler(e -> failed[0] = true); // client gone: nothing was stored
+        if ("100-continue".equalsIgnoreCase(request.getHeader("Expect"))) {
+            // The client waits for this before sending the body (curl does for large files).
+            ctx.response().writeContinue();
+        }
+        request.endHandler(done -> {
+            if (failed[0]) {
+                return;
+            }
+            if (type.startsWith("multipart/form-data") && !sawFile[0]) {
+                refuse(ctx, 400, "the multipart form has no field 'file'");
+                return;
+            }
+            Receiver.Body body;
+            try {
+                body = receiver.finish();
+            } catch (UploadException e) {
+                refuse(ctx, e.status(), e.getMessage());
+                return;
+            }
+            Context context = ctx.vertx().getOrCreateContext();
+            blocking.run(context, () -> ingest.ingest(body)).onSuccess(stored -> {
+                metrics.uploaded(stored.created() ? "created" : "existing", stored.bytes());
+                recent.add(stored);
+                variants.remember(stored.id(), stored.info());
+                ctx.response().setStatusCode(stored.created() ? 201 : 200)
+                        .putHeader("Content-Type", "application/json; charset=utf-8")
+                        .putHeader("Cache-Control", "no-store")
+                        .putHeader("Location", stored.url())
+                        .end(json(stored).encode());
+                if (stored.created()) {
+                    renderEagerly(context, stored.id(), stored.info());
+                }
+            }).onFailure(failure -> {
+                if (failure instanceof UploadException e) {
+                    refuse(ctx, e.status(), e.getMessage());
+                } else {
+                    metrics.uploaded("failed", 0);
+                    ctx.fail(failure);
+                }
+            });
+        });
+        request.resume();
+    }
+
+    /**
+     * Answers with an error while the body may still be coming. The connection is closed so
+     * the client stops sending, but not at once: closing a socket with unread data makes the
+     * kernel send a reset that can destroy the answer before the client reads it. So the rest
+     * is read and thrown away (never buffered) for a short while first, as nginx's lingering
+     * close does.
+     */
+    private void refuse(RoutingContext ctx, int status, String message) {
+        metrics.uploaded("refused-" + status, 0);
+        HttpServerRequest request = ctx.request();
+        if (!request.isEnded()) {
+            ctx.response().putHeader("Connection", "close");
+            request.handler(discarded -> { });
+            request.uploadHandler(part -> part.handler(discarded -> { }));
+            long timer = ctx.vertx().setTimer(LINGER_MILLIS, t -> request.connection().close());
+            request.endHandler(done -> {
+                ctx.vertx().cancelTimer(timer);
+                request.connection().close();
+            });
+            request.resume();
+        }
+        ctx.fail(new HttpError(status, message));
+    }
+
+    void describe(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        if (!ImageId.isValid(id)) {
+            throw new HttpError(400, "invalid id: an image id is 16 to 64 lowercase hex characters");
+        }
+        blocking.run(ctx.vertx().getOrCreateContext(), () -> ingest.describe(new ImageId(id)))
+                .onSuccess(found -> {
+                    Ingest.Stored stored = found.orElseThrow(() -> HttpError.notFound("no image with id " + id));
+                    JsonObject body = json(stored);
+                    body.remove("url");
+                    ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
+                            .putHeader("Cache-Control", "public, max-age=60")
+                            .end(body.encode());
+                })
+                .onFailure(ctx::fail);
+    }
+
+    static JsonObject json(Ingest.Stored stored) {
+        return new JsonObject()
+                .put("id", stored.id().value())
+                .put("url", stored.url())
+                .put("format", stored.info().format().extension())
+                .put("width", stored.info().width())
+                .put("height", stored.info().height())
+                .put("bytes", stored.bytes());
+    }
+
+    /**
+     * {@code IMGORIGIN_EAGER} variants, rendered in the background so the first visitor hits
+     * the cache. Each is made in its {@code f_} format, or else in the formats visitors most
+     * likely get: the original's (URLs without extension), WebP and AVIF ({@code f_auto}).
+     * Failures are logged and counted, never reported to the uploader.
+     */
+    private void renderEagerly(Context context, ImageId id, SourceInfo info) {
+        for (Transformation t : eager) {
+            List<ImageFormat> formats = new ArrayList<>();
+            if (t.format().isPresent() && t.format().get() instanceof Transformation.FormatChoice.Fixed f) {
+                formats.add(f.format());
+            } else {
+                formats.add(info.format().writable() ? info.format() : ImageFormat.JPEG);
+                formats.add(ImageFormat.WEBP);
+                formats.add(ImageFormat.AVIF);
+            }
+            Transformation resolved = t.withFormat(Optional.empty());
+            if (resolved.needsNegotiation()) {
+                continue; // w_auto/dpr_auto depend on a visitor's hints: nothing to render ahead
+            }
+            for (ImageFormat format : formats.stream().distinct().toList()) {
+                VariantKey key = new VariantKey(id, TransformationPrinter.print(resolved), format);
+                Future<byte[]> done = variants.produce(context, key, resolved);
+                done.onSuccess(bytes -> metrics.eager("ok")).onFailure(e -> {
+                    metrics.eager("failed");
+                    LOG.log(Level.WARNING, "eager variant " + key.relativePath() + " failed: " + e.getMessage());
+                });
+            }
+        }
+    }
+
+    private static long parseLong(String value) {
+        try {
+            return Long.parseLong(value.strip());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+}
