@@ -1,8 +1,11 @@
 package org.imgorigin.store;
 
+import java.io.ByteArrayInputStream;
 import java.net.SocketTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import org.imgorigin.image.ImageId;
@@ -21,6 +24,7 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
@@ -36,11 +40,16 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
  * {@code synchronized}, so the locks in {@code HttpURLConnection} and the SDK cost nothing either.
  *
  * <p>Every call is bounded: 2 s to connect, 10 s without a byte, 10 s per attempt and 30 s in
- * all (retries included). Running out of time is {@link StoreException.Kind#TIMEOUT} (504);
- * any other failure is {@link StoreException.Kind#FAILED} (502).
+ * all (retries included); in a multipart upload each part is a call of its own. Running out
+ * of time is {@link StoreException.Kind#TIMEOUT} (504); any other failure is
+ * {@link StoreException.Kind#FAILED} (502).
  *
- * <p>A put is one PutObject with the whole body, which S3 caps at 5 GB and which is plenty
- * for the upload limit; multipart uploads would only pay off for much larger originals.
+ * <p>A put of up to 16 MiB is one PutObject. A larger body goes up as a multipart upload in
+ * 8 MiB parts, one after another: a failed part is retried alone rather than the whole body,
+ * and no single call has to carry more than a part within its time limit. Any failure, an
+ * interruption included, aborts the upload, so S3 keeps neither an object nor orphaned parts
+ * (which it would otherwise bill for indefinitely). The abort is best effort: if it fails
+ * too, only a bucket lifecycle rule (AbortIncompleteMultipartUpload) clears the parts.
  *
  * <p>On AWS, a missing key answers 403 rather than 404 unless the credentials may
  * {@code s3:ListBucket}; without that permission every miss looks like a failure.
@@ -54,24 +63,50 @@ final class S3Store implements OriginalStore {
                 new Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(30));
     }
 
+    /**
+     * Bodies longer than {@code threshold} bytes go up in parts of {@code size} bytes (the last
+     * one shorter); tests lower both to see a multipart upload with a few MiB.
+     */
+    record Parts(int threshold, int size) {
+        /** S3 rejects a smaller part unless it is the last. */
+        static final int MIN_SIZE = 5 << 20;
+        static final Parts DEFAULT = new Parts(16 << 20, 8 << 20);
+
+        Parts {
+            if (size < MIN_SIZE) {
+                throw new IllegalArgumentException("part size " + size + " is below S3's minimum of " + MIN_SIZE);
+            }
+            if (threshold < size) {
+                throw new IllegalArgumentException("threshold " + threshold + " is below the part size " + size);
+            }
+        }
+    }
+
     private final S3Settings settings;
     private final S3Client client;
+    private final Parts parts;
 
-    private S3Store(S3Settings settings, S3Client client) {
+    private S3Store(S3Settings settings, S3Client client, Parts parts) {
         this.settings = settings;
         this.client = client;
+        this.parts = parts;
     }
 
     /** A store with credentials from the AWS default chain (environment, profiles, roles). */
     static S3Store open(S3Settings settings) {
-        return open(settings, DefaultCredentialsProvider.builder().build(), Timeouts.DEFAULT);
+        return open(settings, DefaultCredentialsProvider.builder().build(), Timeouts.DEFAULT, Parts.DEFAULT);
     }
 
     /** A store with the given credentials; tests pass static ones for their local server. */
     static S3Store open(S3Settings settings, AwsCredentialsProvider credentials, Timeouts timeouts) {
+        return open(settings, credentials, timeouts, Parts.DEFAULT);
+    }
+
+    static S3Store open(S3Settings settings, AwsCredentialsProvider credentials, Timeouts timeouts, Parts parts) {
         Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(credentials, "credentials");
         Objects.requireNonNull(timeouts, "timeouts");
+        Objects.requireNonNull(parts, "parts");
         S3ClientBuilder builder = S3Client.builder()
                 .httpClientBuilder(UrlConnectionHttpClient.builder()
                         .connectionTimeout(timeouts.connect())
@@ -88,7 +123,7 @@ final class S3Store implements OriginalStore {
                 .region(Region.of(settings.region()))
                 .forcePathStyle(settings.pathStyle());
         settings.endpoint().ifPresent(builder::endpointOverride);
-        return new S3Store(settings, builder.build());
+        return new S3Store(settings, builder.build(), parts);
     }
 
     @Override
@@ -129,16 +164,77 @@ final class S3Store implements OriginalStore {
     @Override
     public void put(ImageId id, byte[] bytes, String contentType) throws StoreException {
         String key = settings.key(id.storageKey());
+        if (bytes.length > parts.threshold()) {
+            putInParts(key, bytes, contentType);
+            return;
+        }
         try {
             client.putObject(
                     r -> r.bucket(settings.bucket()).key(key).contentType(contentType).contentLength((long) bytes.length),
-                    // Unsafe only in that the array is not copied: callers hand it over and
-                    // retries reopen a stream on the same bytes.
-                    RequestBody.fromContentProvider(
-                            ContentStreamProvider.fromByteArrayUnsafe(bytes), bytes.length, contentType));
+                    slice(bytes, 0, bytes.length));
         } catch (SdkException e) {
             throw translate("PutObject", key, e);
         }
+    }
+
+    private void putInParts(String key, byte[] bytes, String contentType) throws StoreException {
+        String uploadId;
+        try {
+            // The object's Content-Type is fixed here; the parts carry none of their own.
+            uploadId = client.createMultipartUpload(r -> r.bucket(settings.bucket()).key(key).contentType(contentType))
+                    .uploadId();
+        } catch (SdkException e) {
+            throw translate("CreateMultipartUpload", key, e);
+        }
+        String operation = "UploadPart";
+        try {
+            List<CompletedPart> done = new ArrayList<>();
+            for (int offset = 0; offset < bytes.length; offset += parts.size()) {
+                int number = done.size() + 1;
+                int length = Math.min(parts.size(), bytes.length - offset);
+                String eTag = client.uploadPart(
+                        r -> r.bucket(settings.bucket()).key(key).uploadId(uploadId)
+                                .partNumber(number).contentLength((long) length),
+                        slice(bytes, offset, length)).eTag();
+                done.add(CompletedPart.builder().partNumber(number).eTag(eTag).build());
+            }
+            operation = "CompleteMultipartUpload";
+            client.completeMultipartUpload(r -> r.bucket(settings.bucket()).key(key).uploadId(uploadId)
+                    .multipartUpload(u -> u.parts(done)));
+        } catch (Throwable e) {
+            // Whatever stopped the upload, its parts must not stay behind.
+            abort(key, uploadId, e);
+            if (e instanceof SdkException sdk) {
+                throw translate(operation, key, sdk);
+            }
+            throw e;
+        }
+    }
+
+    /** Best effort: a failure to abort is attached to the failure that caused it. */
+    private void abort(String key, String uploadId, Throwable cause) {
+        // An interrupted upload most needs cleaning up, but the SDK will not start a call on an
+        // interrupted thread: clear the flag for the abort and set it again afterwards.
+        boolean interrupted = Thread.interrupted();
+        try {
+            client.abortMultipartUpload(r -> r.bucket(settings.bucket()).key(key).uploadId(uploadId));
+        } catch (SdkException e) {
+            cause.addSuppressed(translate("AbortMultipartUpload", key, e));
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * A body over part of the array, which is not copied: callers hand it over, and retries
+     * reopen a stream on the same bytes.
+     */
+    private static RequestBody slice(byte[] bytes, int offset, int length) {
+        return RequestBody.fromContentProvider(
+                ContentStreamProvider.fromInputStreamSupplier(() -> new ByteArrayInputStream(bytes, offset, length)),
+                length, UNKNOWN_TYPE);
     }
 
     @Override

@@ -6,12 +6,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.imgorigin.image.ImageId;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -26,6 +29,8 @@ abstract class S3StoreContract {
     static final ImageId ID = new ImageId("3972b16287e595a88a50624587bccc66ece0f4c7");
     static final ImageId OTHER = new ImageId("3972b1aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
     static final byte[] BYTES = "not really a png".getBytes(StandardCharsets.UTF_8);
+    /** The smallest parts S3 allows, and a threshold just above one part, so a test moves 6 MiB, not 16. */
+    static final S3Store.Parts SMALL_PARTS = new S3Store.Parts(6 << 20, S3Store.Parts.MIN_SIZE);
     private static final AtomicInteger BUCKETS = new AtomicInteger();
 
     String bucket;
@@ -46,6 +51,9 @@ abstract class S3StoreContract {
                 .credentialsProvider(credentials())
                 .region(Region.of(region()))
                 .forcePathStyle(true)
+                // As in S3Store: the SDK's default checksum headers are more than S3Proxy implements.
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                 .build();
         raw.createBucket(r -> r.bucket(bucket));
     }
@@ -56,8 +64,26 @@ abstract class S3StoreContract {
     }
 
     S3Store store(String bucket, String prefix) {
+        return store(bucket, prefix, S3Store.Parts.DEFAULT);
+    }
+
+    S3Store store(String bucket, String prefix, S3Store.Parts parts) {
         S3Settings settings = new S3Settings(bucket, prefix, Optional.of(endpoint()), region(), true);
-        return S3Store.open(settings, credentials(), S3Store.Timeouts.DEFAULT);
+        return S3Store.open(settings, credentials(), S3Store.Timeouts.DEFAULT, parts);
+    }
+
+    /** Bytes that differ from part to part, so a part stored twice or out of order shows. */
+    static byte[] body(int length) {
+        byte[] bytes = new byte[length];
+        new Random(length).nextBytes(bytes);
+        return bytes;
+    }
+
+    /** The ETag S3 gives an object assembled from n parts ends in {@code -n}; a single PUT's has no dash. */
+    static String partCount(HeadObjectResponse head) {
+        String eTag = head.eTag().replace("\"", "");
+        int dash = eTag.lastIndexOf('-');
+        return dash < 0 ? "single" : eTag.substring(dash + 1);
     }
 
     @Test
@@ -83,6 +109,44 @@ abstract class S3StoreContract {
             assertThat(store.exists(ID)).isFalse();
             assertThat(store.fetch(ID)).isEmpty();
             assertThat(store.delete(ID)).isFalse();
+        }
+    }
+
+    @Test
+    void aBodyOverTheThresholdGoesUpInPartsAsOneObject() throws Exception {
+        byte[] body = body(SMALL_PARTS.threshold() + 1);
+        try (S3Store store = store(bucket, "p", SMALL_PARTS)) {
+            store.put(ID, body, "image/tiff");
+
+            String key = "p/3972/b1/" + ID.value();
+            assertThat(raw.listObjectsV2(r -> r.bucket(bucket)).contents()).extracting(S3Object::key)
+                    .containsExactly(key);
+            HeadObjectResponse head = raw.headObject(r -> r.bucket(bucket).key(key));
+            assertThat(head.contentType()).isEqualTo("image/tiff");
+            assertThat(head.contentLength()).isEqualTo(body.length);
+            // 5 MiB and then 1 MiB + 1 byte.
+            assertThat(partCount(head)).isEqualTo("2");
+            assertThat(raw.getObjectAsBytes(r -> r.bucket(bucket).key(key)).asByteArray()).isEqualTo(body);
+            assertThat(raw.listMultipartUploads(r -> r.bucket(bucket)).uploads()).isEmpty();
+
+            assertThat(store.fetch(ID)).hasValueSatisfying(original -> {
+                assertThat(original.bytes()).isEqualTo(body);
+                assertThat(original.contentType()).isEqualTo("image/tiff");
+            });
+        }
+    }
+
+    @Test
+    void aBodyAtTheThresholdIsASinglePut() throws Exception {
+        byte[] body = body(SMALL_PARTS.threshold());
+        try (S3Store store = store(bucket, "p", SMALL_PARTS)) {
+            store.put(ID, body, "image/tiff");
+
+            String key = "p/3972/b1/" + ID.value();
+            HeadObjectResponse head = raw.headObject(r -> r.bucket(bucket).key(key));
+            assertThat(partCount(head)).isEqualTo("single");
+            assertThat(head.contentType()).isEqualTo("image/tiff");
+            assertThat(raw.getObjectAsBytes(r -> r.bucket(bucket).key(key)).asByteArray()).isEqualTo(body);
         }
     }
 
