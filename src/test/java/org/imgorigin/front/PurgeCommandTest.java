@@ -1,0 +1,150 @@
+package org.imgorigin.front;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code bin/imgorigin purge} against a recording HTTP server that plays the origin nodes,
+ * Varnish and Fastly's API: which requests go where, with which headers, and what the command
+ * reports. {@code VarnishTest} runs it against the real origin and a real Varnish.
+ */
+class PurgeCommandTest {
+    private static final String A = "3972b16287e595a88a50624587bccc66ece0f4c7";
+    private static final String B = "0123456789abcdef";
+
+    /** One request as the fake saw it. */
+    record Seen(String method, String path, Map<String, String> headers) {
+    }
+
+    private HttpServer fake;
+    private final List<Seen> seen = new CopyOnWriteArrayList<>();
+    /** Status to answer per path prefix; 200 otherwise. */
+    private final Map<String, Integer> statuses = new ConcurrentHashMap<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        fake = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        fake.createContext("/", exchange -> {
+            String path = exchange.getRequestURI().getPath();
+            Map<String, String> headers = exchange.getRequestHeaders().entrySet().stream()
+                    .collect(Collectors.toMap(e -> e.getKey().toLowerCase(), e -> String.join(",", e.getValue())));
+            seen.add(new Seen(exchange.getRequestMethod(), path, headers));
+            exchange.getRequestBody().readAllBytes();
+            int status = statuses.entrySet().stream().filter(e -> path.startsWith(e.getKey()))
+                    .map(Map.Entry::getValue).findFirst().orElse(200);
+            byte[] body = status == 200 ? "{\"purged\": 1}".getBytes() : "{\"error\": \"nope\"}".getBytes();
+            exchange.sendResponseHeaders(status, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        fake.start();
+    }
+
+    @AfterEach
+    void stop() {
+        fake.stop(0);
+    }
+
+    private String base(String prefix) {
+        return "http://127.0.0.1:" + fake.getAddress().getPort() + prefix;
+    }
+
+    @Test
+    void purgesEachIdOnEveryNodeThenVarnishThenFastly() throws Exception {
+        PurgeCommand.Result result = PurgeCommand.run(Map.of(
+                "IMGORIGIN_NODES", base("/n1") + ", " + base("/n2/"),
+                "IMGORIGIN_ADMIN_TOKEN", "s3cret \"token\"",
+                "IMGORIGIN_VARNISH_URL", base("/varnish"),
+                "FASTLY_SERVICE_ID", "SVC123",
+                "FASTLY_API_TOKEN", "fastly-key",
+                "FASTLY_API_URL", base("/fastly")), "", A, B);
+
+        assertThat(result.exit()).as(result.output()).isZero();
+        assertThat(result.stdout()).isEqualTo("purged " + A + "\npurged " + B + "\n");
+        assertThat(seen).extracting(s -> s.method() + " " + s.path()).containsExactly(
+                "POST /n1/admin/purge/" + A, "POST /n2/admin/purge/" + A, "PURGE /varnish/",
+                "POST /fastly/service/SVC123/purge/" + A,
+                "POST /n1/admin/purge/" + B, "POST /n2/admin/purge/" + B, "PURGE /varnish/",
+                "POST /fastly/service/SVC123/purge/" + B);
+        assertThat(seen.get(0).headers()).containsEntry("authorization", "Bearer s3cret \"token\"");
+        assertThat(seen.get(2).headers()).containsEntry("xkey-purge", A).doesNotContainKey("authorization");
+        assertThat(seen.get(3).headers()).containsEntry("fastly-key", "fastly-key").doesNotContainKey("authorization");
+        assertThat(result.stderr()).contains("purge: 2 ids: 2 purged everywhere, 0 failed, 0 invalid")
+                .contains("node " + base("/n2") + ": 2 ok, 0 failed")
+                .contains("varnish " + base("/varnish") + ": 2 ok, 0 failed")
+                .contains("fastly SVC123: 2 ok, 0 failed");
+    }
+
+    @Test
+    void readsIdsFromStandardInputWhenNoneAreGivenOrForADash() throws Exception {
+        Map<String, String> env = Map.of("IMGORIGIN_NODES", base(""));
+        PurgeCommand.Result none = PurgeCommand.run(env, "  " + A + "  \r\n\n# a comment\n" + B);
+        assertThat(none.exit()).as(none.output()).isZero();
+        assertThat(none.stdout()).isEqualTo("purged " + A + "\npurged " + B + "\n");
+        assertThat(seen.getFirst().headers()).doesNotContainKey("authorization");
+
+        seen.clear();
+        PurgeCommand.Result dash = PurgeCommand.run(env, B + "\n", A, "-");
+        assertThat(dash.exit()).as(dash.output()).isZero();
+        assertThat(seen).extracting(Seen::path).containsExactly("/admin/purge/" + A, "/admin/purge/" + B);
+    }
+
+    @Test
+    void aRefusedPurgeFailsTheRunButTheOtherTargetsAreStillPurged() throws Exception {
+        statuses.put("/n2/", 403);
+        PurgeCommand.Result result = PurgeCommand.run(Map.of(
+                "IMGORIGIN_NODES", base("/n1") + "," + base("/n2"),
+                "IMGORIGIN_VARNISH_URL", base("/varnish")), "", A);
+
+        assertThat(result.exit()).isNotZero();
+        assertThat(result.stdout()).isEqualTo("failed " + A + "\n");
+        assertThat(seen).extracting(Seen::path)
+                .containsExactly("/n1/admin/purge/" + A, "/n2/admin/purge/" + A, "/varnish/");
+        assertThat(result.stderr()).contains("purge of " + A + " at node " + base("/n2") + " failed: HTTP 403")
+                .contains("node " + base("/n2") + ": 0 ok, 1 failed")
+                .contains("varnish " + base("/varnish") + ": 1 ok, 0 failed")
+                .contains("failed: " + A);
+    }
+
+    @Test
+    void malformedIdsAreReportedAndNeverSent() throws Exception {
+        PurgeCommand.Result result = PurgeCommand.run(Map.of("IMGORIGIN_NODES", base("")), "",
+                "ABCDEF0123456789", "0123", "../etc/passwd", A);
+        assertThat(result.exit()).isNotZero();
+        assertThat(result.stdout()).contains("invalid ABCDEF0123456789", "invalid 0123", "invalid ../etc/passwd",
+                "purged " + A);
+        assertThat(seen).extracting(Seen::path).containsExactly("/admin/purge/" + A);
+        assertThat(result.stderr()).contains("4 ids: 1 purged everywhere, 0 failed, 3 invalid");
+    }
+
+    @Test
+    void longListsShowProgress() throws Exception {
+        String ids = IntStream.range(0, 205).mapToObj(i -> "%016x".formatted(i)).collect(Collectors.joining("\n"));
+        PurgeCommand.Result result = PurgeCommand.run(Map.of("IMGORIGIN_NODES", base("")), ids);
+        assertThat(result.exit()).as(result.output()).isZero();
+        assertThat(seen).hasSize(205);
+        assertThat(result.stderr()).contains("purge: 100 ids so far, 0 failed", "purge: 200 ids so far, 0 failed",
+                "purge: 205 ids: 205 purged everywhere");
+    }
+
+    @Test
+    void fastlyNeedsBothItsVariables() throws Exception {
+        PurgeCommand.Result result = PurgeCommand.run(Map.of("IMGORIGIN_NODES", base(""),
+                "FASTLY_SERVICE_ID", "SVC123"), "", A);
+        assertThat(result.exit()).isNotZero();
+        assertThat(result.stderr()).contains("FASTLY_API_TOKEN");
+        assertThat(seen).isEmpty();
+    }
+}
