@@ -18,6 +18,7 @@ import org.imgorigin.upload.RecentUploads;
 import org.imgorigin.http.Blocking;
 import org.imgorigin.http.RenderPool;
 import org.imgorigin.http.Routes;
+import org.imgorigin.metrics.Analytics;
 import org.imgorigin.metrics.Metrics;
 import org.imgorigin.render.Renderer;
 import org.imgorigin.store.OriginalStore;
@@ -88,7 +89,7 @@ public final class Server implements AutoCloseable {
             Renderer renderer = new Renderer(config.limits());
             RenderPool pool = new RenderPool(vertx, config.workers(), config.queue());
             metrics.renderGauges(pool::running, pool::queued, Vips::trackedMemory);
-            Routes routes = new Routes(config, store, renderer, pool, blocking, metrics, cache, recent);
+            Routes routes = new Routes(config, store, renderer, pool, blocking, metrics, new Analytics(), cache, recent);
             // Port 0 (tests) means one instance: instances would each get their own random port.
             int instances = config.port() == 0 ? 1 : eventLoops;
             AtomicReference<ImageServer> first = new AtomicReference<>();

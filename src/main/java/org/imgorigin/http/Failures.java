@@ -32,6 +32,11 @@ final class Failures {
         response.setStatusCode(error.status())
                 .putHeader("Content-Type", "application/json; charset=utf-8")
                 .putHeader("Cache-Control", error.status() == 404 ? "public, max-age=60" : "no-store");
+        String id = ctx.get("id");
+        if (id != null) {
+            // A cached 404 for an id must go with the id's purge, like its variants.
+            response.putHeader("Surrogate-Key", id);
+        }
         if (error.status() == 429) {
             response.putHeader("Retry-After", "1");
         }

@@ -10,7 +10,11 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
 import org.imgorigin.cache.Hit;
 import org.imgorigin.cache.VariantKey;
+import org.imgorigin.metrics.Analytics;
+import org.imgorigin.metrics.DeviceClass;
 import org.imgorigin.metrics.Metrics;
+import org.imgorigin.metrics.RequestRecord;
+import org.imgorigin.url.Transformation;
 import org.imgorigin.render.SourceInfo;
 import org.imgorigin.url.ImagePath;
 import org.imgorigin.url.Presets;
@@ -36,24 +40,26 @@ final class ImageHandler implements Handler<RoutingContext> {
     private final Variants variants;
     private final Negotiator negotiator;
     private final Metrics metrics;
+    private final Analytics analytics;
     private final Optional<String> accelPrefix;
 
     ImageHandler(Presets presets, Optional<Signer> signer, Variants variants, Negotiator negotiator, Metrics metrics,
-            Optional<String> accelPrefix) {
+            Analytics analytics, Optional<String> accelPrefix) {
         this.presets = presets;
         this.signer = signer;
         this.variants = variants;
         this.negotiator = negotiator;
         this.metrics = metrics;
+        this.analytics = analytics;
         this.accelPrefix = accelPrefix;
     }
 
     @Override
     public void handle(RoutingContext ctx) {
         long start = System.nanoTime();
-        ctx.addEndHandler(done -> metrics.request(ctx.response().getStatusCode(), ctx.get("cache", "none"),
-                ctx.get("format", "none"), System.nanoTime() - start, ctx.response().bytesWritten()));
+        ctx.addEndHandler(done -> record(ctx, System.nanoTime() - start));
         ImagePath path = ImagePath.parse(ctx.request().path(), presets);
+        ctx.put("id", path.id().value());
         if (signer.isPresent() && !signer.get().verify(path)) {
             throw new HttpError(403, path.signature().isEmpty() ? "this server only serves signed URLs"
                     : "invalid signature");
@@ -71,6 +77,10 @@ final class ImageHandler implements Handler<RoutingContext> {
         VariantKey key = new VariantKey(path.id(), TransformationPrinter.print(negotiated.transformation()),
                 negotiated.output());
         ctx.put("format", key.format().extension());
+        ctx.put("variant", key.fileName());
+        ctx.put("dpr", negotiated.transformation().dpr()
+                .map(d -> d instanceof Transformation.Dpr.Fixed f ? Double.toString(f.value()) : "auto").orElse("1.0"));
+        variants.known(path.id()).ifPresent(info -> ctx.put("originalBytes", info.bytes()));
         // Ids are content hashes: an ETag the client holds is still the variant's bytes.
         if (matches(ctx.request().getHeader("If-None-Match"), key.etag())) {
             ctx.put("cache", "NOT-MODIFIED");
@@ -96,6 +106,7 @@ final class ImageHandler implements Handler<RoutingContext> {
                 HttpServerResponse response = ctx.response().setStatusCode(200);
                 entityHeaders(response, path, negotiated, key, hit.tier());
                 response.putHeader("X-Accel-Redirect", accelPrefix.get() + d.relativePath());
+                ctx.put("bytes", d.size()); // nginx sends them
                 yield response.end();
             }
             case Hit.Disk d -> {
@@ -145,6 +156,19 @@ final class ImageHandler implements Handler<RoutingContext> {
         if (!negotiated.vary().isEmpty()) {
             response.putHeader("Vary", String.join(", ", negotiated.vary()));
         }
+    }
+
+    /** Meters, analytics and the access log line, once the response is out. */
+    private void record(RoutingContext ctx, long nanos) {
+        int status = ctx.response().getStatusCode();
+        String cache = ctx.get("cache", "none");
+        String format = ctx.get("format", "none");
+        long bytes = ctx.<Long>get("bytes", ctx.response().bytesWritten());
+        metrics.request(status, cache, format, nanos, bytes);
+        analytics.record(new RequestRecord(ctx.get("id", ""), ctx.get("variant", ""), format, ctx.get("dpr", "none"),
+                DeviceClass.of(ctx.request().getHeader("Sec-CH-UA-Mobile"), ctx.request().getHeader("User-Agent")),
+                status, cache, status == 200 ? bytes : 0, status == 200 ? ctx.<Long>get("originalBytes", 0L) : 0L,
+                nanos));
     }
 
     /** {@code If-None-Match}: a list of entity tags or {@code *}; weak comparison, as RFC 9110 asks. */

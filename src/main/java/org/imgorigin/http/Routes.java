@@ -7,6 +7,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import org.imgorigin.cache.VariantCache;
 import org.imgorigin.config.Config;
+import org.imgorigin.metrics.Analytics;
 import org.imgorigin.metrics.Metrics;
 import org.imgorigin.render.Renderer;
 import org.imgorigin.store.OriginalStore;
@@ -26,15 +27,17 @@ public final class Routes {
     private final Admin admin;
     private final UploadHandler uploads;
     private final HomePage home;
+    private final Analytics analytics;
 
     public Routes(Config config, OriginalStore store, Renderer renderer, RenderPool pool, Blocking blocking,
-            Metrics metrics, VariantCache cache, RecentUploads recent) {
+            Metrics metrics, Analytics analytics, VariantCache cache, RecentUploads recent) {
         this.store = store;
         this.blocking = blocking;
         this.metrics = metrics;
         Variants variants = new Variants(store, renderer, pool, blocking, metrics, cache);
         this.images = new ImageHandler(config.presets(), config.signer(), variants,
-                new Negotiator(config.limits().maxDimension()), metrics, config.cache().accelPrefix());
+                new Negotiator(config.limits().maxDimension()), metrics, analytics, config.cache().accelPrefix());
+        this.analytics = analytics;
         this.admin = new Admin(config.adminToken(), store, cache, blocking, metrics, variants);
         this.uploads = new UploadHandler(config.uploadToken(), config.maxUploadBytes(),
                 new Ingest(store, renderer, config.limits().maxSourcePixels()), blocking, variants, config.eager(),
@@ -52,6 +55,7 @@ public final class Routes {
                 .putHeader("Cache-Control", "no-store")
                 .end(metrics.scrape()));
         router.get("/").handler(home::handle);
+        router.get("/analytics").handler(ctx -> json(ctx, 200, analytics.snapshot(topImages(ctx))));
         router.post("/images").handler(uploads::upload);
         router.get("/images/:id").handler(uploads::describe);
         router.delete("/images/:id").handler(admin::delete);
@@ -83,6 +87,15 @@ public final class Routes {
                 json(ctx, 503, new JsonObject().put("status", 503).put("error", problem));
             }
         }).onFailure(ctx::fail);
+    }
+
+    /** {@code ?top=N}, 1-100, default 20. */
+    private static int topImages(RoutingContext ctx) {
+        try {
+            return Math.max(1, Math.min(100, Integer.parseInt(ctx.request().getParam("top", "20"))));
+        } catch (NumberFormatException e) {
+            return 20;
+        }
     }
 
     private static void json(RoutingContext ctx, int status, JsonObject body) {

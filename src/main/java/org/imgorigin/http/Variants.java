@@ -38,6 +38,9 @@ final class Variants {
     private final SingleFlight<VariantKey, byte[]> flights = new SingleFlight<>();
     /** What originals' headers say, so a URL without extension can be looked up without reading the original. */
     private final Cache<ImageId, SourceInfo> sources = Caffeine.newBuilder().maximumSize(100_000).build();
+    /** Ids deleted lately: a render that was running during the delete must not leave a file behind. */
+    private final Cache<ImageId, Boolean> deleted = Caffeine.newBuilder()
+            .expireAfterWrite(java.time.Duration.ofMinutes(10)).maximumSize(100_000).build();
 
     Variants(OriginalStore store, Renderer renderer, RenderPool pool, Blocking blocking, Metrics metrics,
             VariantCache cache) {
@@ -61,12 +64,16 @@ final class Variants {
         return Optional.ofNullable(sources.getIfPresent(id));
     }
 
+    /** After an upload: the original is known (and, if it was deleted lately, back). */
     void remember(ImageId id, SourceInfo info) {
         sources.put(id, info);
+        deleted.invalidate(id);
     }
 
+    /** After a delete: forget the original's header, and keep renders still running from writing it back. */
     void forget(ImageId id) {
         sources.invalidate(id);
+        deleted.put(id, Boolean.TRUE);
     }
 
     Future<Source> load(Context context, ImageId id) {
@@ -106,6 +113,9 @@ final class Variants {
 
     /** Writes a render to the disk tier; a full or broken disk costs a re-render later, never the answer. */
     private byte[] persist(VariantKey key, byte[] bytes) {
+        if (deleted.getIfPresent(key.id()) != null) {
+            return bytes;
+        }
         try {
             cache.persist(key, bytes);
         } catch (Exception e) {

@@ -38,7 +38,7 @@ public final class Renderer {
         ImageFormat format = sniff(source);
         try (VipsScope scope = Vips.scope()) {
             VipsScope.Header header = scope.header(scope.buffer(source));
-            return info(format, header);
+            return info(format, header, source.length);
         } catch (VipsException e) {
             throw new RenderException(422, e.getMessage(), e.detail());
         }
@@ -57,7 +57,7 @@ public final class Renderer {
         try (VipsScope scope = Vips.scope()) {
             MemorySegment buffer = scope.buffer(source);
             VipsScope.Header header = scope.header(buffer);
-            SourceInfo info = info(format, header);
+            SourceInfo info = info(format, header, source.length);
             if (info.pixels() > limits.maxSourcePixels()) {
                 throw new RenderException(422, "image has " + info.pixels() + " pixels, over the limit of "
                         + limits.maxSourcePixels(), "");
@@ -86,9 +86,9 @@ public final class Renderer {
                 () -> new RenderException(415, "the original is not an image format imgorigin reads", ""));
     }
 
-    private static SourceInfo info(ImageFormat format, VipsScope.Header header) {
+    private static SourceInfo info(ImageFormat format, VipsScope.Header header, long bytes) {
         return header.transposed()
-                ? new SourceInfo(format, header.height(), header.width(), header.pages(), header.hasAlpha())
-                : new SourceInfo(format, header.width(), header.height(), header.pages(), header.hasAlpha());
+                ? new SourceInfo(format, header.height(), header.width(), header.pages(), header.hasAlpha(), bytes)
+                : new SourceInfo(format, header.width(), header.height(), header.pages(), header.hasAlpha(), bytes);
     }
 }

@@ -1,0 +1,92 @@
+package org.imgorigin.metrics;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.logging.Logger;
+
+/**
+ * What is asked for, by which devices, and how many bytes were saved: counters with bounded
+ * keys (formats, tiers, device classes, DPRs), byte totals, and a {@link TopK} sketch of the
+ * most requested images, so millions of ids cost kilobytes. Every request is also one JSON
+ * line on the {@code imgorigin.access} logger, for a log pipeline.
+ */
+public final class Analytics {
+    private static final Logger ACCESS = Logger.getLogger("imgorigin.access");
+    private static final int TOP_CAPACITY = 512;
+
+    private final Map<String, LongAdder> byFormat = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> byCache = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> byDevice = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> byDpr = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> byStatus = new ConcurrentHashMap<>();
+    private final LongAdder requests = new LongAdder();
+    private final LongAdder hits = new LongAdder();
+    private final LongAdder servedBytes = new LongAdder();
+    private final LongAdder originalBytes = new LongAdder();
+    private final TopK top = new TopK(TOP_CAPACITY);
+
+    public void record(RequestRecord r) {
+        requests.increment();
+        count(byStatus, Integer.toString(r.status()));
+        count(byCache, r.cache());
+        count(byDevice, r.device().code());
+        if (r.status() == 200 || r.status() == 304) {
+            count(byFormat, r.format());
+            count(byDpr, r.dpr());
+            if (r.cache().startsWith("HIT") || r.status() == 304) {
+                hits.increment();
+            }
+            if (r.originalBytes() > 0) {
+                // Bytes saved is measured on the bodies actually sent against their originals.
+                servedBytes.add(r.bytes());
+                originalBytes.add(r.originalBytes());
+            }
+            if (!r.id().isEmpty()) {
+                top.add(r.id());
+            }
+        }
+        if (ACCESS.isLoggable(java.util.logging.Level.INFO)) {
+            ACCESS.info(new JsonObject()
+                    .put("id", r.id()).put("variant", r.variant()).put("format", r.format()).put("dpr", r.dpr())
+                    .put("device", r.device().code()).put("status", r.status()).put("cache", r.cache())
+                    .put("bytes", r.bytes()).put("ms", r.nanos() / 1_000_000.0).encode());
+        }
+    }
+
+    private static void count(Map<String, LongAdder> map, String key) {
+        map.computeIfAbsent(key, k -> new LongAdder()).increment();
+    }
+
+    /** The {@code GET /analytics} document. */
+    public JsonObject snapshot(int topN) {
+        long total = byFormat.values().stream().mapToLong(LongAdder::sum).sum();
+        long served = servedBytes.sum();
+        long originals = originalBytes.sum();
+        JsonArray topImages = new JsonArray();
+        top.top(topN).forEach(e -> topImages.add(new JsonObject().put("id", e.key()).put("requests", e.count())
+                .put("maxOvercount", e.error())));
+        return new JsonObject()
+                .put("requests", requests.sum())
+                .put("byStatus", json(byStatus))
+                .put("byFormat", json(byFormat))
+                .put("byCache", json(byCache))
+                .put("byDevice", json(byDevice))
+                .put("byDpr", json(byDpr))
+                .put("hitRatio", total == 0 ? 0.0 : (double) hits.sum() / total)
+                .put("bytes", new JsonObject()
+                        .put("served", served)
+                        .put("originals", originals)
+                        .put("saved", originals - served)
+                        .put("savedRatio", originals == 0 ? 0.0 : 1.0 - (double) served / originals))
+                .put("topImages", topImages);
+    }
+
+    private static JsonObject json(Map<String, LongAdder> map) {
+        JsonObject o = new JsonObject();
+        map.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> o.put(e.getKey(), e.getValue().sum()));
+        return o;
+    }
+}
