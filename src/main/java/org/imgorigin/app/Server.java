@@ -18,6 +18,8 @@ import org.imgorigin.upload.RecentUploads;
 import org.imgorigin.http.Blocking;
 import org.imgorigin.http.RenderPool;
 import org.imgorigin.http.Routes;
+import java.util.Optional;
+import org.imgorigin.metrics.AccessLog;
 import org.imgorigin.metrics.Analytics;
 import org.imgorigin.metrics.Metrics;
 import org.imgorigin.render.Renderer;
@@ -89,7 +91,9 @@ public final class Server implements AutoCloseable {
             Renderer renderer = new Renderer(config.limits());
             RenderPool pool = new RenderPool(vertx, config.workers(), config.queue());
             metrics.renderGauges(pool::running, pool::queued, Vips::trackedMemory);
-            Routes routes = new Routes(config, store, renderer, pool, blocking, metrics, new Analytics(), cache, recent);
+            Optional<AccessLog> accessLog = config.accessLog() ? Optional.of(new AccessLog()) : Optional.empty();
+            Analytics analytics = new Analytics(accessLog);
+            Routes routes = new Routes(config, store, renderer, pool, blocking, metrics, analytics, cache, recent);
             // Port 0 (tests) means one instance: instances would each get their own random port.
             int instances = config.port() == 0 ? 1 : eventLoops;
             AtomicReference<ImageServer> first = new AtomicReference<>();

@@ -26,7 +26,8 @@ public record Config(
         long maxUploadBytes,
         RenderLimits limits,
         Presets presets,
-        java.util.List<Transformation> eager) {
+        java.util.List<Transformation> eager,
+        boolean accessLog) {
 
     /** Where originals live: {@code file:<dir>} or {@code s3://bucket/prefix} with the S3 client settings. */
     public record Originals(String url, Optional<String> s3Endpoint, String s3Region, boolean s3PathStyle) {
@@ -117,6 +118,7 @@ public record Config(
                 env.string("IMGORIGIN_ADMIN_TOKEN"),
                 signer,
                 env.size("IMGORIGIN_MAX_UPLOAD_BYTES", "50MB"),
-                limits, presets, eager);
+                limits, presets, eager,
+                env.bool("IMGORIGIN_ACCESS_LOG", true));
     }
 }

@@ -38,6 +38,9 @@ final class HomePage {
         ctx.response().putHeader("Content-Type", "text/html; charset=utf-8")
                 .putHeader("Cache-Control", "no-store")
                 .putHeader("X-Content-Type-Options", "nosniff")
+                .putHeader("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; "
+                        + "style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; "
+                        + "connect-src 'self'; form-action 'self'; frame-ancestors 'none'")
                 .end(template.replace(RECENT_MARKER, json));
     }
 }

@@ -56,6 +56,9 @@ public final class Routes {
                 .end(metrics.scrape()));
         router.get("/").handler(home::handle);
         router.get("/analytics").handler(ctx -> json(ctx, 200, analytics.snapshot(topImages(ctx))));
+        // Browsers ask for it; it is no image id, and should not count as a bad image URL.
+        router.get("/favicon.ico").handler(ctx -> ctx.response().setStatusCode(204)
+                .putHeader("Cache-Control", "public, max-age=86400").end());
         router.post("/images").handler(uploads::upload);
         router.get("/images/:id").handler(uploads::describe);
         router.delete("/images/:id").handler(admin::delete);

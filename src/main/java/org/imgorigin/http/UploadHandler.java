@@ -158,14 +158,20 @@ final class UploadHandler {
         metrics.uploaded("refused-" + status, 0);
         HttpServerRequest request = ctx.request();
         if (!request.isEnded()) {
-            ctx.response().putHeader("Connection", "close");
             request.handler(discarded -> { });
             request.uploadHandler(part -> part.handler(discarded -> { }));
-            long timer = ctx.vertx().setTimer(LINGER_MILLIS, t -> request.connection().close());
-            request.endHandler(done -> {
-                ctx.vertx().cancelTimer(timer);
-                request.connection().close();
-            });
+            if (request.version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+                // HTTP/2 has no Connection header, and its flow control already bounds what
+                // the client may send; other streams on the connection must live on.
+                ctx.response().putHeader("Connection", "close");
+                long timer = ctx.vertx().setTimer(LINGER_MILLIS, t -> request.connection().close());
+                request.endHandler(done -> {
+                    ctx.vertx().cancelTimer(timer);
+                    request.connection().close();
+                });
+            } else {
+                request.endHandler(done -> { });
+            }
             request.resume();
         }
         ctx.fail(new HttpError(status, message));

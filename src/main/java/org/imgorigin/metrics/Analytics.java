@@ -5,16 +5,21 @@ import io.vertx.core.json.JsonObject;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.logging.Logger;
 
 /**
  * What is asked for, by which devices, and how many bytes were saved: counters with bounded
  * keys (formats, tiers, device classes, DPRs), byte totals, and a {@link TopK} sketch of the
  * most requested images, so millions of ids cost kilobytes. Every request is also one JSON
- * line on the {@code imgorigin.access} logger, for a log pipeline.
+ * line in the {@link AccessLog}, for a log pipeline.
  */
 public final class Analytics {
-    private static final Logger ACCESS = Logger.getLogger("imgorigin.access");
+    private final java.util.Optional<AccessLog> accessLog;
+
+    /** {@code accessLog}: where request lines go; empty to keep none. */
+    public Analytics(java.util.Optional<AccessLog> accessLog) {
+        this.accessLog = accessLog;
+    }
+
     private static final int TOP_CAPACITY = 512;
 
     private final Map<String, LongAdder> byFormat = new ConcurrentHashMap<>();
@@ -48,12 +53,11 @@ public final class Analytics {
                 top.add(r.id());
             }
         }
-        if (ACCESS.isLoggable(java.util.logging.Level.INFO)) {
-            ACCESS.info(new JsonObject()
-                    .put("id", r.id()).put("variant", r.variant()).put("format", r.format()).put("dpr", r.dpr())
-                    .put("device", r.device().code()).put("status", r.status()).put("cache", r.cache())
-                    .put("bytes", r.bytes()).put("ms", r.nanos() / 1_000_000.0).encode());
-        }
+        accessLog.ifPresent(log -> log.write(new JsonObject()
+                .put("time", java.time.Instant.now().toString())
+                .put("id", r.id()).put("variant", r.variant()).put("format", r.format()).put("dpr", r.dpr())
+                .put("device", r.device().code()).put("status", r.status()).put("cache", r.cache())
+                .put("bytes", r.bytes()).put("ms", Math.round(r.nanos() / 10_000.0) / 100.0).encode()));
     }
 
     private static void count(Map<String, LongAdder> map, String key) {
