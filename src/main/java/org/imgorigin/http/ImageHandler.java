@@ -80,7 +80,6 @@ final class ImageHandler implements Handler<RoutingContext> {
         ctx.put("variant", key.fileName());
         ctx.put("dpr", negotiated.transformation().dpr()
                 .map(d -> d instanceof Transformation.Dpr.Fixed f ? Double.toString(f.value()) : "auto").orElse("1.0"));
-        variants.known(path.id()).ifPresent(info -> ctx.put("originalBytes", info.bytes()));
         // Ids are content hashes: an ETag the client holds is still the variant's bytes.
         if (matches(ctx.request().getHeader("If-None-Match"), key.etag())) {
             ctx.put("cache", "NOT-MODIFIED");
@@ -167,8 +166,13 @@ final class ImageHandler implements Handler<RoutingContext> {
         metrics.request(status, cache, format, nanos, bytes);
         analytics.record(new RequestRecord(ctx.get("id", ""), ctx.get("variant", ""), format, ctx.get("dpr", "none"),
                 DeviceClass.of(ctx.request().getHeader("Sec-CH-UA-Mobile"), ctx.request().getHeader("User-Agent")),
-                status, cache, status == 200 ? bytes : 0, status == 200 ? ctx.<Long>get("originalBytes", 0L) : 0L,
-                nanos));
+                status, cache, status == 200 ? bytes : 0, status == 200 ? originalBytes(ctx) : 0L, nanos));
+    }
+
+    /** What the original weighs, when this node has seen its header (by now, on every miss). */
+    private long originalBytes(RoutingContext ctx) {
+        String id = ctx.get("id");
+        return id == null ? 0L : variants.known(new org.imgorigin.image.ImageId(id)).map(SourceInfo::bytes).orElse(0L);
     }
 
     /** {@code If-None-Match}: a list of entity tags or {@code *}; weak comparison, as RFC 9110 asks. */

@@ -1,0 +1,70 @@
+package org.imgorigin.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.imgorigin.config.Config;
+import org.imgorigin.image.ImageId;
+import org.imgorigin.store.OriginalStore;
+import org.imgorigin.store.OriginalStores;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** GET /analytics counts what was asked, by whom, from which tier, and what it saved. */
+class AnalyticsTest {
+    @TempDir
+    Path root;
+
+    @Test
+    void countsRequestsByFormatTierDeviceAndDprAndTheBytesSaved() throws Exception {
+        byte[] photo = ServeImagesContract.fixture("photo.jpg");
+        String id = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(photo)).substring(0, 40);
+        try (OriginalStore store = OriginalStores.file(root.resolve("o"))) {
+            store.put(new ImageId(id), photo, "image/jpeg");
+        }
+        Vertx vertx = Vertx.vertx();
+        try (Server server = Server.start(Config.fromEnv(Map.of("IMGORIGIN_PORT", "0",
+                "IMGORIGIN_ORIGINALS", "file:" + root.resolve("o"), "IMGORIGIN_CACHE_DIR", root.resolve("c").toString(),
+                "IMGORIGIN_ACCESS_LOG", "false")))) {
+            WebClient client = WebClient.create(vertx);
+            String phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148";
+            for (int i = 0; i < 3; i++) {
+                client.get(server.port(), "127.0.0.1", "/w_300/" + id + ".webp").putHeader("User-Agent", phone)
+                        .send().await(30, TimeUnit.SECONDS);
+            }
+            client.get(server.port(), "127.0.0.1", "/w_200,dpr_2.0/" + id + ".avif")
+                    .putHeader("Sec-CH-UA-Mobile", "?0").putHeader("User-Agent", "Mozilla/5.0 (X11; Linux x86_64)")
+                    .send().await(30, TimeUnit.SECONDS);
+            client.get(server.port(), "127.0.0.1", "/w_abc/" + id + ".webp").send().await(30, TimeUnit.SECONDS);
+
+            JsonObject a = client.get(server.port(), "127.0.0.1", "/analytics").send().await(30, TimeUnit.SECONDS)
+                    .bodyAsJsonObject();
+            assertThat(a.getLong("requests")).isEqualTo(5);
+            assertThat(a.getJsonObject("byStatus").getLong("200")).isEqualTo(4);
+            assertThat(a.getJsonObject("byStatus").getLong("400")).isEqualTo(1);
+            assertThat(a.getJsonObject("byFormat").getLong("webp")).isEqualTo(3);
+            assertThat(a.getJsonObject("byFormat").getLong("avif")).isEqualTo(1);
+            assertThat(a.getJsonObject("byCache").getLong("MISS")).isEqualTo(2);
+            assertThat(a.getJsonObject("byCache").getLong("HIT-MEMORY")).isEqualTo(2);
+            assertThat(a.getJsonObject("byDevice").getLong("mobile")).isEqualTo(3);
+            assertThat(a.getJsonObject("byDevice").getLong("desktop")).isEqualTo(1);
+            assertThat(a.getJsonObject("byDpr").getLong("2.0")).isEqualTo(1);
+            assertThat(a.getDouble("hitRatio")).isEqualTo(0.5);
+            JsonObject bytes = a.getJsonObject("bytes");
+            assertThat(bytes.getLong("originals")).isEqualTo(4L * photo.length);
+            assertThat(bytes.getLong("served")).isPositive().isLessThan(bytes.getLong("originals"));
+            assertThat(bytes.getDouble("savedRatio")).isGreaterThan(0.5);
+            assertThat(a.getJsonArray("topImages").getJsonObject(0).getString("id")).isEqualTo(id);
+            assertThat(a.getJsonArray("topImages").getJsonObject(0).getLong("requests")).isEqualTo(4);
+        } finally {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        }
+    }
+}
