@@ -13,9 +13,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class NegotiatorTest {
     private static final String ID = "3972b16287e595a88a50624587bccc66ece0f4c7";
-    private static final SourceInfo JPEG = new SourceInfo(ImageFormat.JPEG, 4000, 3000, 1, false);
-    private static final SourceInfo PNG_ALPHA = new SourceInfo(ImageFormat.PNG, 800, 600, 1, true);
-    private static final SourceInfo TIFF = new SourceInfo(ImageFormat.TIFF, 800, 600, 1, false);
+    private static final SourceInfo JPEG = new SourceInfo(ImageFormat.JPEG, 4000, 3000, 1, false, 1000);
+    private static final SourceInfo PNG_ALPHA = new SourceInfo(ImageFormat.PNG, 800, 600, 1, true, 1000);
+    private static final SourceInfo TIFF = new SourceInfo(ImageFormat.TIFF, 800, 600, 1, false, 1000);
     private final Negotiator negotiator = new Negotiator(8192);
 
     /** Columns: path, source, request headers (name=value;…), canonical result, output, Vary. */
