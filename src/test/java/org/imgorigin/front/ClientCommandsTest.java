@@ -1,0 +1,84 @@
+package org.imgorigin.front;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.imgorigin.app.Server;
+import org.imgorigin.config.Config;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code bin/imgorigin upload} and {@code warm} as an operator runs them, against a real server. */
+class ClientCommandsTest {
+    @TempDir
+    Path root;
+
+    record Run(int exit, String out, String err) {
+    }
+
+    private Run run(Server server, String token, List<String> args) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(args).directory(root.toFile());
+        pb.environment().put("IMGORIGIN_URL", "http://127.0.0.1:" + server.port());
+        if (token != null) {
+            pb.environment().put("IMGORIGIN_UPLOAD_TOKEN", token);
+        }
+        Process p = pb.start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        return new Run(p.exitValue(), out, err);
+    }
+
+    private static byte[] fixture(String name) throws Exception {
+        try (InputStream in = ClientCommandsTest.class.getResourceAsStream("/images/" + name)) {
+            return in.readAllBytes();
+        }
+    }
+
+    @Test
+    void uploadPrintsIdsAndWarmFillsTheCache() throws Exception {
+        String script = Path.of("bin/imgorigin").toAbsolutePath().toString();
+        Files.write(root.resolve("photo.jpg"), fixture("photo.jpg"));
+        Files.write(root.resolve("alpha.png"), fixture("alpha.png"));
+        Files.writeString(root.resolve("notes.txt"), "not an image");
+        String photo = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(fixture("photo.jpg")))
+                .substring(0, 40);
+        try (Server server = Server.start(Config.fromEnv(Map.of("IMGORIGIN_PORT", "0",
+                "IMGORIGIN_ORIGINALS", "file:" + root.resolve("originals"),
+                "IMGORIGIN_CACHE_DIR", root.resolve("cache").toString(),
+                "IMGORIGIN_UPLOAD_TOKEN", "tok-123", "IMGORIGIN_ACCESS_LOG", "false")))) {
+            Run upload = run(server, "tok-123", List.of(script, "upload", "photo.jpg", "alpha.png"));
+            assertThat(upload.exit()).as(upload.err()).isZero();
+            assertThat(upload.out()).startsWith(photo + "\tphoto.jpg\n");
+            assertThat(upload.out().lines()).hasSize(2);
+            assertThat(upload.err()).contains("2 new, 0 already stored, 0 failed");
+
+            Run again = run(server, "tok-123", List.of(script, "upload", "photo.jpg", "notes.txt"));
+            assertThat(again.exit()).isEqualTo(1);
+            assertThat(again.err()).contains("415").contains("0 new, 1 already stored, 1 failed");
+
+            Run noToken = run(server, null, List.of(script, "upload", "photo.jpg"));
+            assertThat(noToken.exit()).isEqualTo(1);
+            assertThat(noToken.err()).contains("401");
+
+            Files.writeString(root.resolve("urls.txt"), "/w_120/" + photo + ".webp\n# a comment\n\nc_fill,w_64,h_64/"
+                    + photo + ".avif\n");
+            Run warm = run(server, null, List.of(script, "warm", "urls.txt"));
+            assertThat(warm.exit()).as(warm.err()).isZero();
+            assertThat(warm.err()).contains("2 URLs: 2 ready, 0 failed");
+            Path variants = root.resolve("cache").resolve(photo.substring(0, 4)).resolve(photo.substring(4, 6))
+                    .resolve(photo);
+            assertThat(variants.resolve("w_120.webp")).exists();
+            assertThat(variants.resolve("c_fill,h_64,w_64.avif")).exists();
+        }
+    }
+}
