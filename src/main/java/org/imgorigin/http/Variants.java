@@ -104,6 +104,9 @@ final class Variants {
         try {
             RenderedImage rendered = renderer.render(source.bytes(), transformation, key.format());
             metrics.rendered(format, "ok", System.nanoTime() - start);
+            if (rendered.original()) {
+                metrics.heavierAvoided(rendered.renderedBytes() - rendered.bytes().length);
+            }
             return rendered;
         } catch (RenderException | RuntimeException e) {
             metrics.rendered(format, "failed", System.nanoTime() - start);

@@ -88,6 +88,14 @@ public final class Metrics {
                 .tag("outcome", outcome).register(registry).increment();
     }
 
+    /** A render came out heavier than its original, which was served instead. */
+    public void heavierAvoided(long bytesSaved) {
+        Counter.builder("imgorigin.heavier.avoided").description("renders replaced by their lighter original")
+                .register(registry).increment();
+        Counter.builder("imgorigin.heavier.avoided.bytes").description("bytes saved by serving originals instead")
+                .baseUnit("bytes").register(registry).increment(bytesSaved);
+    }
+
     public void cacheWriteFailed() {
         Counter.builder("imgorigin.cache.write.failures").description("variants that could not be written to disk")
                 .register(registry).increment();

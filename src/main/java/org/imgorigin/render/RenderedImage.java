@@ -3,8 +3,13 @@ package org.imgorigin.render;
 import java.util.Objects;
 import org.imgorigin.image.ImageFormat;
 
-/** An encoded variant and what it is. */
-public record RenderedImage(byte[] bytes, ImageFormat format, int width, int height) {
+/**
+ * An encoded variant and what it is. {@code original} is true when the original's own bytes
+ * are the answer because the render came out heavier; {@code renderedBytes} is then the size
+ * of the render that was thrown away (otherwise the length of {@code bytes}).
+ */
+public record RenderedImage(byte[] bytes, ImageFormat format, int width, int height, boolean original,
+        long renderedBytes) {
     public RenderedImage {
         Objects.requireNonNull(bytes, "bytes");
         Objects.requireNonNull(format, "format");

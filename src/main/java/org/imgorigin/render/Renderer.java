@@ -75,10 +75,28 @@ public final class Renderer {
             }
             byte[] bytes = Encoder.encode(scope, image, output, transformation.quality(),
                     transformation.progressive(), limits.avifEffort());
-            return new RenderedImage(bytes, output, image.width(), image.height());
+            if (bytes.length > source.length && satisfiedByOriginal(format, header, info, transformation, output,
+                    image.width(), image.height())) {
+                return new RenderedImage(source, output, image.width(), image.height(), true, bytes.length);
+            }
+            return new RenderedImage(bytes, output, image.width(), image.height(), false, bytes.length);
         } catch (VipsException e) {
             throw new RenderException(422, e.getMessage(), e.detail());
         }
+    }
+
+    /**
+     * Never heavier than needed: the original itself answers when it already is what was asked
+     * for (same format, same dimensions, same pixels: no effect, rotation, flip or
+     * background) and carries nothing that stripping would have removed (EXIF, XMP or IPTC
+     * may hold a location) nor an orientation a viewer would have to apply.
+     */
+    private static boolean satisfiedByOriginal(ImageFormat format, VipsScope.Header header, SourceInfo info,
+            Transformation t, ImageFormat output, int width, int height) {
+        return format == output && width == info.width() && height == info.height() && info.pages() == 1
+                && !header.hasMetadata() && header.orientation() == 1
+                && t.blur().isEmpty() && t.sharpen().isEmpty() && !t.grayscale()
+                && t.angle().isEmpty() && t.background().isEmpty();
     }
 
     private static ImageFormat sniff(byte[] source) throws RenderException {

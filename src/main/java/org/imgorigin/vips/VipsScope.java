@@ -72,13 +72,20 @@ public final class VipsScope implements AutoCloseable {
         int orientation = Native.callInt("vips_image_get_int", -1, image, arena.allocateFrom("orientation"), out) == 0
                 ? out.get(ValueLayout.JAVA_INT, 0) : 1;
         Native.callVoid("vips_error_clear"); // a missing orientation field is no error
+        boolean metadata = false;
+        for (String field : new String[] {"exif-data", "xmp-data", "iptc-data"}) {
+            metadata |= Native.callLong("vips_image_get_typeof", -1, image, arena.allocateFrom(field)) != 0;
+        }
         VipsImage wrapped = new VipsImage(image);
         return new Header(wrapped.width(), wrapped.height(), Math.max(1, pages),
-                orientation >= 1 && orientation <= 8 ? orientation : 1, wrapped.hasAlpha());
+                orientation >= 1 && orientation <= 8 ? orientation : 1, wrapped.hasAlpha(), metadata);
     }
 
-    /** What the header says: stored dimensions (before orientation), frames, EXIF orientation. */
-    public record Header(int width, int height, int pages, int orientation, boolean hasAlpha) {
+    /**
+     * What the header says: stored dimensions (before orientation), frames, EXIF orientation,
+     * alpha, and whether EXIF, XMP or IPTC metadata is embedded (it may hold a location).
+     */
+    public record Header(int width, int height, int pages, int orientation, boolean hasAlpha, boolean hasMetadata) {
         /** True when applying the orientation swaps width and height. */
         public boolean transposed() {
             return orientation >= 5;
@@ -221,12 +228,43 @@ public final class VipsScope implements AutoCloseable {
         return save("vips_gifsave_buffer", in);
     }
 
+    /**
+     * A copy of the image without EXIF, XMP, IPTC and ICC metadata. The savers' own strip
+     * option is not enough: libvips 8.14's WebP saver writes EXIF despite it.
+     */
+    private MemorySegment withoutMetadata(VipsImage in) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        if (Native.callInt("vips_copy", 2, in.pointer, out, END) != 0) {
+            throw failure("image could not be encoded");
+        }
+        MemorySegment copy = out.get(ValueLayout.ADDRESS, 0);
+        owned.push(copy);
+        MemorySegment fields = Native.callPointer("vips_image_get_fields", -1, copy);
+        try {
+            MemorySegment names = fields.reinterpret(Long.MAX_VALUE);
+            for (long i = 0; ; i++) {
+                MemorySegment name = names.getAtIndex(ValueLayout.ADDRESS, i);
+                if (name.equals(MemorySegment.NULL)) {
+                    break;
+                }
+                String field = name.reinterpret(Integer.MAX_VALUE).getString(0);
+                if (field.startsWith("exif-") || field.equals("xmp-data") || field.equals("iptc-data")
+                        || field.equals("icc-profile-data") || field.equals("orientation")) {
+                    Native.callInt("vips_image_remove", -1, copy, name);
+                }
+            }
+        } finally {
+            Native.callVoid("g_strfreev", fields);
+        }
+        return copy;
+    }
+
     /** Calls a {@code *save_buffer} with name/value options, stripping metadata, and copies the result out. */
     private byte[] save(String function, VipsImage in, Object... options) {
         MemorySegment buf = arena.allocate(ValueLayout.ADDRESS);
         MemorySegment len = arena.allocate(ValueLayout.JAVA_LONG);
         List<Object> args = new ArrayList<>();
-        args.add(in.pointer);
+        args.add(withoutMetadata(in));
         args.add(buf);
         args.add(len);
         for (int i = 0; i < options.length; i += 2) {

@@ -148,9 +148,32 @@ class RendererTest {
     }
 
     @Test
-    void metadataIsStripped() throws Exception {
-        byte[] out = renderer.render(Fixtures.withExifOrientation(photo, 6), t("w_100"), ImageFormat.JPEG).bytes();
-        assertThat(new String(out, java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("Exif");
+    void neverHeavierThanTheOriginalWhenTheOriginalIsWhatWasAskedFor() throws Exception {
+        byte[] webp = image("small.webp"); // 300×169, q80, no metadata
+        RenderedImage same = renderer.render(webp, t("q_100"), ImageFormat.WEBP);
+        assertThat(same.original()).isTrue();
+        assertThat(same.bytes()).isEqualTo(webp);
+        assertThat(same.renderedBytes()).isGreaterThan(webp.length);
+        // c_limit above the source size also leaves the original as the answer.
+        assertThat(renderer.render(webp, t("c_limit,w_600,q_100"), ImageFormat.WEBP).original()).isTrue();
+        // Not when the pixels or the format differ, or when a smaller render is lighter anyway.
+        assertThat(renderer.render(webp, t("q_100,e_grayscale"), ImageFormat.WEBP).original()).isFalse();
+        assertThat(renderer.render(webp, t("q_100,a_hflip"), ImageFormat.WEBP).original()).isFalse();
+        assertThat(renderer.render(webp, t("q_100"), ImageFormat.PNG).original()).isFalse();
+        assertThat(renderer.render(webp, t("w_100,q_100"), ImageFormat.WEBP).original()).isFalse();
+        // Nor when the original carries metadata that stripping would have removed.
+        byte[] withExif = Fixtures.withExifOrientation(photo, 1);
+        RenderedImage stripped = renderer.render(withExif, t("q_100"), ImageFormat.JPEG);
+        assertThat(stripped.original()).isFalse();
+        assertThat(new String(stripped.bytes(), java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("Exif");
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = ImageFormat.class, names = {"JPEG", "PNG", "WEBP", "AVIF", "GIF"})
+    void metadataIsStrippedFromEveryFormat(ImageFormat format) throws Exception {
+        byte[] out = renderer.render(Fixtures.withExifOrientation(photo, 6), t("w_100"), format).bytes();
+        String text = new String(out, java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertThat(text).doesNotContain("Exif").doesNotContain("EXIF").doesNotContain("xmpmeta");
     }
 
     @Test
