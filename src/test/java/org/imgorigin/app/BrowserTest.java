@@ -80,11 +80,61 @@ class BrowserTest {
         }
     }
 
-    private String dumpDom(String url) throws Exception {
+    @Test
+    void chromiumGetsAvifFromFAutoAndPicksTheDprCandidateOnADenseScreen() throws Exception {
+        assumeTrue(Files.isExecutable(CHROMIUM), "Chromium is not installed");
+        byte[] photo = ServeImagesContract.fixture("photo.jpg");
+        String id = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(photo)).substring(0, 40);
+        try (OriginalStore store = OriginalStores.file(root.resolve("originals"))) {
+            store.put(new ImageId(id), photo, "image/jpeg");
+        }
+        Vertx vertx = Vertx.vertx();
+        try (Server server = Server.start(Config.fromEnv(Map.of("IMGORIGIN_PORT", "0",
+                "IMGORIGIN_ORIGINALS", "file:" + root.resolve("originals"),
+                "IMGORIGIN_CACHE_DIR", root.resolve("cache").toString(), "IMGORIGIN_ACCESS_LOG", "false")))) {
+            String origin = "http://127.0.0.1:" + server.port();
+            String page = """
+                    <!doctype html><html><head><title>pending</title></head><body>
+                    <img id="auto" src="%1$s/w_300,f_auto/%2$s">
+                    <img id="dense" src="%1$s/w_300/%2$s.webp"
+                         srcset="%1$s/w_300/%2$s.webp 1x, %1$s/w_300,dpr_2.0/%2$s.webp 2x">
+                    <script>
+                    window.onload = () => {
+                      const a = document.getElementById('auto'), d = document.getElementById('dense');
+                      document.title = JSON.stringify([a.naturalWidth, d.naturalWidth,
+                          d.currentSrc.includes('dpr_2.0'), window.devicePixelRatio]);
+                    };
+                    </script></body></html>
+                    """.formatted(origin, id);
+            HttpServer site = vertx.createHttpServer()
+                    .requestHandler(r -> r.response().putHeader("Content-Type", "text/html").end(page))
+                    .listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
+            String dom = dumpDom("http://127.0.0.1:" + site.actualPort() + "/", "--force-device-scale-factor=2");
+            Matcher title = Pattern.compile("<title>(.*?)</title>").matcher(dom);
+            assertThat(title.find()).as(dom).isTrue();
+            // 300 CSS pixels wide either way: the 2x candidate is 600 px drawn at density 2.
+            assertThat(title.group(1)).isEqualTo("[300,300,true,2]");
+            var analytics = io.vertx.ext.web.client.WebClient.create(vertx)
+                    .get(server.port(), "127.0.0.1", "/analytics").send().await(10, TimeUnit.SECONDS)
+                    .bodyAsJsonObject();
+            // Chromium's Accept lists AVIF, so f_auto answered AVIF; the srcset fetched only the 2x WebP.
+            assertThat(analytics.getJsonObject("byFormat").getLong("avif")).isEqualTo(1);
+            assertThat(analytics.getJsonObject("byFormat").getLong("webp")).isEqualTo(1);
+            assertThat(analytics.getJsonObject("byDpr").getLong("2.0")).isEqualTo(1);
+            site.close().await(10, TimeUnit.SECONDS);
+        } finally {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private String dumpDom(String url, String... extraFlags) throws Exception {
         Path profile = Files.createTempDirectory(root, "chromium");
-        Process process = new ProcessBuilder(List.of(CHROMIUM.toString(), "--headless", "--no-sandbox",
+        List<String> command = new java.util.ArrayList<>(List.of(CHROMIUM.toString(), "--headless", "--no-sandbox",
                 "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--user-data-dir=" + profile, "--virtual-time-budget=10000", "--dump-dom", url))
+                "--no-first-run", "--user-data-dir=" + profile, "--virtual-time-budget=10000"));
+        command.addAll(List.of(extraFlags));
+        command.addAll(List.of("--dump-dom", url));
+        Process process = new ProcessBuilder(command)
                 .redirectError(ProcessBuilder.Redirect.DISCARD)
                 .start();
         byte[] out = process.getInputStream().readAllBytes();
