@@ -98,7 +98,7 @@ public final class Server implements AutoCloseable {
             int instances = config.port() == 0 ? 1 : eventLoops;
             AtomicReference<ImageServer> first = new AtomicReference<>();
             vertx.deployVerticle(() -> {
-                ImageServer server = new ImageServer(config.port(), () -> routes.router(vertx));
+                ImageServer server = new ImageServer(config.port(), () -> routes.router(vertx), metrics);
                 first.compareAndSet(null, server);
                 return server;
             }, new DeploymentOptions().setInstances(instances)).await(30, TimeUnit.SECONDS);

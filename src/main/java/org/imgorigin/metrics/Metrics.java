@@ -23,6 +23,7 @@ public final class Metrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Timer fetch;
     private final DistributionSummary originalBytes;
+    private final Timer eventLoopLag;
 
     public Metrics() {
         new JvmMemoryMetrics().bindTo(registry);
@@ -34,6 +35,10 @@ public final class Metrics {
         fetch = Timer.builder("imgorigin.fetch.duration")
                 .description("time to fetch an original from the store")
                 .publishPercentileHistogram()
+                .register(registry);
+        eventLoopLag = Timer.builder("imgorigin.eventloop.lag").description("event loop scheduling delay")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(100_000)).maximumExpectedValue(Duration.ofSeconds(10))
                 .register(registry);
         originalBytes = DistributionSummary.builder("imgorigin.original.bytes")
                 .description("size of originals fetched from the store")
@@ -112,6 +117,31 @@ public final class Metrics {
         Gauge.builder("imgorigin.cache.disk.bytes", diskBytes).baseUnit("bytes").register(registry);
         Gauge.builder("imgorigin.cache.disk.files", diskFiles).register(registry);
         Gauge.builder("imgorigin.cache.memory.bytes", memoryBytes).baseUnit("bytes").register(registry);
+    }
+
+    private final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean connectionGauge;
+
+    /** An HTTP connection opened ({@code +1}) or closed ({@code -1}), on any event loop. */
+    public void connection(int delta) {
+        if (!connectionGauge) {
+            synchronized (this) {
+                if (!connectionGauge) {
+                    Gauge.builder("imgorigin.http.connections", connections, java.util.concurrent.atomic.AtomicInteger::get)
+                            .description("open HTTP connections").register(registry);
+                    connectionGauge = true;
+                }
+            }
+        }
+        connections.addAndGet(delta);
+    }
+
+    /**
+     * How late an event loop ran a timer: the time a request waits before its handler runs.
+     * It should stay near zero; blocking work on an event loop shows here first.
+     */
+    public void eventLoopLag(long nanos) {
+        eventLoopLag.record(Duration.ofNanos(Math.max(0, nanos)));
     }
 
     /** Renders running and waiting, and libvips' own memory, read when scraped. */

@@ -264,6 +264,8 @@ abstract class ServeImagesContract {
                 .contains("imgorigin_render_duration_seconds_bucket")
                 .contains("imgorigin_fetch_duration_seconds_count")
                 .contains("imgorigin_renders_running")
+                .contains("imgorigin_http_connections")
+                .contains("imgorigin_eventloop_lag_seconds_count")
                 .contains("jvm_memory_used_bytes");
     }
 

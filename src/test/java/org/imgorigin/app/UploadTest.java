@@ -220,6 +220,26 @@ class UploadTest {
     }
 
     @Test
+    void anUploadInterruptedMidBodyStoresNothing() throws Exception {
+        byte[] photo = ServeImagesContract.fixture("alpha.png");
+        Set<String> before = keys();
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+            var out = socket.getOutputStream();
+            out.write(("POST /images HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                    + "Authorization: Bearer " + TOKEN + "\r\nContent-Length: " + photo.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(photo, 0, photo.length / 2);
+            out.flush();
+            Thread.sleep(200);
+        } // the client goes away with half the body sent
+        Thread.sleep(300);
+        assertThat(keys()).isEqualTo(before);
+        assertThat(server.metrics().scrape()).doesNotContain("imgorigin_uploads_total{outcome=\"failed\"}");
+        // And the whole body, sent properly afterwards, is stored as new.
+        assertThat(raw("image/png", photo, TOKEN).statusCode()).isIn(200, 201);
+    }
+
+    @Test
     void aDecompressionBombIsRefusedFromItsHeader() throws Exception {
         byte[] bomb = pngDeclaring(40_000, 40_000);
         assertThat(bomb.length).isLessThan(2_000);
