@@ -74,7 +74,17 @@ class ClientCommandsTest {
                     + photo + ".avif\n");
             Run warm = run(server, null, List.of(script, "warm", "urls.txt"));
             assertThat(warm.exit()).as(warm.err()).isZero();
-            assertThat(warm.err()).contains("2 URLs: 2 ready, 0 failed");
+            assertThat(warm.err()).contains("2 URLs: 2 ready (2 rendered now, 0 already cached), 0 failed");
+            // An nginx access log and imgorigin's JSON log replay the same URLs: all hits now.
+            Files.writeString(root.resolve("access.log"),
+                    "127.0.0.1 [2026-11-23T10:00:00+00:00] \"GET /w_120/" + photo + ".webp HTTP/1.1\" 200 512\n"
+                    + "{\"id\":\"" + photo + "\",\"variant\":\"c_fill,h_64,w_64.avif\",\"status\":200}\n"
+                    + "127.0.0.1 [2026-11-23T10:00:01+00:00] \"GET /w_120/" + photo + ".webp HTTP/1.1\" 200 512\n"
+                    + "/w_64/0000000000000000000000000000000000000000.webp\n");
+            Run replay = run(server, null, List.of(script, "warm", "access.log"));
+            assertThat(replay.exit()).isEqualTo(1);
+            assertThat(replay.err()).contains("3 URLs: 2 ready (0 rendered now, 2 already cached), 1 failed")
+                    .contains("HTTP 404");
             Path variants = root.resolve("cache").resolve(photo.substring(0, 4)).resolve(photo.substring(4, 6))
                     .resolve(photo);
             assertThat(variants.resolve("w_120.webp")).exists();
