@@ -1,0 +1,340 @@
+#!/usr/bin/env bash
+# Disk-cache hits through nginx with X-Accel-Redirect, against nginx serving the same files
+# as plain static files, side by side in one run.
+#
+#   X  nginx (nginx/nginx.conf) -> origin (IMGORIGIN_ACCEL_PREFIX=/_cache/) -> a few headers
+#      with X-Accel-Redirect -> nginx sends the file from the cache directory: what a CDN
+#      miss costs once a variant is on disk
+#   S  the same nginx, a second server block: `location /static/ { alias <cache dir>/; }`,
+#      the same files by their paths in the cache directory (the yardstick)
+# Workload: WebP variants of 20-60 KB (q_80 and a width picked per photo) of the JPEG photos
+# of ../shared/corpus/photos.sh, every URL in turn, by wrk over keep-alive connections on
+# loopback. Measurements are interleaved (X S, X S, ...) so they share the machine's noise;
+# the result is the ratio of median requests per second X / S (goal: at least 0.6), with
+# latency p50 / p99 of both.
+#
+# usage: bench/cache-hits.sh [--duration S] [--reps N] [--connections N] [--threads N] [--photos N]
+#   --duration S     seconds per measurement (default 10)
+#   --reps N         measurements of each kind (default 3)
+#   --connections N  wrk connections (default 32)
+#   --threads N      wrk threads (default 2)
+#   --photos N       photos, one variant each (default 8)
+# Environment: JAVA_HOME (a JDK 25; default /usr/lib/jvm/temurin-25-jdk-amd64),
+#   IMGORIGIN_JAVA_OPTS (extra JVM flags, as for `bin/imgorigin serve`).
+# Installs wrk and nginx with apt-get when missing (as root). Prints a table and appends it
+# to bench/results/cache-hits-<date>.md.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DURATION=10 REPS=3 CONNECTIONS=32 THREADS=2 NPHOTOS=8
+MIN_BYTES=20000 MAX_BYTES=60000
+WIDTHS="800 1000 700 1200 600 1400 500 1600 400"
+NGINX=/usr/sbin/nginx
+
+die() { printf 'cache-hits: %s\n' "$*" >&2; exit 1; }
+say() { printf 'cache-hits: %s\n' "$*" >&2; }
+
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --duration) DURATION=${2:?--duration needs a number}; shift 2 ;;
+    --reps) REPS=${2:?--reps needs a number}; shift 2 ;;
+    --connections) CONNECTIONS=${2:?--connections needs a number}; shift 2 ;;
+    --threads) THREADS=${2:?--threads needs a number}; shift 2 ;;
+    --photos) NPHOTOS=${2:?--photos needs a number}; shift 2 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown option: $1 (see --help)" ;;
+  esac
+done
+for n in "$DURATION" "$REPS" "$CONNECTIONS" "$THREADS" "$NPHOTOS"; do
+  [[ $n =~ ^[1-9][0-9]*$ ]] || die "not a positive number: $n"
+done
+
+install_missing() { # install_missing <command> <debian package>
+  command -v "$1" >/dev/null 2>&1 && return 0
+  [ "$(id -u)" = 0 ] || die "$1 not found (apt-get install $2, as root)"
+  say "installing $2"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2"; } >&2 ||
+    die "could not install $2"
+}
+install_missing wrk wrk
+[ -x "$NGINX" ] || { install_missing nginx nginx-light; [ -x "$NGINX" ] || die "no $NGINX"; }
+for tool in curl python3 sha256sum; do
+  command -v "$tool" >/dev/null 2>&1 || die "$tool not found"
+done
+
+# nginx's workers (www-data when run as root) read the cache: the tree must be traversable.
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/cache-hits.XXXXXX")
+chmod 755 "$TMP"
+SERVER_PID="" NGINX_PID=""
+stop() { # stop <pid>: TERM, wait up to 10 s, then KILL
+  local pid=$1 i
+  kill "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  [ -n "$NGINX_PID" ] && stop "$NGINX_PID"   # nginx's fast shutdown takes its workers along
+  [ -n "$SERVER_PID" ] && stop "$SERVER_PID"
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# --- photos -----------------------------------------------------------------------------
+mapfile -t PHOTOS < <("$ROOT/../shared/corpus/photos.sh" jpeg | head -n "$NPHOTOS")
+[ "${#PHOTOS[@]}" -gt 0 ] || die "no photos from $ROOT/../shared/corpus/photos.sh"
+mkdir -p "$TMP/originals" "$TMP/cache" "$TMP/nginx/logs" "$TMP/nginx/temp"
+chmod 755 "$TMP/cache"
+IDS=()
+for p in "${PHOTOS[@]}"; do
+  id=$(sha256sum "$p" | cut -c1-40)
+  mkdir -p "$TMP/originals/${id:0:4}/${id:4:2}"
+  cp "$p" "$TMP/originals/${id:0:4}/${id:4:2}/$id"
+  IDS+=("$id")
+done
+
+# --- origin -----------------------------------------------------------------------------
+java_home() {
+  local h
+  for h in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64; do
+    [ -n "$h" ] && [ -x "$h/bin/java" ] && grep -q '^JAVA_VERSION="25' "$h/release" 2>/dev/null &&
+      { printf '%s\n' "$h"; return 0; }
+  done
+  die "no JDK 25 (set JAVA_HOME)"
+}
+export JAVA_HOME
+JAVA_HOME=$(java_home)
+JAR=$ROOT/target/imgorigin.jar
+if [ ! -f "$JAR" ]; then
+  say "building target/imgorigin.jar"
+  (cd "$ROOT" && MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}" \
+    mvn -B -q -ntp -DskipTests package) >&2 || die "build failed"
+  [ -f "$JAR" ] || die "the build did not produce target/imgorigin.jar"
+elif [ -n "$(cd "$ROOT" && find src pom.xml -newer "$JAR" -print -quit 2>/dev/null)" ]; then
+  say "warning: target/imgorigin.jar is older than src/ (mvn -DskipTests package rebuilds it)"
+fi
+ORIGIN_PORT=$(free_port)
+read -r -a JAVA_OPTS <<<"${IMGORIGIN_JAVA_OPTS:-}"
+# The same JVM flags as `bin/imgorigin serve`.
+IMGORIGIN_PORT=$ORIGIN_PORT \
+  IMGORIGIN_ORIGINALS="file:$TMP/originals" \
+  IMGORIGIN_CACHE_DIR="$TMP/cache" \
+  IMGORIGIN_ACCEL_PREFIX=/_cache/ \
+  "$JAVA_HOME/bin/java" -XX:+UseZGC -XX:+ExitOnOutOfMemoryError "${JAVA_OPTS[@]}" \
+  -jar "$JAR" >"$TMP/server.log" 2>&1 &
+SERVER_PID=$!
+deadline=$((SECONDS + 60))
+until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ORIGIN_PORT/readyz" || true)" = 200 ]; do
+  kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 20 "$TMP/server.log" >&2; SERVER_PID=""; die "the server exited during start-up"; }
+  [ "$SECONDS" -lt "$deadline" ] || { tail -n 20 "$TMP/server.log" >&2; die "no 200 from /readyz within 60 s"; }
+  sleep 0.5
+done
+say "origin up on :$ORIGIN_PORT"
+
+# --- variants of 20-60 KB: render each once, straight from the origin -------------------
+ACCEPT='image/webp,image/*,*/*;q=0.8'
+: >"$TMP/accel.paths"
+: >"$TMP/static.paths"
+TOTAL_BYTES=0
+for id in "${IDS[@]}"; do
+  picked=""
+  for w in $WIDTHS; do
+    url="/q_80,w_$w/$id.webp"
+    size=$(curl -sS -o /dev/null -w '%{size_download}' -H "Accept: $ACCEPT" "http://127.0.0.1:$ORIGIN_PORT$url") ||
+      die "origin request failed: $url"
+    if [ "$size" -ge "$MIN_BYTES" ] && [ "$size" -le "$MAX_BYTES" ]; then picked=$url; break; fi
+  done
+  if [ -z "$picked" ]; then say "no width of $WIDTHS gives $MIN_BYTES-$MAX_BYTES bytes for $id; skipped"; continue; fi
+  # Asked again, the origin points at the file it wrote.
+  accel=$(curl -sS -o /dev/null -D - -H "Accept: $ACCEPT" "http://127.0.0.1:$ORIGIN_PORT$picked" |
+    tr -d '\r' | sed -n 's/^[Xx]-[Aa]ccel-[Rr]edirect: //p')
+  [[ $accel == /_cache/* ]] || die "no X-Accel-Redirect from the origin for a cached variant: $picked"
+  [ -f "$TMP/cache/${accel#/_cache/}" ] || die "X-Accel-Redirect names a missing file: $accel"
+  printf '%s\n' "$picked" >>"$TMP/accel.paths"
+  printf '/static/%s\n' "${accel#/_cache/}" >>"$TMP/static.paths"
+  TOTAL_BYTES=$((TOTAL_BYTES + size))
+done
+NVARIANTS=$(wc -l <"$TMP/accel.paths")
+[ "$NVARIANTS" -gt 0 ] || die "no variant of $MIN_BYTES-$MAX_BYTES bytes"
+AVG_BYTES=$((TOTAL_BYTES / NVARIANTS))
+say "$NVARIANTS variants, $AVG_BYTES bytes on average"
+
+# --- nginx: the project's config, placeholders replaced, plus a plain static server ------
+NGINX_PORT=$(free_port)
+STATIC_PORT=$(free_port)
+N=$TMP/nginx
+sed -e "s|listen 80;|listen 127.0.0.1:$NGINX_PORT;|" \
+  -e "s|127\.0\.0\.1:8080|127.0.0.1:$ORIGIN_PORT|" \
+  -e "s|/var/cache/imgorigin/|$TMP/cache/|g" \
+  -e "s|/var/log/nginx/|$N/logs/|g" \
+  -e "s|/var/lib/nginx/|$N/temp/|g" \
+  -e "s|/run/nginx\.pid|$N/nginx.pid|" \
+  "$ROOT/nginx/nginx.conf" | awk -v port="$STATIC_PORT" -v dir="$TMP/cache/" '
+    { lines[NR] = $0 }
+    END {
+      for (last = NR; lines[last] !~ /^}/; last--) {}
+      for (i = 1; i < last; i++) print lines[i]
+      print "    # bench/cache-hits.sh: the same files as plain static files (inherits sendfile,"
+      print "    # open_file_cache and the access log from http)."
+      print "    server {"
+      print "        listen 127.0.0.1:" port ";"
+      print "        location /static/ {"
+      print "            alias " dir ";"
+      print "        }"
+      print "    }"
+      for (i = last; i <= NR; i++) print lines[i]
+    }' >"$N/nginx.conf"
+"$NGINX" -t -q -p "$N/" -c "$N/nginx.conf" || die "nginx -t failed on $N/nginx.conf"
+"$NGINX" -p "$N/" -c "$N/nginx.conf" -g 'daemon off;' >"$N/logs/stdout.log" 2>&1 &
+NGINX_PID=$!
+deadline=$((SECONDS + 15))
+until curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/healthz"; do
+  kill -0 "$NGINX_PID" 2>/dev/null || { cat "$N/logs/stdout.log" "$N/logs/error.log" >&2 2>/dev/null; NGINX_PID=""; die "nginx exited"; }
+  [ "$SECONDS" -lt "$deadline" ] || die "nginx does not answer on :$NGINX_PORT"
+  sleep 0.2
+done
+
+# Every URL once through each path: X must be a disk hit sent by nginx, S the same bytes.
+while read -r xpath && read -r spath <&3; do
+  xcache=$(curl -sS -o "$TMP/x.bin" -D - -H "Accept: $ACCEPT" "http://127.0.0.1:$NGINX_PORT$xpath" |
+    tr -d '\r' | sed -n 's/^[Xx]-[Cc]ache: //p')
+  [ "$xcache" = HIT-DISK ] || die "expected X-Cache: HIT-DISK through nginx for $xpath, got '$xcache'"
+  curl -sS -o "$TMP/s.bin" -f "http://127.0.0.1:$STATIC_PORT$spath" || die "static request failed: $spath"
+  cmp -s "$TMP/x.bin" "$TMP/s.bin" || die "different bytes for $xpath and $spath"
+done <"$TMP/accel.paths" 3<"$TMP/static.paths"
+
+# --- measurements -----------------------------------------------------------------------
+cat >"$TMP/cycle.lua" <<'LUA'
+-- Every path of the list in turn (each thread starting elsewhere); one summary line at the end.
+local paths = {}
+local i = 0
+function init(args)
+  for line in io.lines(args[1]) do paths[#paths + 1] = line end
+  i = math.random(#paths)
+end
+function request()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i], { ["Accept"] = "image/webp,image/*,*/*;q=0.8" })
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT rps=%.1f p50_ms=%.3f p99_ms=%.3f requests=%d non2xx=%d errors=%d\n",
+    summary.requests / summary.duration * 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.requests, e.status, e.connect + e.read + e.write + e.timeout))
+end
+LUA
+
+field() { # field <key> <key=value line>
+  local kv
+  for kv in $2; do [ "${kv%%=*}" = "$1" ] && { printf '%s\n' "${kv#*=}"; return 0; }; done
+  printf '?\n'
+}
+cpu_ticks() { # user + system clock ticks of a process (all its threads)
+  sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+nginx_ticks() { # master and workers
+  local total=0 pid
+  for pid in $NGINX_PID $(pgrep -P "$NGINX_PID" || true); do
+    total=$((total + $(cpu_ticks "$pid")))
+  done
+  printf '%s\n' "$total"
+}
+
+run_wrk() { # run_wrk <port> <paths file> <seconds>: prints the RESULT line
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${3}s" --latency -s "$TMP/cycle.lua" \
+    "http://127.0.0.1:$1" -- "$2" | sed -n 's/^RESULT //p'
+}
+
+LOG=$N/logs/imgorigin-access.log
+hits_since() { # hits_since <byte offset>: "<HIT-DISK count> <other proxied answers>"
+  sleep 1.5 # the access log is flushed every second
+  # 499: wrk closed connections with requests in flight when its time was up; not answers.
+  tail -c +"$(($1 + 1))" "$LOG" | awk -v up="up=127.0.0.1:$ORIGIN_PORT" '
+    index($0, up) && $6 != 499 { if (index($0, "cache=HIT-DISK")) h++; else o++ }
+    END { printf "%d %d\n", h, o }'
+}
+alive() { # both servers still running, or stop with their logs
+  kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 30 "$TMP/server.log" >&2; SERVER_PID=""; die "the origin died"; }
+  kill -0 "$NGINX_PID" 2>/dev/null || { tail -n 30 "$N/logs/error.log" >&2; NGINX_PID=""; die "nginx died"; }
+}
+
+say "warming up (JIT, page cache; 15 + 3 s), not counted"
+run_wrk "$NGINX_PORT" "$TMP/accel.paths" 15 >/dev/null
+run_wrk "$STATIC_PORT" "$TMP/static.paths" 3 >/dev/null
+
+LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
+awk -v l="$LOAD_START" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }' &&
+  say "warning: load average $LOAD_START on $(nproc) cores before the first measurement; the numbers will be noisy"
+X=() S=() P50X=() P99X=() P50S=() P99S=() ROWS=() PROBLEMS=0
+for ((r = 1; r <= REPS; r++)); do
+  offset=$(stat -c %s "$LOG")
+  j0=$(cpu_ticks "$SERVER_PID") n0=$(nginx_ticks)
+  x=$(run_wrk "$NGINX_PORT" "$TMP/accel.paths" "$DURATION")
+  alive
+  j1=$(cpu_ticks "$SERVER_PID") n1=$(nginx_ticks)
+  [ -n "$x" ] || die "wrk failed"
+  read -r hits others <<<"$(hits_since "$offset")"
+  xreq=$(field requests "$x")
+  jvm_us=$(awk -v d=$((j1 - j0)) -v hz="$(getconf CLK_TCK)" -v n="$xreq" 'BEGIN { printf "%.0f", d * 1e6 / hz / n }')
+  ngx_us=$(awk -v d=$((n1 - n0)) -v hz="$(getconf CLK_TCK)" -v n="$xreq" 'BEGIN { printf "%.0f", d * 1e6 / hz / n }')
+
+  n0=$(nginx_ticks)
+  s=$(run_wrk "$STATIC_PORT" "$TMP/static.paths" "$DURATION")
+  alive
+  n1=$(nginx_ticks)
+  [ -n "$s" ] || die "wrk failed"
+  sreq=$(field requests "$s")
+  sngx_us=$(awk -v d=$((n1 - n0)) -v hz="$(getconf CLK_TCK)" -v n="$sreq" 'BEGIN { printf "%.0f", d * 1e6 / hz / n }')
+
+  bad=$(($(field non2xx "$x") + $(field errors "$x") + $(field non2xx "$s") + $(field errors "$s") + others))
+  PROBLEMS=$((PROBLEMS + bad))
+  X+=("$(field rps "$x")") S+=("$(field rps "$s")")
+  ROWS+=("| $r | $(field rps "$x") | $(field p50_ms "$x") / $(field p99_ms "$x") | $jvm_us | $ngx_us | HIT-DISK:$hits others:$others | $(field rps "$s") | $(field p50_ms "$s") / $(field p99_ms "$s") | $sngx_us |")
+  say "run $r: X-Accel $(field rps "$x") req/s, static $(field rps "$s") req/s$([ "$bad" = 0 ] || echo ", $bad PROBLEMS")"
+  P50X+=("$(field p50_ms "$x")") P99X+=("$(field p99_ms "$x")") P50S+=("$(field p50_ms "$s")") P99S+=("$(field p99_ms "$s")")
+done
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+  if (NR == 0) { print "?"; exit }
+  if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+mX=$(median "${X[@]}") mS=$(median "${S[@]}")
+ratio=$(awk -v x="$mX" -v y="$mS" 'BEGIN { printf "%.2f", x / y }')
+
+commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -n "$(git -C "$ROOT" status --porcelain -- src pom.xml nginx 2>/dev/null)" ] && commit="$commit+local changes"
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+report=$(
+  printf '## %s — commit %s\n\n' "$(date '+%Y-%m-%d %H:%M:%S %Z')" "$commit"
+  printf '%s WebP variants of %s-%s bytes (%s on average), every URL in turn; wrk -t%s -c%s, %s s per measurement, on loopback.\n' \
+    "$NVARIANTS" "$MIN_BYTES" "$MAX_BYTES" "$AVG_BYTES" "$THREADS" "$CONNECTIONS" "$DURATION"
+  printf 'Machine: %s cores, %s; %s; %s; load average %s at the start, %s at the end. wrk, nginx and the JVM share the cores.\n\n' \
+    "$(nproc)" "${cpu:-unknown CPU}" "$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')" \
+    "$("$JAVA_HOME/bin/java" -version 2>&1 | head -n 1)" "$LOAD_START" "$(cut -d' ' -f1 /proc/loadavg)"
+  printf '| run | X: nginx → origin → X-Accel (req/s) | X p50 / p99 (ms) | X JVM CPU (µs/req) | X nginx CPU (µs/req) | X-Cache (access log) | S: static nginx (req/s) | S p50 / p99 (ms) | S nginx CPU (µs/req) |\n'
+  printf '|---|---|---|---|---|---|---|---|---|\n'
+  printf '%s\n' "${ROWS[@]}"
+  printf '| **median** | **%s** | %s / %s | | | | **%s** | %s / %s | |\n\n' "$mX" "$(median "${P50X[@]}")" \
+    "$(median "${P99X[@]}")" "$mS" "$(median "${P50S[@]}")" "$(median "${P99S[@]}")"
+  printf '**Throughput X-Accel / static = %s** (%s the goal of 0.60).\n' "$ratio" \
+    "$(awk -v r="$ratio" 'BEGIN { print (r >= 0.6) ? "meets" : "BELOW" }')"
+)
+
+printf '\n%s\n' "$report"
+[ "$PROBLEMS" -gt 0 ] && printf '\n!!! WARNING: %s answers were errors, not 2xx, or not disk hits !!!\n' "$PROBLEMS"
+
+mkdir -p "$ROOT/bench/results"
+results=$ROOT/bench/results/cache-hits-$(date +%F).md
+# shellcheck disable=SC2094 # the file is only tested for size, then appended to
+{
+  [ -s "$results" ] || printf '# Cache-hit benchmark, %s\n\nWritten by bench/cache-hits.sh.\n\n' "$(date +%F)"
+  printf '%s\n' "$report"
+  [ "$PROBLEMS" -gt 0 ] && printf '\n**Warning:** %s answers were errors, not 2xx, or not disk hits.\n' "$PROBLEMS"
+  printf '\n'
+} >>"$results"
+say "appended to ${results#"$ROOT"/}"
+[ "$PROBLEMS" -eq 0 ]
