@@ -39,11 +39,22 @@ public record VariantKey(ImageId id, String transformation, ImageFormat format) 
         return id.storageKey() + "/" + fileName();
     }
 
+    /**
+     * Hot variants ask for their ETag on every hit; a SHA-256 each time was a visible share
+     * of a hit's CPU. Keys are values, so the digest is remembered per key (bounded).
+     */
+    private static final com.github.benmanes.caffeine.cache.Cache<String, String> ETAGS =
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(100_000).build();
+
     /** A strong ETag: a digest of the key, stable across nodes and restarts. */
     public String etag() {
+        return ETAGS.get(relativePath(), VariantKey::digest);
+    }
+
+    private static String digest(String relativePath) {
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256")
-                    .digest((RENDER_GENERATION + "|" + relativePath()).getBytes(StandardCharsets.UTF_8));
+                    .digest((RENDER_GENERATION + "|" + relativePath).getBytes(StandardCharsets.UTF_8));
             return "\"" + HexFormat.of().formatHex(digest, 0, 16) + "\"";
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is always available", e);

@@ -42,6 +42,8 @@ final class ImageHandler implements Handler<RoutingContext> {
     private final Metrics metrics;
     private final Analytics analytics;
     private final Optional<String> accelPrefix;
+    private final com.github.benmanes.caffeine.cache.Cache<String, ImagePath> parsed =
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(50_000).build();
 
     ImageHandler(Presets presets, Optional<Signer> signer, Variants variants, Negotiator negotiator, Metrics metrics,
             Analytics analytics, Optional<String> accelPrefix) {
@@ -58,7 +60,7 @@ final class ImageHandler implements Handler<RoutingContext> {
     public void handle(RoutingContext ctx) {
         long start = System.nanoTime();
         ctx.addEndHandler(done -> record(ctx, System.nanoTime() - start));
-        ImagePath path = ImagePath.parse(ctx.request().path(), presets);
+        ImagePath path = parse(ctx.request().path());
         ctx.put("id", path.id().value());
         if (signer.isPresent() && !signer.get().verify(path)) {
             throw new HttpError(403, path.signature().isEmpty() ? "this server only serves signed URLs"
@@ -155,6 +157,21 @@ final class ImageHandler implements Handler<RoutingContext> {
         if (!negotiated.vary().isEmpty()) {
             response.putHeader("Vary", String.join(", ", negotiated.vary()));
         }
+    }
+
+    /**
+     * Parses a path, remembering the answers for paths that parsed: a hot URL is asked for
+     * again and again, and its parse was the largest share of a cache hit's CPU. Bad paths
+     * are not remembered, so hostile ones cannot fill the memo.
+     */
+    private ImagePath parse(String raw) {
+        ImagePath known = parsed.getIfPresent(raw);
+        if (known != null) {
+            return known;
+        }
+        ImagePath path = ImagePath.parse(raw, presets);
+        parsed.put(raw, path);
+        return path;
     }
 
     /** Meters, analytics and the access log line, once the response is out. */
