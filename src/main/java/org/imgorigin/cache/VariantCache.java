@@ -46,8 +46,18 @@ public final class VariantCache {
         return memory.map(m -> m.getIfPresent(key)).map(Hit.Memory::new);
     }
 
+    /**
+     * A disk hit whose file still exists. One stat per hit: a file deleted behind the index
+     * (by hand, by a clean-up job) would otherwise be redirected to until a restart, and nginx
+     * would answer 404; now it is forgotten and rendered again.
+     */
     private Optional<Hit> fromDisk(VariantKey key) {
-        return disk.get(key.relativePath()).map(c -> new Hit.Disk(c.path(), c.size(), key.relativePath()));
+        Optional<DiskLru.Cached> cached = disk.get(key.relativePath());
+        if (cached.isPresent() && !java.nio.file.Files.isRegularFile(cached.get().path())) {
+            disk.remove(key.relativePath());
+            return Optional.empty();
+        }
+        return cached.map(c -> new Hit.Disk(c.path(), c.size(), key.relativePath()));
     }
 
     /** Keeps a fresh render in memory at once. */

@@ -153,6 +153,14 @@ class CacheTiersTest {
                 assertThat(hit.getHeader(header)).as(header).isEqualTo(miss.getHeader(header));
             }
             assertThat(Files.readAllBytes(root.resolve("cache").resolve(relative))).isEqualTo(miss.body().getBytes());
+            // A file deleted behind the index is not redirected to (nginx would answer 404):
+            // the memory tier still has the bytes.
+            Files.delete(root.resolve("cache").resolve(relative));
+            HttpResponse<Buffer> again = get(server, url);
+            assertThat(again.getHeader("X-Accel-Redirect")).isNull();
+            assertThat(again.statusCode()).isEqualTo(200);
+            assertThat(again.getHeader("X-Cache")).isEqualTo("HIT-MEMORY");
+            assertThat(again.body().getBytes()).isEqualTo(miss.body().getBytes());
         }
     }
 
