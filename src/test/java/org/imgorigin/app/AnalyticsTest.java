@@ -6,14 +6,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.HexFormat;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.imgorigin.config.Config;
-import org.imgorigin.image.ImageId;
-import org.imgorigin.store.OriginalStore;
-import org.imgorigin.store.OriginalStores;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,14 +18,9 @@ class AnalyticsTest {
     @Test
     void countsRequestsByFormatTierDeviceAndDprAndTheBytesSaved() throws Exception {
         byte[] photo = ServeImagesContract.fixture("photo.jpg");
-        String id = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(photo)).substring(0, 40);
-        try (OriginalStore store = OriginalStores.file(root.resolve("o"))) {
-            store.put(new ImageId(id), photo, "image/jpeg");
-        }
+        String id = TestOrigin.store(root, "photo.jpg");
         Vertx vertx = Vertx.vertx();
-        try (Server server = Server.start(Config.fromEnv(Map.of("IMGORIGIN_PORT", "0",
-                "IMGORIGIN_ORIGINALS", "file:" + root.resolve("o"), "IMGORIGIN_CACHE_DIR", root.resolve("c").toString(),
-                "IMGORIGIN_ACCESS_LOG", "false")))) {
+        try (Server server = TestOrigin.start(root)) {
             WebClient client = WebClient.create(vertx);
             String phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148";
             for (int i = 0; i < 3; i++) {

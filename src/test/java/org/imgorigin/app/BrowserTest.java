@@ -8,17 +8,10 @@ import io.vertx.core.http.HttpServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.imgorigin.config.Config;
-import org.imgorigin.image.ImageId;
-import org.imgorigin.store.OriginalStore;
-import org.imgorigin.store.OriginalStores;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,15 +29,9 @@ class BrowserTest {
     @Test
     void chromiumShowsA300PixelWebpFromAnImgTag() throws Exception {
         assumeTrue(Files.isExecutable(CHROMIUM), "Chromium is not installed");
-        byte[] photo = ServeImagesContract.fixture("photo.jpg");
-        String id = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(photo)).substring(0, 40);
-        try (OriginalStore store = OriginalStores.file(root.resolve("originals"))) {
-            store.put(new ImageId(id), photo, "image/jpeg");
-        }
+        String id = TestOrigin.store(root, "photo.jpg");
         Vertx vertx = Vertx.vertx();
-        try (Server server = Server.start(Config.fromEnv(Map.of("IMGORIGIN_PORT", "0",
-                "IMGORIGIN_ORIGINALS", "file:" + root.resolve("originals"),
-                "IMGORIGIN_CACHE_DIR", root.resolve("cache").toString())))) {
+        try (Server server = TestOrigin.start(root)) {
             String origin = "http://127.0.0.1:" + server.port();
             String page = """
                     <!doctype html><html><head><title>pending</title></head><body>
@@ -83,15 +70,9 @@ class BrowserTest {
     @Test
     void chromiumGetsAvifFromFAutoAndPicksTheDprCandidateOnADenseScreen() throws Exception {
         assumeTrue(Files.isExecutable(CHROMIUM), "Chromium is not installed");
-        byte[] photo = ServeImagesContract.fixture("photo.jpg");
-        String id = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(photo)).substring(0, 40);
-        try (OriginalStore store = OriginalStores.file(root.resolve("originals"))) {
-            store.put(new ImageId(id), photo, "image/jpeg");
-        }
+        String id = TestOrigin.store(root, "photo.jpg");
         Vertx vertx = Vertx.vertx();
-        try (Server server = Server.start(Config.fromEnv(Map.of("IMGORIGIN_PORT", "0",
-                "IMGORIGIN_ORIGINALS", "file:" + root.resolve("originals"),
-                "IMGORIGIN_CACHE_DIR", root.resolve("cache").toString(), "IMGORIGIN_ACCESS_LOG", "false")))) {
+        try (Server server = TestOrigin.start(root)) {
             String origin = "http://127.0.0.1:" + server.port();
             String page = """
                     <!doctype html><html><head><title>pending</title></head><body>

@@ -8,16 +8,9 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.imgorigin.config.Config;
-import org.imgorigin.image.ImageId;
-import org.imgorigin.store.OriginalStore;
-import org.imgorigin.store.OriginalStores;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,14 +21,9 @@ class OverloadTest {
 
     @Test
     void aFullQueueAnswers429AndKeepsServing() throws Exception {
-        byte[] photo = ServeImagesContract.fixture("photo.jpg");
-        String id = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(photo)).substring(0, 40);
-        try (OriginalStore store = OriginalStores.file(root)) {
-            store.put(new ImageId(id), photo, "image/jpeg");
-        }
+        String id = TestOrigin.store(root, "photo.jpg");
         Vertx vertx = Vertx.vertx();
-        try (Server server = Server.start(Config.fromEnv(Map.of("IMGORIGIN_PORT", "0",
-                "IMGORIGIN_ORIGINALS", "file:" + root, "IMGORIGIN_CACHE_DIR", root.resolve("cache").toString(), "IMGORIGIN_WORKERS", "1", "IMGORIGIN_QUEUE", "1")))) {
+        try (Server server = TestOrigin.start(root, "IMGORIGIN_WORKERS", "1", "IMGORIGIN_QUEUE", "1")) {
             WebClient client = WebClient.create(vertx);
             List<Future<HttpResponse<Buffer>>> burst = new ArrayList<>();
             // Large AVIF renders take long enough that twelve at once overflow one worker and one slot.

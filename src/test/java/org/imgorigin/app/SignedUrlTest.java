@@ -5,14 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.client.WebClient;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.HexFormat;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.imgorigin.config.Config;
-import org.imgorigin.image.ImageId;
-import org.imgorigin.store.OriginalStore;
-import org.imgorigin.store.OriginalStores;
 import org.imgorigin.url.Signer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,15 +19,9 @@ class SignedUrlTest {
 
     @Test
     void onlySignedUrlsAreServed() throws Exception {
-        byte[] photo = ServeImagesContract.fixture("photo.jpg");
-        String id = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(photo)).substring(0, 40);
-        try (OriginalStore store = OriginalStores.file(root)) {
-            store.put(new ImageId(id), photo, "image/jpeg");
-        }
+        String id = TestOrigin.store(root, "photo.jpg");
         Vertx vertx = Vertx.vertx();
-        try (Server server = Server.start(Config.fromEnv(Map.of("IMGORIGIN_PORT", "0",
-                "IMGORIGIN_ORIGINALS", "file:" + root, "IMGORIGIN_SIGNING_KEY", KEY,
-                "IMGORIGIN_CACHE_DIR", root.resolve("cache").toString())))) {
+        try (Server server = TestOrigin.start(root, "IMGORIGIN_SIGNING_KEY", KEY)) {
             WebClient client = WebClient.create(vertx);
             String path = "w_100/" + id + ".webp";
             String signedByOld = Signer.of("current-key-1111111111").sign(path);
