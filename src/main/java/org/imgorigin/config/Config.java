@@ -27,7 +27,9 @@ public record Config(
         RenderLimits limits,
         Presets presets,
         java.util.List<Transformation> eager,
-        boolean accessLog) {
+        boolean accessLog,
+        java.time.Duration uploadBodyTimeout,
+        java.time.Duration uploadIdleTimeout) {
 
     /** Where originals live: {@code file:<dir>} or {@code s3://bucket/prefix} with the S3 client settings. */
     public record Originals(String url, Optional<String> s3Endpoint, String s3Region, boolean s3PathStyle) {
@@ -119,6 +121,8 @@ public record Config(
                 signer,
                 env.size("IMGORIGIN_MAX_UPLOAD_BYTES", "50MB"),
                 limits, presets, eager,
-                env.bool("IMGORIGIN_ACCESS_LOG", true));
+                env.bool("IMGORIGIN_ACCESS_LOG", true),
+                java.time.Duration.ofSeconds(env.integer("IMGORIGIN_UPLOAD_TIMEOUT", 120, 1, 86_400)),
+                java.time.Duration.ofSeconds(env.integer("IMGORIGIN_UPLOAD_IDLE_TIMEOUT", 15, 1, 3_600)));
     }
 }

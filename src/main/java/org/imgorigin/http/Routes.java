@@ -41,7 +41,7 @@ public final class Routes {
         this.admin = new Admin(config.adminToken(), store, cache, blocking, metrics, variants);
         this.uploads = new UploadHandler(config.uploadToken(), config.maxUploadBytes(),
                 new Ingest(store, renderer, config.limits().maxSourcePixels()), blocking, variants, config.eager(),
-                recent, metrics);
+                recent, metrics, config.uploadBodyTimeout(), config.uploadIdleTimeout());
         this.home = new HomePage(recent);
     }
 

@@ -42,9 +42,12 @@ final class UploadHandler {
     private final List<Transformation> eager;
     private final RecentUploads recent;
     private final Metrics metrics;
+    private final java.time.Duration bodyTimeout;
+    private final java.time.Duration idleTimeout;
 
     UploadHandler(Optional<String> token, long maxBytes, Ingest ingest, Blocking blocking, Variants variants,
-            List<Transformation> eager, RecentUploads recent, Metrics metrics) {
+            List<Transformation> eager, RecentUploads recent, Metrics metrics, java.time.Duration bodyTimeout,
+            java.time.Duration idleTimeout) {
         this.token = token;
         this.maxBytes = maxBytes;
         this.ingest = ingest;
@@ -53,6 +56,8 @@ final class UploadHandler {
         this.eager = eager;
         this.recent = recent;
         this.metrics = metrics;
+        this.bodyTimeout = bodyTimeout;
+        this.idleTimeout = idleTimeout;
     }
 
     void upload(RoutingContext ctx) {
@@ -75,10 +80,29 @@ final class UploadHandler {
         Receiver receiver = new Receiver(maxBytes);
         boolean[] failed = {false};
         boolean[] sawFile = {false};
+        // A client trickling its body (one byte a second) holds no worker, but it holds a
+        // connection and up to the size limit in memory: it gets a deadline for the whole body
+        // and one for each pause.
+        long[] idle = {0};
+        Runnable tooSlow = () -> {
+            if (!failed[0] && !request.isEnded()) {
+                failed[0] = true;
+                refuse(ctx, 408, "the upload was too slow; send the body within " + bodyTimeout.toSeconds()
+                        + " s, pausing no longer than " + idleTimeout.toSeconds() + " s");
+            }
+        };
+        long deadline = ctx.vertx().setTimer(bodyTimeout.toMillis(), t -> tooSlow.run());
+        idle[0] = ctx.vertx().setTimer(idleTimeout.toMillis(), t -> tooSlow.run());
+        ctx.addEndHandler(done -> {
+            ctx.vertx().cancelTimer(deadline);
+            ctx.vertx().cancelTimer(idle[0]);
+        });
         java.util.function.Consumer<io.vertx.core.buffer.Buffer> feed = chunk -> {
             if (failed[0]) {
                 return;
             }
+            ctx.vertx().cancelTimer(idle[0]);
+            idle[0] = ctx.vertx().setTimer(idleTimeout.toMillis(), t -> tooSlow.run());
             try {
                 receiver.append(chunk.getBytes());
             } catch (UploadException e) {
@@ -108,6 +132,8 @@ final class UploadHandler {
             ctx.response().writeContinue();
         }
         request.endHandler(done -> {
+            ctx.vertx().cancelTimer(deadline);
+            ctx.vertx().cancelTimer(idle[0]);
             if (failed[0]) {
                 return;
             }

@@ -240,6 +240,25 @@ class UploadTest {
     }
 
     @Test
+    void aClientTricklingItsBodyIsCutOffWith408() throws Exception {
+        try (Server slow = TestOrigin.start(cache.resolve("slow"), "IMGORIGIN_UPLOAD_IDLE_TIMEOUT", "1");
+                java.net.Socket socket = new java.net.Socket("127.0.0.1", slow.port())) {
+            socket.setSoTimeout(10_000);
+            var out = socket.getOutputStream();
+            out.write(("POST /images HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                    + "Content-Length: 100000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(new byte[] {(byte) 0x89, 'P', 'N', 'G'});
+            out.flush();
+            long start = System.nanoTime();
+            String answer = new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+            assertThat(answer).isEqualTo("HTTP/1.1 408");
+            assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(5));
+            var health = client.get(slow.port(), "127.0.0.1", "/healthz").send().await(10, TimeUnit.SECONDS);
+            assertThat(health.statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void aDecompressionBombIsRefusedFromItsHeader() throws Exception {
         byte[] bomb = pngDeclaring(40_000, 40_000);
         assertThat(bomb.length).isLessThan(2_000);
