@@ -14,25 +14,26 @@
 # latency p50 / p99 of both.
 #
 # usage: bench/cache-hits.sh [--duration S] [--reps N] [--connections N] [--threads N] [--photos N]
+#                            [--no-record]
 #   --duration S     seconds per measurement (default 10)
 #   --reps N         measurements of each kind (default 3)
 #   --connections N  wrk connections (default 32)
 #   --threads N      wrk threads (default 2)
 #   --photos N       photos, one variant each (default 8)
+#   --no-record      don't append to bench/results/
 # Environment: JAVA_HOME (a JDK 25; default /usr/lib/jvm/temurin-25-jdk-amd64),
 #   IMGORIGIN_JAVA_OPTS (extra JVM flags, as for `bin/imgorigin serve`).
 # Installs wrk and nginx with apt-get when missing (as root). Prints a table and appends it
 # to bench/results/cache-hits-<date>.md.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=cache-hits
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DURATION=10 REPS=3 CONNECTIONS=32 THREADS=2 NPHOTOS=8
 MIN_BYTES=20000 MAX_BYTES=60000
 WIDTHS="800 1000 700 1200 600 1400 500 1600 400"
 NGINX=/usr/sbin/nginx
-
-die() { printf 'cache-hits: %s\n' "$*" >&2; exit 1; }
-say() { printf 'cache-hits: %s\n' "$*" >&2; }
 
 while [ "$#" -gt 0 ]; do
   case "$1" in
@@ -41,13 +42,12 @@ while [ "$#" -gt 0 ]; do
     --connections) CONNECTIONS=${2:?--connections needs a number}; shift 2 ;;
     --threads) THREADS=${2:?--threads needs a number}; shift 2 ;;
     --photos) NPHOTOS=${2:?--photos needs a number}; shift 2 ;;
-    -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    --no-record) RECORD=0; shift ;;
+    -h | --help) usage; exit 0 ;;
     *) die "unknown option: $1 (see --help)" ;;
   esac
 done
-for n in "$DURATION" "$REPS" "$CONNECTIONS" "$THREADS" "$NPHOTOS"; do
-  [[ $n =~ ^[1-9][0-9]*$ ]] || die "not a positive number: $n"
-done
+positive "$DURATION" "$REPS" "$CONNECTIONS" "$THREADS" "$NPHOTOS"
 
 install_missing() { # install_missing <command> <debian package>
   command -v "$1" >/dev/null 2>&1 && return 0
@@ -58,12 +58,10 @@ install_missing() { # install_missing <command> <debian package>
 }
 install_missing wrk wrk
 [ -x "$NGINX" ] || { install_missing nginx nginx-light; [ -x "$NGINX" ] || die "no $NGINX"; }
-for tool in curl python3 sha256sum; do
-  command -v "$tool" >/dev/null 2>&1 || die "$tool not found"
-done
+need curl python3 sha256sum
 
 # nginx's workers (www-data when run as root) read the cache: the tree must be traversable.
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/cache-hits.XXXXXX")
+make_tmp
 chmod 755 "$TMP"
 SERVER_PID="" NGINX_PID=""
 stop() { # stop <pid>: TERM, wait up to 10 s, then KILL
@@ -78,62 +76,30 @@ cleanup() {
   [ -n "$SERVER_PID" ] && stop "$SERVER_PID"
   rm -rf "$TMP"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # --- photos -----------------------------------------------------------------------------
-mapfile -t PHOTOS < <("$ROOT/../shared/corpus/photos.sh" jpeg | head -n "$NPHOTOS")
-[ "${#PHOTOS[@]}" -gt 0 ] || die "no photos from $ROOT/../shared/corpus/photos.sh"
+corpus PHOTOS jpeg "$NPHOTOS"
 mkdir -p "$TMP/originals" "$TMP/cache" "$TMP/nginx/logs" "$TMP/nginx/temp"
 chmod 755 "$TMP/cache"
 IDS=()
+# shellcheck disable=SC2153 # PHOTOS is filled by corpus
 for p in "${PHOTOS[@]}"; do
-  id=$(sha256sum "$p" | cut -c1-40)
-  mkdir -p "$TMP/originals/${id:0:4}/${id:4:2}"
-  cp "$p" "$TMP/originals/${id:0:4}/${id:4:2}/$id"
-  IDS+=("$id")
+  store_original "$p"
+  IDS+=("$ID")
 done
 
 # --- origin -----------------------------------------------------------------------------
-java_home() {
-  local h
-  for h in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64; do
-    [ -n "$h" ] && [ -x "$h/bin/java" ] && grep -q '^JAVA_VERSION="25' "$h/release" 2>/dev/null &&
-      { printf '%s\n' "$h"; return 0; }
-  done
-  die "no JDK 25 (set JAVA_HOME)"
-}
-export JAVA_HOME
-JAVA_HOME=$(java_home)
-JAR=$ROOT/target/imgorigin.jar
-if [ ! -f "$JAR" ]; then
-  say "building target/imgorigin.jar"
-  (cd "$ROOT" && MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}" \
-    mvn -B -q -ntp -DskipTests package) >&2 || die "build failed"
-  [ -f "$JAR" ] || die "the build did not produce target/imgorigin.jar"
-elif [ -n "$(cd "$ROOT" && find src pom.xml -newer "$JAR" -print -quit 2>/dev/null)" ]; then
-  say "warning: target/imgorigin.jar is older than src/ (mvn -DskipTests package rebuilds it)"
-fi
+use_jdk
+ensure_jar src/ "mvn -DskipTests package" src pom.xml
 ORIGIN_PORT=$(free_port)
-read -r -a JAVA_OPTS <<<"${IMGORIGIN_JAVA_OPTS:-}"
-# The same JVM flags as `bin/imgorigin serve`.
-IMGORIGIN_PORT=$ORIGIN_PORT \
+launch_jar "$TMP/server.log" \
+  IMGORIGIN_PORT="$ORIGIN_PORT" \
   IMGORIGIN_ORIGINALS="file:$TMP/originals" \
   IMGORIGIN_CACHE_DIR="$TMP/cache" \
-  IMGORIGIN_ACCEL_PREFIX=/_cache/ \
-  "$JAVA_HOME/bin/java" -XX:+UseZGC -XX:+ExitOnOutOfMemoryError "${JAVA_OPTS[@]}" \
-  -jar "$JAR" >"$TMP/server.log" 2>&1 &
-SERVER_PID=$!
-deadline=$((SECONDS + 60))
-until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ORIGIN_PORT/readyz" || true)" = 200 ]; do
-  kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 20 "$TMP/server.log" >&2; SERVER_PID=""; die "the server exited during start-up"; }
-  [ "$SECONDS" -lt "$deadline" ] || { tail -n 20 "$TMP/server.log" >&2; die "no 200 from /readyz within 60 s"; }
-  sleep 0.5
-done
+  IMGORIGIN_ACCEL_PREFIX=/_cache/
+SERVER_PID=$LAUNCHED
+await_ready "$ORIGIN_PORT" "$SERVER_PID" "$TMP/server.log" "the server exited during start-up" \
+  "no 200 from /readyz within 60 s"
 say "origin up on :$ORIGIN_PORT"
 
 # --- variants of 20-60 KB: render each once, straight from the origin -------------------
@@ -229,14 +195,6 @@ function done(summary, latency, requests)
 end
 LUA
 
-field() { # field <key> <key=value line>
-  local kv
-  for kv in $2; do [ "${kv%%=*}" = "$1" ] && { printf '%s\n' "${kv#*=}"; return 0; }; done
-  printf '?\n'
-}
-cpu_ticks() { # user + system clock ticks of a process (all its threads)
-  sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
 nginx_ticks() { # master and workers
   local total=0 pid
   for pid in $NGINX_PID $(pgrep -P "$NGINX_PID" || true); do
@@ -267,7 +225,7 @@ say "warming up (JIT, page cache; 15 + 3 s), not counted"
 run_wrk "$NGINX_PORT" "$TMP/accel.paths" 15 >/dev/null
 run_wrk "$STATIC_PORT" "$TMP/static.paths" 3 >/dev/null
 
-LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
+LOAD_START=$(loadavg)
 awk -v l="$LOAD_START" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }' &&
   say "warning: load average $LOAD_START on $(nproc) cores before the first measurement; the numbers will be noisy"
 X=() S=() P50X=() P99X=() P50S=() P99S=() ROWS=() PROBLEMS=0
@@ -299,22 +257,18 @@ for ((r = 1; r <= REPS; r++)); do
   P50X+=("$(field p50_ms "$x")") P99X+=("$(field p99_ms "$x")") P50S+=("$(field p50_ms "$s")") P99S+=("$(field p99_ms "$s")")
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-  if (NR == 0) { print "?"; exit }
-  if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 mX=$(median "${X[@]}") mS=$(median "${S[@]}")
-ratio=$(awk -v x="$mX" -v y="$mS" 'BEGIN { printf "%.2f", x / y }')
+ratio=$(ratio "$mX" "$mS")
 
-commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -n "$(git -C "$ROOT" status --porcelain -- src pom.xml nginx 2>/dev/null)" ] && commit="$commit+local changes"
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+commit=$(commit_label src pom.xml nginx)
+cpu=$(cpu_model)
 report=$(
   printf '## %s — commit %s\n\n' "$(date '+%Y-%m-%d %H:%M:%S %Z')" "$commit"
   printf '%s WebP variants of %s-%s bytes (%s on average), every URL in turn; wrk -t%s -c%s, %s s per measurement, on loopback.\n' \
     "$NVARIANTS" "$MIN_BYTES" "$MAX_BYTES" "$AVG_BYTES" "$THREADS" "$CONNECTIONS" "$DURATION"
   printf 'Machine: %s cores, %s; %s; %s; load average %s at the start, %s at the end. wrk, nginx and the JVM share the cores.\n\n' \
     "$(nproc)" "${cpu:-unknown CPU}" "$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')" \
-    "$("$JAVA_HOME/bin/java" -version 2>&1 | head -n 1)" "$LOAD_START" "$(cut -d' ' -f1 /proc/loadavg)"
+    "$("$JAVA_HOME/bin/java" -version 2>&1 | head -n 1)" "$LOAD_START" "$(loadavg)"
   printf '| run | X: nginx → origin → X-Accel (req/s) | X p50 / p99 (ms) | X JVM CPU (µs/req) | X nginx CPU (µs/req) | X-Cache (access log) | S: static nginx (req/s) | S p50 / p99 (ms) | S nginx CPU (µs/req) |\n'
   printf '|---|---|---|---|---|---|---|---|---|\n'
   printf '%s\n' "${ROWS[@]}"
@@ -327,14 +281,9 @@ report=$(
 printf '\n%s\n' "$report"
 [ "$PROBLEMS" -gt 0 ] && printf '\n!!! WARNING: %s answers were errors, not 2xx, or not disk hits !!!\n' "$PROBLEMS"
 
-mkdir -p "$ROOT/bench/results"
-results=$ROOT/bench/results/cache-hits-$(date +%F).md
-# shellcheck disable=SC2094 # the file is only tested for size, then appended to
 {
-  [ -s "$results" ] || printf '# Cache-hit benchmark, %s\n\nWritten by bench/cache-hits.sh.\n\n' "$(date +%F)"
   printf '%s\n' "$report"
   [ "$PROBLEMS" -gt 0 ] && printf '\n**Warning:** %s answers were errors, not 2xx, or not disk hits.\n' "$PROBLEMS"
   printf '\n'
-} >>"$results"
-say "appended to ${results#"$ROOT"/}"
+} | append_results "Cache-hit benchmark"
 [ "$PROBLEMS" -eq 0 ]

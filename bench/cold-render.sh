@@ -13,22 +13,22 @@
 # Measurements are interleaved (A B S, A B S, ...) so they share the machine's noise; the
 # result is the ratio of medians S / A (goal: at least 0.9).
 #
-# usage: bench/cold-render.sh [--rounds N] [--reps N] [--threads N] [--no-server]
+# usage: bench/cold-render.sh [--rounds N] [--reps N] [--threads N] [--no-server] [--no-record]
 #   --rounds N   passes over the photo list per measurement (default 3)
 #   --reps N     measurements of each kind (default 2)
 #   --threads N  concurrent renders / clients (default 2)
 #   --no-server  baselines only
+#   --no-record  don't append to bench/results/
 # Environment: JAVA_HOME (a JDK 25; default /usr/lib/jvm/temurin-25-jdk-amd64),
 #   IMGORIGIN_JAVA_OPTS (extra JVM flags, as for `bin/imgorigin serve`).
 # Prints a table and appends it to bench/results/cold-render-<date>.md.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=cold-render
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ROUNDS=3 REPS=2 THREADS=2 SERVER=1
 WIDTH=300 QUALITY=80 WARM_WIDTH=200
-
-die() { printf 'cold-render: %s\n' "$*" >&2; exit 1; }
-say() { printf 'cold-render: %s\n' "$*" >&2; }
 
 while [ "$#" -gt 0 ]; do
   case "$1" in
@@ -36,44 +36,26 @@ while [ "$#" -gt 0 ]; do
     --reps) REPS=${2:?--reps needs a number}; shift 2 ;;
     --threads) THREADS=${2:?--threads needs a number}; shift 2 ;;
     --no-server) SERVER=0; shift ;;
-    -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    --no-record) RECORD=0; shift ;;
+    -h | --help) usage; exit 0 ;;
     *) die "unknown option: $1 (see --help)" ;;
   esac
 done
-for n in "$ROUNDS" "$REPS" "$THREADS"; do
-  [[ $n =~ ^[1-9][0-9]*$ ]] || die "not a positive number: $n"
-done
-
-for tool in gcc python3 vipsthumbnail sha256sum curl; do
-  command -v "$tool" >/dev/null 2>&1 || die "$tool not found"
-done
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/cold-render.XXXXXX")
-SERVER_PID=""
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+positive "$ROUNDS" "$REPS" "$THREADS"
+need gcc python3 vipsthumbnail sha256sum curl
+make_tmp
 
 # libvips prints a warning per photo with an odd EXIF resolution unit; not our subject.
 export VIPS_WARNING=0
 
 # --- photos -----------------------------------------------------------------------------
-mapfile -t PHOTOS < <("$ROOT/../shared/corpus/photos.sh" jpeg)
-[ "${#PHOTOS[@]}" -gt 0 ] || die "no photos from $ROOT/../shared/corpus/photos.sh"
+corpus PHOTOS jpeg
 mkdir -p "$TMP/originals" "$TMP/cache" "$TMP/flat" "$TMP/thumbs"
 IDS=()
 for p in "${PHOTOS[@]}"; do
-  id=$(sha256sum "$p" | cut -c1-40)
-  mkdir -p "$TMP/originals/${id:0:4}/${id:4:2}"
-  cp "$p" "$TMP/originals/${id:0:4}/${id:4:2}/$id"
-  ln -s "$p" "$TMP/flat/$id.jpg" # unique names for vipsthumbnail's %s
-  IDS+=("$id")
+  store_original "$p"
+  ln -s "$p" "$TMP/flat/$ID.jpg" # unique names for vipsthumbnail's %s
+  IDS+=("$ID")
 done
 JOBS=$((${#PHOTOS[@]} * ROUNDS))
 
@@ -92,55 +74,20 @@ build_baseline() {
 build_baseline
 
 # --- server -----------------------------------------------------------------------------
-java_home() {
-  local h
-  for h in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64; do
-    [ -n "$h" ] && [ -x "$h/bin/java" ] && grep -q '^JAVA_VERSION="25' "$h/release" 2>/dev/null &&
-      { printf '%s\n' "$h"; return 0; }
-  done
-  die "no JDK 25 (set JAVA_HOME)"
-}
-
 start_server() {
-  export JAVA_HOME
-  JAVA_HOME=$(java_home)
-  local jar=$ROOT/target/imgorigin.jar
-  if [ ! -f "$jar" ]; then
-    say "building target/imgorigin.jar"
-    (cd "$ROOT" && MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}" \
-      mvn -B -q -ntp -DskipTests package) >&2 || die "build failed"
-    [ -f "$jar" ] || die "the build did not produce target/imgorigin.jar"
-  elif [ -n "$(cd "$ROOT" && find src pom.xml -newer "$jar" -print -quit 2>/dev/null)" ]; then
-    say "warning: target/imgorigin.jar is older than src/ (bin/imgorigin bench rebuilds it)"
-  fi
-  PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  local -a opts=()
-  read -r -a opts <<<"${IMGORIGIN_JAVA_OPTS:-}"
-  # The same JVM flags as `bin/imgorigin serve`.
-  IMGORIGIN_PORT=$PORT \
+  use_jdk
+  ensure_jar src/ "bin/imgorigin bench" src pom.xml
+  PORT=$(free_port)
+  launch_jar "$TMP/server.log" \
+    IMGORIGIN_PORT="$PORT" \
     IMGORIGIN_ORIGINALS="file:$TMP/originals" \
     IMGORIGIN_CACHE_DIR="$TMP/cache" \
-    IMGORIGIN_WORKERS=$THREADS \
+    IMGORIGIN_WORKERS="$THREADS" \
     IMGORIGIN_MEMORY_CACHE_BYTES=0 \
-    IMGORIGIN_CACHE_MAX_BYTES=0 \
-    "$JAVA_HOME/bin/java" -XX:+UseZGC -XX:+ExitOnOutOfMemoryError "${opts[@]}" \
-    -jar "$jar" >"$TMP/server.log" 2>&1 &
-  SERVER_PID=$!
-  local deadline=$((SECONDS + 60)) code
-  while :; do
-    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/readyz" || true)
-    [ "$code" = 200 ] && break
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      tail -n 20 "$TMP/server.log" >&2
-      SERVER_PID=""
-      die "the server exited during start-up (log above)"
-    fi
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      tail -n 20 "$TMP/server.log" >&2
-      die "no 200 from /readyz within 60 s (last: $code)"
-    fi
-    sleep 0.5
-  done
+    IMGORIGIN_CACHE_MAX_BYTES=0
+  SERVER_PID=$LAUNCHED
+  await_ready "$PORT" "$SERVER_PID" "$TMP/server.log" "the server exited during start-up (log above)" \
+    "no 200 from /readyz within 60 s (last: @CODE@)"
   # Warm-up, not counted: JIT, libvips and libwebp first use, page cache. A different
   # width, so that nothing it renders could be reused by the measured requests.
   say "server up on :$PORT; warming up"
@@ -150,12 +97,6 @@ start_server() {
 }
 
 # --- measurements -----------------------------------------------------------------------
-field() { # field <key> <key=value line>
-  local kv
-  for kv in $2; do [ "${kv%%=*}" = "$1" ] && { printf '%s\n' "${kv#*=}"; return 0; }; done
-  printf '?\n'
-}
-
 run_a() { # prints: images/s  CPU ms per image  output bytes
   local out
   out=$("$BASELINE" -t "$THREADS" -r "$ROUNDS" -w "$WIDTH" -q "$QUALITY" -W "$WARM_WIDTH" \
@@ -175,16 +116,12 @@ run_b() { # prints: images/s
   awk -v n="$JOBS" -v s="$start" -v e="$end" 'BEGIN { printf "%.3f\n", n / (e - s) }'
 }
 
-server_cpu_ticks() { # user + system time of the server process, in clock ticks
-  sed 's/.*) //' "/proc/$SERVER_PID/stat" | awk '{ print $12 + $13 }'
-}
-
 run_s() { # prints: req/s  server CPU ms per image  p50  p99  x-cache  failures  bytes
   local out t0 t1
-  t0=$(server_cpu_ticks)
+  t0=$(cpu_ticks "$SERVER_PID")
   out=$(python3 "$ROOT/bench/client.py" --base "http://127.0.0.1:$PORT" --threads "$THREADS" \
     --rounds "$ROUNDS" --width "$WIDTH" --quality "$QUALITY" "${IDS[@]}") || true
-  t1=$(server_cpu_ticks)
+  t1=$(cpu_ticks "$SERVER_PID")
   [ -n "$out" ] || die "client.py failed"
   printf '%s %s %s %s %s %s %s\n' "$(field req_per_s "$out")" \
     "$(awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$JOBS" 'BEGIN { printf "%.1f", d * 1000 / hz / n }')" \
@@ -192,14 +129,9 @@ run_s() { # prints: req/s  server CPU ms per image  p50  p99  x-cache  failures 
     "$(field failures "$out")" "$(field bytes "$out")"
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-  if (NR == 0) { print "?"; exit }
-  if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", x / y }'; }
-
 [ "$SERVER" = 1 ] && start_server
 
-LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
+LOAD_START=$(loadavg)
 say "${#PHOTOS[@]} photos × $ROUNDS passes = $JOBS renders per measurement, $THREADS at a time, $REPS measurements each"
 A=() ACPU=() B=() S=() SCPU=() ROWS=() SERVER_FAILURES=0 SERVER_HITS=0 A_BYTES=0 S_BYTES=0
 for ((i = 1; i <= REPS; i++)); do
@@ -227,9 +159,8 @@ if [ "$SERVER" = 1 ]; then
   mS=$(median "${S[@]}") mScpu=$(median "${SCPU[@]}")
 fi
 
-commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -n "$(git -C "$ROOT" status --porcelain -- src pom.xml 2>/dev/null)" ] && commit="$commit+local changes"
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+commit=$(commit_label src pom.xml)
+cpu=$(cpu_model)
 report=$(
   printf '## %s — commit %s\n\n' "$(date '+%Y-%m-%d %H:%M:%S %Z')" "$commit"
   printf '%s photos (2-16 MP JPEG) × %s passes = %s renders per measurement, w %s WebP q%s, %s at a time.\n' \
@@ -237,7 +168,7 @@ report=$(
   printf 'Machine: %s cores, %s; %s; %s; load average %s at the start, %s at the end.\n\n' \
     "$(nproc)" "${cpu:-unknown CPU}" "$(vips --version 2>/dev/null || echo libvips)" \
     "$([ "$SERVER" = 1 ] && "$JAVA_HOME/bin/java" -version 2>&1 | head -n 1 || echo 'server not run')" \
-    "$LOAD_START" "$(cut -d' ' -f1 /proc/loadavg)"
+    "$LOAD_START" "$(loadavg)"
   printf '| run | A: libvips in-process (img/s) | A CPU (ms/img) | B: vipsthumbnail, 1 process/img (img/s) | server (req/s) | server CPU (ms/img) | server p50 / p99 (ms) | X-Cache |\n'
   printf '|---|---|---|---|---|---|---|---|\n'
   printf '%s\n' "${ROWS[@]}"
@@ -263,15 +194,10 @@ if [ "$SERVER_FAILURES" -gt 0 ]; then
   printf '\n!!! WARNING: %s server requests failed (not 200 image/webp) !!!\n' "$SERVER_FAILURES"
 fi
 
-mkdir -p "$ROOT/bench/results"
-results=$ROOT/bench/results/cold-render-$(date +%F).md
-# shellcheck disable=SC2094 # the file is only tested for size, then appended to
 {
-  [ -s "$results" ] || printf '# Cold-render benchmark, %s\n\nWritten by bench/cold-render.sh.\n\n' "$(date +%F)"
   printf '%s\n' "$report"
   [ "$SERVER_HITS" -gt 0 ] && printf '\n**Warning:** some answers were cache hits.\n'
   [ "$SERVER_FAILURES" -gt 0 ] && printf '\n**Warning:** %s server requests failed.\n' "$SERVER_FAILURES"
   printf '\n'
-} >>"$results"
-say "appended to ${results#"$ROOT"/}"
+} | append_results "Cold-render benchmark"
 [ "$SERVER_FAILURES" -eq 0 ]

@@ -17,124 +17,74 @@
 # format, X-Cache: MISS, one render; the f_auto answers also Vary: Accept (and Save-Data).
 # Loopback only. Takes about 2.5 minutes with the defaults on 2 cores.
 #
-# usage: bench/formats.sh [--reps N] [--widths 320,640,1280] [--no-doc]
+# usage: bench/formats.sh [--reps N] [--widths 320,640,1280] [--no-doc] [--no-record]
 #   --reps N     measurements of every answer, for the render-time medians (default 3;
 #                byte counts are the same every time)
 #   --widths L   comma-separated output widths (default 320,640,1280)
 #   --no-doc     don't rewrite docs/formats.md; only append to bench/results/
+#   --no-record  don't append to bench/results/
 # Environment: JAVA_HOME (a JDK 25; default /usr/lib/jvm/temurin-25-jdk-amd64),
 #   IMGORIGIN_JAVA_OPTS (extra JVM flags, as for `bin/imgorigin serve`),
 #   IMGORIGIN_AVIF_EFFORT (passed to the server; default 2).
 # Writes docs/formats.md and appends the same tables to bench/results/formats-<date>.md.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=formats
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 REPS=3 WIDTHS=320,640,1280 DOC=1
 ARGS=("$@")
-
-die() { printf 'formats: %s\n' "$*" >&2; exit 1; }
-say() { printf 'formats: %s\n' "$*" >&2; }
 
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --reps) REPS=${2:?--reps needs a number}; shift 2 ;;
     --widths) WIDTHS=${2:?--widths needs a list}; shift 2 ;;
     --no-doc) DOC=0; shift ;;
-    -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    --no-record) RECORD=0; shift ;;
+    -h | --help) usage; exit 0 ;;
     *) die "unknown option: $1 (see --help)" ;;
   esac
 done
-[[ $REPS =~ ^[1-9][0-9]*$ ]] || die "not a positive number: $REPS"
+positive "$REPS"
 [[ $WIDTHS =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || die "not a list of widths: $WIDTHS"
 
-for tool in python3 sha256sum curl vipsheader; do
-  command -v "$tool" >/dev/null 2>&1 || die "$tool not found"
-done
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/formats.XXXXXX")
-SERVER_PID=""
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+need python3 sha256sum curl vipsheader
+make_tmp
 export VIPS_WARNING=0
 
 # --- images -----------------------------------------------------------------------------
-mapfile -t JPEGS < <("$ROOT/../shared/corpus/photos.sh" jpeg)
-mapfile -t PNGS < <("$ROOT/../shared/corpus/photos.sh" png)
-[ "${#JPEGS[@]}" -gt 0 ] || die "no photos from $ROOT/../shared/corpus/photos.sh"
+corpus JPEGS jpeg
+mapfile -t PNGS < <("$CORPUS" png)
 mkdir -p "$TMP/originals" "$TMP/cache"
 MANIFEST=$TMP/manifest.tsv
 add_image() { # add_image <kind> <path>: stores it at its key, adds a manifest line
-  local id
-  id=$(sha256sum "$2" | cut -c1-40)
-  mkdir -p "$TMP/originals/${id:0:4}/${id:4:2}"
-  cp "$2" "$TMP/originals/${id:0:4}/${id:4:2}/$id"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$1" "$(stat -c %s "$2")" \
+  store_original "$2"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$ID" "$1" "$(stat -c %s "$2")" \
     "$(vipsheader -f width "$2")" "$(vipsheader -f height "$2")" "$(basename "$(dirname "$2")")/$(basename "$2")" \
     >>"$MANIFEST"
 }
+# shellcheck disable=SC2153 # JPEGS is filled by corpus
 for p in "${JPEGS[@]}"; do add_image jpeg "$p"; done
 for p in "${PNGS[@]}"; do add_image png "$p"; done
 
 # --- server -----------------------------------------------------------------------------
-java_home() {
-  local h
-  for h in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64; do
-    [ -n "$h" ] && [ -x "$h/bin/java" ] && grep -q '^JAVA_VERSION="25' "$h/release" 2>/dev/null &&
-      { printf '%s\n' "$h"; return 0; }
-  done
-  die "no JDK 25 (set JAVA_HOME)"
-}
-export JAVA_HOME
-JAVA_HOME=$(java_home)
-JAR=$ROOT/target/imgorigin.jar
-if [ ! -f "$JAR" ]; then
-  say "building target/imgorigin.jar"
-  (cd "$ROOT" && MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}" \
-    mvn -B -q -ntp -DskipTests package) >&2 || die "build failed"
-  [ -f "$JAR" ] || die "the build did not produce target/imgorigin.jar"
-elif [ -n "$(cd "$ROOT" && find src/main pom.xml -newer "$JAR" -print -quit 2>/dev/null)" ]; then
-  say "warning: target/imgorigin.jar is older than src/main (mvn -B -q -DskipTests package rebuilds it)"
-fi
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-opts=()
-read -r -a opts <<<"${IMGORIGIN_JAVA_OPTS:-}"
-# The same JVM flags as `bin/imgorigin serve`.
-IMGORIGIN_PORT=$PORT \
+use_jdk
+ensure_jar src/main "mvn -B -q -DskipTests package" src/main pom.xml
+PORT=$(free_port)
+launch_jar "$TMP/server.log" \
+  IMGORIGIN_PORT="$PORT" \
   IMGORIGIN_ORIGINALS="file:$TMP/originals" \
   IMGORIGIN_CACHE_DIR="$TMP/cache" \
   IMGORIGIN_MEMORY_CACHE_BYTES=0 \
   IMGORIGIN_CACHE_MAX_BYTES=0 \
   IMGORIGIN_ACCESS_LOG=false \
-  IMGORIGIN_WORKERS=1 \
-  "$JAVA_HOME/bin/java" -XX:+UseZGC -XX:+ExitOnOutOfMemoryError "${opts[@]}" \
-  -jar "$JAR" >"$TMP/server.log" 2>&1 &
-SERVER_PID=$!
-deadline=$((SECONDS + 60))
-while :; do
-  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/readyz" || true)
-  [ "$code" = 200 ] && break
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    tail -n 20 "$TMP/server.log" >&2
-    SERVER_PID=""
-    die "the server exited during start-up (log above)"
-  fi
-  if [ "$SECONDS" -ge "$deadline" ]; then
-    tail -n 20 "$TMP/server.log" >&2
-    die "no 200 from /readyz within 60 s (last: $code)"
-  fi
-  sleep 0.5
-done
+  IMGORIGIN_WORKERS=1
+await_ready "$PORT" "$LAUNCHED" "$TMP/server.log" "the server exited during start-up (log above)" \
+  "no 200 from /readyz within 60 s (last: @CODE@)"
 
 # --- measurement ------------------------------------------------------------------------
 say "server up on :$PORT; ${#JPEGS[@]} JPEGs and ${#PNGS[@]} PNGs × widths $WIDTHS × $REPS measurements"
-LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
+LOAD_START=$(loadavg)
 STARTED=$SECONDS
 MEASURED=0
 python3 "$ROOT/bench/formats_client.py" measure --base "http://127.0.0.1:$PORT" --manifest "$MANIFEST" \
@@ -154,9 +104,8 @@ TABLES=$(python3 "$ROOT/bench/formats_client.py" report --manifest "$MANIFEST" -
   REPORTED=$?
 [ -n "$TABLES" ] || die "report failed"
 
-commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -n "$(git -C "$ROOT" status --porcelain -- src/main pom.xml 2>/dev/null)" ] && commit="$commit+local changes"
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+commit=$(commit_label src/main pom.xml)
+cpu=$(cpu_model)
 command="bench/formats.sh${ARGS[*]:+ ${ARGS[*]}}"
 run=$(
   printf '## %s — commit %s\n\n' "$(date '+%Y-%m-%d %H:%M:%S %Z')" "$commit"
@@ -164,7 +113,7 @@ run=$(
   printf 'Command: `%s` (%s min). Machine: %s cores, %s; %s; %s; AVIF effort %s; load average %s at the start, %s at the end.\n\n' \
     "$command" "$MINUTES" "$(nproc)" "${cpu:-unknown CPU}" "$(vips --version 2>/dev/null || echo libvips)" \
     "$("$JAVA_HOME/bin/java" -version 2>&1 | head -n 1)" "${IMGORIGIN_AVIF_EFFORT:-2}" \
-    "$LOAD_START" "$(cut -d' ' -f1 /proc/loadavg)"
+    "$LOAD_START" "$(loadavg)"
   printf '%s\n' "$TABLES"
   [ "${#PNG_IDS[@]}" -eq 0 ] ||
     printf 'Alpha: %s of %s f_auto AVIF answers for the PNGs (w 640) have 4 bands (RGB + alpha).\n' \
@@ -172,14 +121,7 @@ run=$(
 )
 printf '\n%s\n' "$run"
 
-mkdir -p "$ROOT/bench/results"
-results=$ROOT/bench/results/formats-$(date +%F).md
-# shellcheck disable=SC2094 # the file is only tested for size, then appended to
-{
-  [ -s "$results" ] || printf '# Format comparison, %s\n\nWritten by bench/formats.sh.\n\n' "$(date +%F)"
-  printf '%s\n\n' "$run"
-} >>"$results"
-say "appended to ${results#"$ROOT"/}"
+printf '%s\n\n' "$run" | append_results "Format comparison"
 
 if [ "$DOC" = 1 ]; then
   {

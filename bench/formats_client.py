@@ -31,7 +31,9 @@ import re
 import statistics
 import sys
 import time
-import urllib.parse
+
+sys.dont_write_bytecode = True  # importing benchlib leaves no bench/__pycache__ behind
+import benchlib  # noqa: E402
 
 CHROMIUM_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
 VARIANTS = ["avif", "savedata", "webp", "jpeg", "png"]
@@ -78,9 +80,8 @@ def request_for(variant, width, image_id):
 
 class Server:
     def __init__(self, base, timeout):
-        url = urllib.parse.urlsplit(base)
-        self.host, self.port, self.timeout = url.hostname, url.port or 80, timeout
-        self.prefix = url.path.rstrip("/")
+        self.host, self.port, self.prefix = benchlib.split_base(base)
+        self.timeout = timeout
         self.conn = None
 
     def get(self, path, headers):
@@ -95,7 +96,7 @@ class Server:
                     self.conn.close()
                     self.conn = None
                 return resp, body
-            except (OSError, http.client.HTTPException):
+            except benchlib.HTTP_ERRORS:
                 self.conn.close()
                 self.conn = None
                 if attempt == 2:
@@ -123,7 +124,7 @@ def measure_one(server, variant, width, image_id):
     before = server.render_totals().get(fmt, (0.0, 0))
     try:
         resp, body = server.get(path, headers)
-    except (OSError, http.client.HTTPException) as e:
+    except benchlib.HTTP_ERRORS as e:
         return 0, "-", 0, float("nan"), f"{type(e).__name__}: {e}"
     after = server.render_totals().get(fmt, (0.0, 0))
     ctype = (resp.getheader("Content-Type") or "").split(";")[0].strip()

@@ -25,13 +25,14 @@
 # in-process, on a pre-touched 1 GB heap.
 #
 # usage: bench/uploads.sh [--rounds N] [--reps N] [--clients N] [--warmup N] [--passes N]
-#                         [--no-stages]
+#                         [--no-stages] [--no-record]
 #   --rounds N   passes over the photo list per measurement (default 20: 440 uploads)
 #   --reps N     measurements of each kind (default 4)
 #   --warmup N   passes over the photo list per server before measuring (default 40)
 #   --clients N  concurrent keep-alive connections (default 4)
 #   --passes N   measured passes of bench/UploadStages.java (default 10)
 #   --no-stages  skip the stage split
+#   --no-record  don't append to bench/results/
 # Environment: JAVA_HOME (a JDK 25; default /usr/lib/jvm/temurin-25-jdk-amd64),
 #   IMGORIGIN_JAVA_OPTS (JVM flags for the servers, as for `bin/imgorigin serve`;
 #   default here -Xmx1g).
@@ -40,12 +41,12 @@
 # bench/results/uploads-<date>.md.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=uploads
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ROUNDS=20 REPS=4 CLIENTS=4 PASSES=10 STAGES=1 WARM_ROUNDS=40
 S3_ID=imgorigin-bench S3_SECRET=imgorigin-bench-secret S3_BUCKET=bench
-
-die() { printf 'uploads: %s\n' "$*" >&2; exit 1; }
-say() { printf 'uploads: %s\n' "$*" >&2; }
+JAVA_OPTS_DEFAULT=-Xmx1g
 
 while [ "$#" -gt 0 ]; do
   case "$1" in
@@ -55,69 +56,30 @@ while [ "$#" -gt 0 ]; do
     --passes) PASSES=${2:?--passes needs a number}; shift 2 ;;
     --warmup) WARM_ROUNDS=${2:?--warmup needs a number}; shift 2 ;;
     --no-stages) STAGES=0; shift ;;
-    -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    --no-record) RECORD=0; shift ;;
+    -h | --help) usage; exit 0 ;;
     *) die "unknown option: $1 (see --help)" ;;
   esac
 done
-for n in "$ROUNDS" "$REPS" "$CLIENTS" "$PASSES" "$WARM_ROUNDS"; do
-  [[ $n =~ ^[1-9][0-9]*$ ]] || die "not a positive number: $n"
-done
-for tool in python3 curl mvn; do
-  command -v "$tool" >/dev/null 2>&1 || die "$tool not found"
-done
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/uploads.XXXXXX")
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+positive "$ROUNDS" "$REPS" "$CLIENTS" "$PASSES" "$WARM_ROUNDS"
+need python3 curl mvn
+make_tmp
 
 # libvips prints a warning per photo with an odd EXIF resolution unit; not our subject.
 export VIPS_WARNING=0
 
 # --- photos -----------------------------------------------------------------------------
-mapfile -t PHOTOS < <("$ROOT/../shared/corpus/photos.sh" jpeg)
-[ "${#PHOTOS[@]}" -gt 0 ] || die "no photos from $ROOT/../shared/corpus/photos.sh"
+corpus PHOTOS jpeg
+# shellcheck disable=SC2153 # PHOTOS is filled by corpus
 read -r MIN_B MAX_B MEAN_B < <(stat -c %s "${PHOTOS[@]}" | sort -n |
   awk '{ s += $1; v[NR] = $1 } END { printf "%d %d %d\n", v[1], v[NR], s / NR }')
 JOBS=$((${#PHOTOS[@]} * ROUNDS))
 
 # --- JDK and jar ------------------------------------------------------------------------
-java_home() {
-  local h
-  for h in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64; do
-    [ -n "$h" ] && [ -x "$h/bin/java" ] && grep -q '^JAVA_VERSION="25' "$h/release" 2>/dev/null &&
-      { printf '%s\n' "$h"; return 0; }
-  done
-  die "no JDK 25 (set JAVA_HOME)"
-}
-export JAVA_HOME
-JAVA_HOME=$(java_home)
+use_jdk
 JAVA=$JAVA_HOME/bin/java
-JAR=$ROOT/target/imgorigin.jar
 export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
-if [ ! -f "$JAR" ]; then
-  say "building target/imgorigin.jar"
-  (cd "$ROOT" && mvn -B -q -ntp -DskipTests package) >&2 || die "build failed"
-  [ -f "$JAR" ] || die "the build did not produce target/imgorigin.jar"
-elif [ -n "$(cd "$ROOT" && find src pom.xml -newer "$JAR" -print -quit 2>/dev/null)" ]; then
-  say "warning: target/imgorigin.jar is older than src/ (mvn -DskipTests package rebuilds it)"
-fi
-
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-cpu_ticks() { # user + system time of a process (all its threads), in clock ticks
-  sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
+ensure_jar src/ "mvn -DskipTests package" src pom.xml
 
 # CPU ticks of a JVM's threads, one "<tid> <group> <ticks>" line each.
 thread_ticks() {
@@ -192,47 +154,30 @@ EOF
 
 # --- imgorigin servers ------------------------------------------------------------------
 start_server() { # start_server <name> <originals> ; sets <name>_PID and <name>_PORT
-  local name=$1 originals=$2 port pid
+  local name=$1 originals=$2 port
   port=$(free_port)
-  local -a opts=()
-  read -r -a opts <<<"${IMGORIGIN_JAVA_OPTS:--Xmx1g}"
   mkdir -p "$TMP/cache-$name"
-  # Uploads need no token from loopback; no eager variants; the same JVM flags as
-  # `bin/imgorigin serve`.
-  env -u IMGORIGIN_EAGER -u IMGORIGIN_UPLOAD_TOKEN -u IMGORIGIN_PRESETS \
+  # Uploads need no token from loopback; no eager variants.
+  launch_jar "$TMP/server-$name.log" \
+    -u IMGORIGIN_EAGER -u IMGORIGIN_UPLOAD_TOKEN -u IMGORIGIN_PRESETS \
     IMGORIGIN_PORT="$port" \
     IMGORIGIN_ORIGINALS="$originals" \
     IMGORIGIN_CACHE_DIR="$TMP/cache-$name" \
     IMGORIGIN_WORKERS=2 \
     IMGORIGIN_S3_ENDPOINT="http://127.0.0.1:$S3_PORT" \
     IMGORIGIN_S3_PATH_STYLE=true \
-    AWS_ACCESS_KEY_ID=$S3_ID AWS_SECRET_ACCESS_KEY=$S3_SECRET AWS_REGION=us-east-1 \
-    "$JAVA" -XX:+UseZGC -XX:+ExitOnOutOfMemoryError "${opts[@]}" \
-    -jar "$JAR" >"$TMP/server-$name.log" 2>&1 &
-  pid=$!
-  PIDS+=("$pid")
-  printf -v "${name}_PID" '%s' "$pid"
+    AWS_ACCESS_KEY_ID=$S3_ID AWS_SECRET_ACCESS_KEY=$S3_SECRET AWS_REGION=us-east-1
+  printf -v "${name}_PID" '%s' "$LAUNCHED"
   printf -v "${name}_PORT" '%s' "$port"
 }
 
 wait_ready() { # wait_ready <name>
-  local name=$1 pid port deadline=$((SECONDS + 60)) code
+  local name=$1 pid port
   pid=${name}_PID port=${name}_PORT
   pid=${!pid} port=${!port}
-  while :; do
-    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz" || true)
-    [ "$code" = 200 ] && break
-    kill -0 "$pid" 2>/dev/null || { tail -n 20 "$TMP/server-$name.log" >&2; die "server $name exited during start-up"; }
-    [ "$SECONDS" -lt "$deadline" ] || { tail -n 20 "$TMP/server-$name.log" >&2; die "server $name: no 200 from /readyz within 60 s (last: $code)"; }
-    sleep 0.5
-  done
+  await_ready "$port" "$pid" "$TMP/server-$name.log" "server $name exited during start-up" \
+    "server $name: no 200 from /readyz within 60 s (last: @CODE@)"
   say "server $name up on :$port"
-}
-
-field() { # field <key> <key=value line>
-  local kv
-  for kv in $2; do [ "${kv%%=*}" = "$1" ] && { printf '%s\n' "${kv#*=}"; return 0; }; done
-  printf '?\n'
 }
 
 upload() { # upload <name> <tag> <rounds>: runs the client, dies on any failure; prints its line
@@ -264,7 +209,7 @@ done
 for name in F S; do
   port=${name}_PORT
   { cat "${PHOTOS[0]}"; printf '\nimgorigin-bench-check-%s' "$name"; } >"$TMP/check.jpg"
-  id=$(sha256sum "$TMP/check.jpg" | cut -c1-40)
+  id=$(content_id "$TMP/check.jpg")
   code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: image/jpeg' --data-binary @"$TMP/check.jpg" \
     "http://127.0.0.1:${!port}/images")
   [ "$code" = 201 ] || die "server $name: upload with trailing bytes answered $code, not 201"
@@ -277,7 +222,7 @@ done
 # --- measurements -----------------------------------------------------------------------
 HZ=$(getconf CLK_TCK)
 NCPU=$(nproc)
-LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
+LOAD_START=$(loadavg)
 say "${#PHOTOS[@]} photos × $ROUNDS passes = $JOBS uploads per measurement, $CLIENTS connections, $REPS measurements each"
 
 measure() { # measure <name> <rep>: appends to $TMP/groups-<name>; prints req/s cpu_ms s3proxy_ms p50 p99 MB/s server% s3proxy% client% wall
@@ -298,11 +243,6 @@ measure() { # measure <name> <rep>: appends to $TMP/groups-<name>; prints req/s 
       printf "%s %.2f %.2f %s %s %s %.0f %.0f %.0f %.2f\n", rps, t * 1000 / hz / n, p * 1000 / hz / n, p50, p99, mbs,
         100 * t / hz / wall / c, 100 * p / hz / wall / c, 100 * ccpu / wall / c, wall }'
 }
-
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-  if (NR == 0) { print "?"; exit }
-  if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", x / y }'; }
 
 ROWS=()
 declare -A RPS CPU PX BOX
@@ -373,9 +313,8 @@ if [ "$STAGES" = 1 ]; then
 fi
 
 # --- report -----------------------------------------------------------------------------
-commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -n "$(git -C "$ROOT" status --porcelain -- src pom.xml 2>/dev/null)" ] && commit="$commit+local changes"
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+commit=$(commit_label src pom.xml)
+cpu=$(cpu_model)
 report=$(
   printf '## %s — commit %s\n\n' "$(date '+%Y-%m-%d %H:%M:%S %Z')" "$commit"
   printf '%s JPEG photos (%s–%s bytes, mean %s) × %s passes = %s uploads per measurement, each made unique by a\n' \
@@ -387,7 +326,7 @@ report=$(
   printf 'S3Proxy 2.7.0 (filesystem provider) as its own JVM; stores on %s.\n' \
     "$(df -T "$TMP" | awk 'NR == 2 { print $2 }')"
   printf 'Machine: %s cores, %s; %s; load average %s at the start, %s at the end (the machine is shared).\n\n' \
-    "$NCPU" "${cpu:-unknown CPU}" "$("$JAVA" -version 2>&1 | head -n 1)" "$LOAD_START" "$(cut -d' ' -f1 /proc/loadavg)"
+    "$NCPU" "${cpu:-unknown CPU}" "$("$JAVA" -version 2>&1 | head -n 1)" "$LOAD_START" "$(loadavg)"
   printf '| run | store | uploads/s (box) | MB/s | p50 / p99 (ms) | server CPU ms/upload | server %% of box | S3Proxy CPU ms/upload | S3Proxy %% of box | client %% of box |\n'
   printf '|---|---|---|---|---|---|---|---|---|---|\n'
   printf '%s\n' "${ROWS[@]}"
@@ -413,11 +352,4 @@ report=$(
 )
 
 printf '\n%s\n' "$report"
-mkdir -p "$ROOT/bench/results"
-results=$ROOT/bench/results/uploads-$(date +%F).md
-# shellcheck disable=SC2094 # the file is only tested for size, then appended to
-{
-  [ -s "$results" ] || printf '# Upload benchmark, %s\n\nWritten by bench/uploads.sh.\n\n' "$(date +%F)"
-  printf '%s\n\n' "$report"
-} >>"$results"
-say "appended to ${results#"$ROOT"/}"
+printf '%s\n\n' "$report" | append_results "Upload benchmark"

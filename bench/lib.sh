@@ -1,0 +1,186 @@
+# shellcheck shell=bash
+# Shared pieces of the benchmark scripts in bench/; sourced, after `set -euo pipefail`, by
+# each of them with BENCH set to the script's name (cold-render, cache-hits, ...). Sets ROOT
+# (the repository) and defines the helpers below; starts nothing by itself.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CORPUS=$ROOT/../shared/corpus/photos.sh
+RECORD=1           # 0: --no-record, append_results writes nothing
+PIDS=()            # background processes, stopped by cleanup on exit
+JAVA_OPTS_DEFAULT= # JVM flags for launch_jar when IMGORIGIN_JAVA_OPTS is unset or empty
+
+die() { printf '%s: %s\n' "$BENCH" "$*" >&2; exit 1; }
+say() { printf '%s: %s\n' "$BENCH" "$*" >&2; }
+
+usage() { # the script's opening comment, up to `set -euo pipefail`
+  sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+}
+
+positive() { # positive <value>...: dies unless each is a positive whole number
+  local n
+  for n in "$@"; do
+    [[ $n =~ ^[1-9][0-9]*$ ]] || die "not a positive number: $n"
+  done
+}
+
+need() { # need <command>...: dies unless each is on the PATH
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool not found"
+  done
+}
+
+# --- temporary directory and background processes ---------------------------------------
+make_tmp() { # sets TMP to a new directory; cleanup stops PIDS and removes it on exit
+  TMP=$(mktemp -d "${TMPDIR:-/tmp}/$BENCH.XXXXXX")
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+cleanup() { # kill every process of PIDS, wait for them all, remove TMP
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$TMP"
+}
+
+forget_pid() { # forget_pid <pid>: takes a process that has ended off PIDS
+  local pid kept=()
+  for pid in "${PIDS[@]}"; do
+    [ "$pid" = "$1" ] || kept+=("$pid")
+  done
+  PIDS=("${kept[@]}")
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# --- photos -----------------------------------------------------------------------------
+corpus() { # corpus <array name> <kind> [<at most>]: the corpus files of a kind; dies if none
+  if [ -n "${3:-}" ]; then
+    mapfile -t "$1" < <("$CORPUS" "$2" | head -n "$3")
+  else
+    mapfile -t "$1" < <("$CORPUS" "$2")
+  fi
+  local -n files=$1
+  [ "${#files[@]}" -gt 0 ] || die "no photos from $CORPUS"
+}
+
+content_id() { # content_id <file>: an original's id, the first 40 hex digits of its SHA-256
+  sha256sum "$1" | cut -c1-40
+}
+
+store_original() { # store_original <file>: copies it to $TMP/originals at its key; sets ID
+  ID=$(content_id "$1")
+  mkdir -p "$TMP/originals/${ID:0:4}/${ID:4:2}"
+  cp "$1" "$TMP/originals/${ID:0:4}/${ID:4:2}/$ID"
+}
+
+# --- JDK, jar, server -------------------------------------------------------------------
+java_home() {
+  local h
+  for h in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64; do
+    [ -n "$h" ] && [ -x "$h/bin/java" ] && grep -q '^JAVA_VERSION="25' "$h/release" 2>/dev/null &&
+      { printf '%s\n' "$h"; return 0; }
+  done
+  die "no JDK 25 (set JAVA_HOME)"
+}
+
+use_jdk() { # exports JAVA_HOME (a JDK 25)
+  export JAVA_HOME
+  JAVA_HOME=$(java_home)
+}
+
+ensure_jar() { # ensure_jar <sources, as named> <what rebuilds it> <path>...: sets JAR, builds it when missing
+  JAR=$ROOT/target/imgorigin.jar
+  local named=$1 rebuild=$2
+  shift 2
+  if [ ! -f "$JAR" ]; then
+    say "building target/imgorigin.jar"
+    (cd "$ROOT" && MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}" \
+      mvn -B -q -ntp -DskipTests package) >&2 || die "build failed"
+    [ -f "$JAR" ] || die "the build did not produce target/imgorigin.jar"
+  elif [ -n "$(cd "$ROOT" && find "$@" -newer "$JAR" -print -quit 2>/dev/null)" ]; then
+    say "warning: target/imgorigin.jar is older than $named ($rebuild rebuilds it)"
+  fi
+}
+
+launch_jar() { # launch_jar <log> <env argument>...: starts $JAR in the background; sets LAUNCHED
+  local log=$1
+  shift
+  local -a opts=()
+  read -r -a opts <<<"${IMGORIGIN_JAVA_OPTS:-$JAVA_OPTS_DEFAULT}"
+  # The same JVM flags as `bin/imgorigin serve`.
+  env "$@" "$JAVA_HOME/bin/java" -XX:+UseZGC -XX:+ExitOnOutOfMemoryError "${opts[@]}" \
+    -jar "$JAR" >"$log" 2>&1 &
+  LAUNCHED=$!
+  PIDS+=("$LAUNCHED")
+}
+
+await_ready() { # await_ready <port> <pid> <log> <if it exits> <if it times out; @CODE@: the last status>
+  local port=$1 pid=$2 log=$3 deadline=$((SECONDS + 60)) code
+  while :; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz" || true)
+    [ "$code" = 200 ] && break
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 20 "$log" >&2
+      forget_pid "$pid"
+      die "$4"
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      tail -n 20 "$log" >&2
+      die "${5//@CODE@/$code}"
+    fi
+    sleep 0.5
+  done
+}
+
+# --- measurements -----------------------------------------------------------------------
+field() { # field <key> <key=value line>
+  local kv
+  for kv in $2; do [ "${kv%%=*}" = "$1" ] && { printf '%s\n' "${kv#*=}"; return 0; }; done
+  printf '?\n'
+}
+
+cpu_ticks() { # user + system time of a process (all its threads), in clock ticks
+  sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+  if (NR == 0) { print "?"; exit }
+  if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", x / y }'; }
+
+loadavg() { cut -d' ' -f1 /proc/loadavg; }
+
+# --- report -----------------------------------------------------------------------------
+commit_label() { # commit_label <path>...: the short commit, "+local changes" if those paths differ
+  local commit
+  commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  [ -n "$(git -C "$ROOT" status --porcelain -- "$@" 2>/dev/null)" ] && commit="$commit+local changes"
+  printf '%s\n' "$commit"
+}
+
+cpu_model() { sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1; }
+
+append_results() { # append_results <title>: appends stdin to bench/results/$BENCH-<date>.md
+  if [ "$RECORD" = 0 ]; then
+    cat >/dev/null
+    say "not recorded (--no-record)"
+    return 0
+  fi
+  mkdir -p "$ROOT/bench/results"
+  local results
+  results=$ROOT/bench/results/$BENCH-$(date +%F).md
+  # shellcheck disable=SC2094 # the file is only tested for size, then appended to
+  {
+    [ -s "$results" ] || printf '# %s, %s\n\nWritten by bench/%s.sh.\n\n' "$1" "$(date +%F)" "$BENCH"
+    cat
+  } >>"$results"
+  say "appended to ${results#"$ROOT"/}"
+}
