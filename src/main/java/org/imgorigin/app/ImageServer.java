@@ -30,7 +30,34 @@ final class ImageServer extends VerticleBase {
                 .setMaxInitialLineLength(4096)
                 .setMaxHeaderSize(16 * 1024)
                 .setCompressionSupported(false);
-        server = vertx.createHttpServer(options).requestHandler(router.get())
+        Router routes = router.get();
+        server = vertx.createHttpServer(options).requestHandler(request -> {
+                    // The router percent-decodes paths and fails with a bare 500 on a broken
+                    // escape ("%/", "%zz"): such a path is the client's error, answered here.
+                    if (brokenEscape(request.path())) {
+                        request.response().setStatusCode(400)
+                                .putHeader("Content-Type", "application/json; charset=utf-8")
+                                .putHeader("Cache-Control", "no-store")
+                                .end(new io.vertx.core.json.JsonObject().put("status", 400)
+                                        .put("error", "malformed percent-encoding in the path").encode());
+                        return;
+                    }
+                    routes.handle(request);
+                })
+                // What the HTTP codec itself refuses (a control character in the request line,
+                // an oversized header) gets the same JSON answer as everything else.
+                .invalidRequestHandler(request -> {
+                    int status = request.decoderResult().cause() instanceof io.netty.handler.codec.TooLongFrameException
+                            ? 431 : 400;
+                    request.response().setStatusCode(status)
+                            .putHeader("Content-Type", "application/json; charset=utf-8")
+                            .putHeader("Cache-Control", "no-store")
+                            .putHeader("Connection", "close")
+                            .end(new io.vertx.core.json.JsonObject().put("status", status)
+                                    .put("error", status == 431 ? "request line or headers too large"
+                                            : "malformed HTTP request").encode())
+                            .onComplete(done -> request.connection().close());
+                })
                 .connectionHandler(connection -> {
                     metrics.connection(1);
                     connection.closeHandler(closed -> metrics.connection(-1));
@@ -44,6 +71,17 @@ final class ImageServer extends VerticleBase {
             last[0] = now;
         });
         return server.listen(port);
+    }
+
+    /** True when a '%' in the path is not followed by two hex digits. */
+    static boolean brokenEscape(String path) {
+        for (int i = path.indexOf('%'); i >= 0; i = path.indexOf('%', i + 1)) {
+            if (i + 2 >= path.length() || Character.digit(path.charAt(i + 1), 16) < 0
+                    || Character.digit(path.charAt(i + 2), 16) < 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     int actualPort() {

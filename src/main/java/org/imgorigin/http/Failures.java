@@ -25,7 +25,10 @@ final class Failures {
         HttpServerResponse response = ctx.response();
         if (response.headWritten()) {
             // Too late for a status: the client sees a truncated body, and the connection goes.
-            response.reset();
+            LOG.log(Level.WARNING, "failure after the response started: " + ctx.request().path(), failure);
+            if (!response.ended()) {
+                response.reset();
+            }
             return;
         }
         JsonObject body = new JsonObject().put("status", error.status()).put("error", error.getMessage());

@@ -67,6 +67,7 @@ public final class Routes {
         router.routeWithRegex(HttpMethod.HEAD, "/[^/].*").handler(images);
         router.route().failureHandler(Failures::handle);
         // Unrouted requests never reach a failure handler; these give them the same JSON shape.
+        router.errorHandler(400, Failures::handle);
         router.errorHandler(404, Failures::handle);
         router.errorHandler(405, Failures::handle);
         return router;

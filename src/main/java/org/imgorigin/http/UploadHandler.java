@@ -210,8 +210,12 @@ final class UploadHandler {
         }
         blocking.run(ctx.vertx().getOrCreateContext(), () -> ingest.describe(new ImageId(id)))
                 .onSuccess(found -> {
-                    Ingest.Stored stored = found.orElseThrow(() -> HttpError.notFound("no image with id " + id));
-                    JsonObject body = json(stored);
+                    if (found.isEmpty()) {
+                        // Not thrown: an exception inside a completion handler would never reach the router.
+                        ctx.fail(HttpError.notFound("no image with id " + id));
+                        return;
+                    }
+                    JsonObject body = json(found.get());
                     body.remove("url");
                     ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
                             .putHeader("Cache-Control", "public, max-age=60")
