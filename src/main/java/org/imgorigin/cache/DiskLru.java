@@ -184,8 +184,8 @@ public final class DiskLru {
     }
 
     public void put(String relative, Writer writer) throws IOException {
-        if (bytesTooLarge()) {
-            return;
+        if (maxBytes <= 0) {
+            return; // a zero bound turns the tier off
         }
         Path target = resolve(relative);
         Files.createDirectories(target.getParent());
@@ -203,10 +203,6 @@ public final class DiskLru {
             Files.deleteIfExists(temp);
         }
         adopt(relative, Files.size(target));
-    }
-
-    private boolean bytesTooLarge() {
-        return maxBytes <= 0;
     }
 
     /** Removes every file under a relative directory (one image's variants); returns how many. */
@@ -263,10 +259,6 @@ public final class DiskLru {
 
     public synchronized int size() {
         return index.size();
-    }
-
-    public boolean rebuilt() {
-        return rebuilt;
     }
 
     private void adopt(String relative, long size) {

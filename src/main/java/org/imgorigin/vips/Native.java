@@ -102,8 +102,4 @@ final class Native {
         callVoid("vips_error_clear");
         return message;
     }
-
-    static boolean hasSymbol(String name) {
-        return LIBS.find(name).isPresent();
-    }
 }

@@ -1,7 +1,6 @@
 package org.imgorigin.vips;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 
 /**
  * Process-wide libvips state. {@link #init()} runs once, before any image work: the
@@ -84,9 +83,5 @@ public final class Vips {
         } catch (RuntimeException e) {
             return false;
         }
-    }
-
-    static MemorySegment nul() {
-        return MemorySegment.NULL;
     }
 }

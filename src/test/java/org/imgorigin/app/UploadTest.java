@@ -22,7 +22,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
@@ -300,27 +299,17 @@ class UploadTest {
         out.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A});
         ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(width).putInt(height).put((byte) 8).put((byte) 0)
                 .put((byte) 0).put((byte) 0).put((byte) 0);
-        chunk(out, "IHDR", ihdr.array());
+        HostileInputs.chunk(out, "IHDR", ihdr.array());
         Deflater deflater = new Deflater(9);
         deflater.setInput(new byte[width + 1]); // one row of zeros; the rest is missing
         deflater.finish();
         byte[] buf = new byte[4096];
         int n = deflater.deflate(buf);
-        chunk(out, "IDAT", java.util.Arrays.copyOf(buf, n));
-        chunk(out, "IEND", new byte[0]);
+        HostileInputs.chunk(out, "IDAT", java.util.Arrays.copyOf(buf, n));
+        HostileInputs.chunk(out, "IEND", new byte[0]);
         return out.toByteArray();
     }
 
-    private static void chunk(ByteArrayOutputStream out, String type, byte[] data) {
-        byte[] t = type.getBytes(StandardCharsets.US_ASCII);
-        out.writeBytes(ByteBuffer.allocate(4).putInt(data.length).array());
-        out.writeBytes(t);
-        out.writeBytes(data);
-        CRC32 crc = new CRC32();
-        crc.update(t);
-        crc.update(data);
-        out.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
-    }
 
     private static long rssKiB() throws Exception {
         return Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("VmRSS:"))
