@@ -4,6 +4,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
@@ -34,6 +35,20 @@ import org.imgorigin.url.TransformationPrinter;
 final class ImageHandler implements Handler<RoutingContext> {
     static final String IMMUTABLE = "public, max-age=31536000, immutable";
     static final String ACCEPT_CH = "Sec-CH-DPR, Sec-CH-Width";
+
+    // Header names and fixed values, encoded once: Netty copies them into the response as
+    // bytes instead of validating and encoding each String on every hit.
+    private static final CharSequence ETAG = HttpHeaders.createOptimized("ETag");
+    private static final CharSequence CACHE_CONTROL = HttpHeaders.createOptimized("Cache-Control");
+    private static final CharSequence SURROGATE_KEY = HttpHeaders.createOptimized("Surrogate-Key");
+    private static final CharSequence ACCEPT_CH_NAME = HttpHeaders.createOptimized("Accept-CH");
+    private static final CharSequence VARY = HttpHeaders.createOptimized("Vary");
+    private static final CharSequence X_CACHE = HttpHeaders.createOptimized("X-Cache");
+    private static final CharSequence X_ACCEL_REDIRECT = HttpHeaders.createOptimized("X-Accel-Redirect");
+    private static final CharSequence CONTENT_TYPE = HttpHeaders.createOptimized("Content-Type");
+    private static final CharSequence CONTENT_LENGTH = HttpHeaders.createOptimized("Content-Length");
+    private static final CharSequence IMMUTABLE_VALUE = HttpHeaders.createOptimized(IMMUTABLE);
+    private static final CharSequence ACCEPT_CH_VALUE = HttpHeaders.createOptimized(ACCEPT_CH);
 
     private final Presets presets;
     private final Optional<Signer> signer;
@@ -106,7 +121,7 @@ final class ImageHandler implements Handler<RoutingContext> {
                 // nginx serves the file: the JVM writes only headers.
                 HttpServerResponse response = ctx.response().setStatusCode(200);
                 entityHeaders(response, path, negotiated, key, hit.tier());
-                response.putHeader("X-Accel-Redirect", accelPrefix.get() + d.relativePath());
+                response.putHeader(X_ACCEL_REDIRECT, accelPrefix.get() + d.relativePath());
                 ctx.put("bytes", d.size()); // nginx sends them
                 yield response.end();
             }
@@ -114,7 +129,7 @@ final class ImageHandler implements Handler<RoutingContext> {
                 HttpServerResponse response = ctx.response().setStatusCode(200);
                 entityHeaders(response, path, negotiated, key, hit.tier());
                 if (ctx.request().method() == HttpMethod.HEAD) {
-                    response.putHeader("Content-Length", Long.toString(d.size()));
+                    response.putHeader(CONTENT_LENGTH, Long.toString(d.size()));
                     yield response.end();
                 }
                 // sendfile(2): the bytes go from the page cache to the socket without the heap.
@@ -131,7 +146,7 @@ final class ImageHandler implements Handler<RoutingContext> {
             byte[] bytes) {
         HttpServerResponse response = ctx.response().setStatusCode(200);
         entityHeaders(response, path, negotiated, key, tier);
-        response.putHeader("Content-Length", Integer.toString(bytes.length));
+        response.putHeader(CONTENT_LENGTH, Integer.toString(bytes.length));
         if (ctx.request().method() == HttpMethod.HEAD) {
             return response.end();
         }
@@ -141,7 +156,7 @@ final class ImageHandler implements Handler<RoutingContext> {
     private static void entityHeaders(HttpServerResponse response, ImagePath path, Negotiated negotiated,
             VariantKey key, String tier) {
         headers(response, path, negotiated, key);
-        response.putHeader("X-Cache", tier).putHeader("Content-Type", key.format().mimeType());
+        response.putHeader(X_CACHE, tier).putHeader(CONTENT_TYPE, key.format().mimeType());
         if (negotiated.transformation().attachment()) {
             response.putHeader("Content-Disposition",
                     "attachment; filename=\"" + path.id() + "." + key.format().extension() + "\"");
@@ -150,12 +165,12 @@ final class ImageHandler implements Handler<RoutingContext> {
 
     /** The headers a 200 and a 304 share (RFC 9110 §15.4.5: a 304 repeats ETag, Cache-Control, Vary). */
     private static void headers(HttpServerResponse response, ImagePath path, Negotiated negotiated, VariantKey key) {
-        response.putHeader("ETag", key.etag())
-                .putHeader("Cache-Control", IMMUTABLE)
-                .putHeader("Surrogate-Key", path.id().value())
-                .putHeader("Accept-CH", ACCEPT_CH);
+        response.putHeader(ETAG, key.etag())
+                .putHeader(CACHE_CONTROL, IMMUTABLE_VALUE)
+                .putHeader(SURROGATE_KEY, path.id().value())
+                .putHeader(ACCEPT_CH_NAME, ACCEPT_CH_VALUE);
         if (!negotiated.vary().isEmpty()) {
-            response.putHeader("Vary", String.join(", ", negotiated.vary()));
+            response.putHeader(VARY, String.join(", ", negotiated.vary()));
         }
     }
 

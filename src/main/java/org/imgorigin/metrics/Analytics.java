@@ -53,11 +53,7 @@ public final class Analytics {
                 top.add(r.id());
             }
         }
-        accessLog.ifPresent(log -> log.write(new JsonObject()
-                .put("time", java.time.Instant.now().toString())
-                .put("id", r.id()).put("variant", r.variant()).put("format", r.format()).put("dpr", r.dpr())
-                .put("device", r.device().code()).put("status", r.status()).put("cache", r.cache())
-                .put("bytes", r.bytes()).put("ms", Math.round(r.nanos() / 10_000.0) / 100.0).encode()));
+        accessLog.ifPresent(log -> log.write(r));
     }
 
     private static void count(Map<String, LongAdder> map, String key) {
