@@ -1,12 +1,15 @@
 package org.imgorigin.render;
 
+import java.time.Duration;
+
 /**
  * Bounds on what one render may cost: source pixels (checked from the header, before any
- * decoding), the largest output side after DPR, and the AVIF encoder's effort (0-9; libvips'
- * default of 4 takes seconds on a large image, 2 keeps AVIF within a few times WebP).
+ * decoding), the largest output side after DPR, the AVIF encoder's effort (0-9; libvips'
+ * default of 4 takes seconds on a large image, 2 keeps AVIF within a few times WebP), and
+ * the time one render may take before it is stopped.
  */
-public record RenderLimits(long maxSourcePixels, int maxDimension, int avifEffort) {
-    public static final RenderLimits DEFAULTS = new RenderLimits(50_000_000L, 8192, 2);
+public record RenderLimits(long maxSourcePixels, int maxDimension, int avifEffort, Duration timeout) {
+    public static final RenderLimits DEFAULTS = new RenderLimits(50_000_000L, 8192, 2, Duration.ofSeconds(10));
 
     public RenderLimits {
         if (maxSourcePixels < 1) {
@@ -17,6 +20,9 @@ public record RenderLimits(long maxSourcePixels, int maxDimension, int avifEffor
         }
         if (avifEffort < 0 || avifEffort > 9) {
             throw new IllegalArgumentException("avifEffort must be 0-9: " + avifEffort);
+        }
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive: " + timeout);
         }
     }
 }

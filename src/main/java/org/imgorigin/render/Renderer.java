@@ -3,6 +3,10 @@ package org.imgorigin.render;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.imgorigin.image.ImageFormat;
 import org.imgorigin.url.Transformation;
 import org.imgorigin.vips.Vips;
@@ -12,7 +16,7 @@ import org.imgorigin.vips.VipsScope;
 
 /**
  * Renders a variant of an original: sniff, check the header against the limits, plan the
- * geometry, then load (shrinking on load) and run the steps in order. Thread-safe; each call
+ * geometry, then load (shrinking on load) and run the steps in order, within a time limit. Thread-safe; each call
  * owns its native memory through one {@link VipsScope} and releases it before returning,
  * failures included.
  */
@@ -25,6 +29,13 @@ public final class Renderer {
             new EffectsStep(),
             new FlattenStep(),
             new ColourStep());
+
+    /**
+     * Stops renders that outlive {@link RenderLimits#timeout()}: one daemon thread for all
+     * renders, which only flips libvips' kill flag; the render's own thread unwinds.
+     */
+    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("imgorigin-render-watchdog").factory());
 
     private final RenderLimits limits;
 
@@ -55,34 +66,49 @@ public final class Renderer {
         }
         ImageFormat format = sniff(source);
         try (VipsScope scope = Vips.scope()) {
-            MemorySegment buffer = scope.buffer(source);
-            VipsScope.Header header = scope.header(buffer);
-            SourceInfo info = info(format, header, source.length);
-            if (info.pixels() > limits.maxSourcePixels()) {
-                throw new RenderException(422, "image has " + info.pixels() + " pixels, over the limit of "
-                        + limits.maxSourcePixels(), "");
+            ScheduledFuture<?> alarm =
+                    WATCHDOG.schedule(scope::kill, limits.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            try {
+                return render(scope, source, format, transformation, output);
+            } catch (VipsException e) {
+                if (scope.killed()) {
+                    throw new RenderException(503, "rendering took longer than the limit of "
+                            + limits.timeout().toSeconds() + " s", e.detail());
+                }
+                throw new RenderException(422, e.getMessage(), e.detail());
+            } finally {
+                alarm.cancel(false);
             }
-            boolean noRotate = transformation.angle().filter(a -> a == Transformation.Angle.IGNORE).isPresent();
-            int width = noRotate ? header.width() : info.width();
-            int height = noRotate ? header.height() : info.height();
-            Plan plan = Geometry.plan(width, height, transformation, limits.maxDimension());
-
-            VipsImage image = scope.thumbnail(buffer, plan.loadWidth(), plan.loadHeight(), VipsScope.Size.FORCE,
-                    plan.noRotate());
-            RenderContext context = new RenderContext(scope, transformation, plan, output);
-            for (Step step : STEPS) {
-                image = step.apply(context, image);
-            }
-            byte[] bytes = Encoder.encode(scope, image, output, transformation.quality(),
-                    transformation.progressive(), limits.avifEffort());
-            if (bytes.length > source.length && satisfiedByOriginal(format, header, info, transformation, output,
-                    image.width(), image.height())) {
-                return new RenderedImage(source, output, image.width(), image.height(), true, bytes.length);
-            }
-            return new RenderedImage(bytes, output, image.width(), image.height(), false, bytes.length);
-        } catch (VipsException e) {
-            throw new RenderException(422, e.getMessage(), e.detail());
         }
+    }
+
+    private RenderedImage render(VipsScope scope, byte[] source, ImageFormat format, Transformation transformation,
+            ImageFormat output) throws RenderException {
+        MemorySegment buffer = scope.buffer(source);
+        VipsScope.Header header = scope.header(buffer);
+        SourceInfo info = info(format, header, source.length);
+        if (info.pixels() > limits.maxSourcePixels()) {
+            throw new RenderException(422, "image has " + info.pixels() + " pixels, over the limit of "
+                    + limits.maxSourcePixels(), "");
+        }
+        boolean noRotate = transformation.angle().filter(a -> a == Transformation.Angle.IGNORE).isPresent();
+        int width = noRotate ? header.width() : info.width();
+        int height = noRotate ? header.height() : info.height();
+        Plan plan = Geometry.plan(width, height, transformation, limits.maxDimension());
+
+        VipsImage image = scope.thumbnail(buffer, plan.loadWidth(), plan.loadHeight(), VipsScope.Size.FORCE,
+                plan.noRotate());
+        RenderContext context = new RenderContext(scope, transformation, plan, output);
+        for (Step step : STEPS) {
+            image = step.apply(context, image);
+        }
+        byte[] bytes = Encoder.encode(scope, image, output, transformation.quality(),
+                transformation.progressive(), limits.avifEffort());
+        if (bytes.length > source.length && satisfiedByOriginal(format, header, info, transformation, output,
+                image.width(), image.height())) {
+            return new RenderedImage(source, output, image.width(), image.height(), true, bytes.length);
+        }
+        return new RenderedImage(bytes, output, image.width(), image.height(), false, bytes.length);
     }
 
     /**

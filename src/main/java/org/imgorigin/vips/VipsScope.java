@@ -12,7 +12,7 @@ import java.util.List;
  * The owner of every image and native buffer made during one render. Operations return
  * new images; none is released before {@link #close()}, which releases all of them (newest
  * first) and then the source buffers they may still point into. One scope belongs to one
- * thread.
+ * thread, except {@link #kill()}, which a watchdog may call from any thread.
  */
 public final class VipsScope implements AutoCloseable {
     static final int INTERPRETATION_B_W = 1;
@@ -29,7 +29,10 @@ public final class VipsScope implements AutoCloseable {
     private final Deque<MemorySegment> owned = new ArrayDeque<>();
     private final List<MemorySegment> areas = new ArrayList<>();
     private final Vips.Version version;
+    /** Guards {@link #owned} and {@link #closed} against a {@link #kill()} from another thread. */
+    private final Object lock = new Object();
     private boolean closed;
+    private volatile boolean killed;
 
     VipsScope(Vips.Version version) {
         this.version = version;
@@ -306,7 +309,12 @@ public final class VipsScope implements AutoCloseable {
             throw failure(publicMessage);
         }
         MemorySegment image = out.get(ValueLayout.ADDRESS, 0);
-        owned.push(image);
+        synchronized (lock) {
+            owned.push(image);
+            if (killed) {
+                Native.callVoid("vips_image_set_kill", image, 1);
+            }
+        }
         return new VipsImage(image);
     }
 
@@ -314,21 +322,47 @@ public final class VipsScope implements AutoCloseable {
         return new VipsException(publicMessage, Native.takeError());
     }
 
+    /**
+     * Stops this scope's work: every image it owns, and every one it makes from now on, is
+     * marked killed, so libvips fails the evaluation at its next tile (a render is pulled
+     * tile by tile through the pipeline by the saver). Work inside one call that does not
+     * ask for tiles, such as an encoder's final pass, runs to its end. Safe from any thread,
+     * at any time, also after {@link #close()}.
+     */
+    public void kill() {
+        synchronized (lock) {
+            if (closed || killed) {
+                return;
+            }
+            killed = true;
+            for (MemorySegment image : owned) {
+                Native.callVoid("vips_image_set_kill", image, 1);
+            }
+        }
+    }
+
+    /** Whether {@link #kill()} was called: a failure after it is the kill, not the image. */
+    public boolean killed() {
+        return killed;
+    }
+
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        try {
-            while (!owned.isEmpty()) {
-                Native.callVoid("g_object_unref", owned.pop());
+        synchronized (lock) {
+            if (closed) {
+                return;
             }
-            for (MemorySegment area : areas) {
-                Native.callVoid("vips_area_unref", area);
+            closed = true;
+            try {
+                while (!owned.isEmpty()) {
+                    Native.callVoid("g_object_unref", owned.pop());
+                }
+                for (MemorySegment area : areas) {
+                    Native.callVoid("vips_area_unref", area);
+                }
+            } finally {
+                arena.close();
             }
-        } finally {
-            arena.close();
         }
     }
 }

@@ -14,7 +14,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Past IMGORIGIN_QUEUE waiting renders the answer is 429 with Retry-After, at once; the rest still succeed. */
+/**
+ * Past IMGORIGIN_QUEUE waiting renders the answer is 429 with Retry-After, at once; the rest
+ * still succeed. A render over IMGORIGIN_RENDER_TIMEOUT is stopped and gives its worker back.
+ */
 class OverloadTest {
     @TempDir
     Path root;
@@ -50,6 +53,31 @@ class OverloadTest {
             assertThat(client.get(server.port(), "127.0.0.1", "/w_100/" + id + ".webp").send()
                     .await(60, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
             assertThat(server.metrics().scrape()).contains("imgorigin_requests_total{cache=\"MISS\",format=\"avif\",status=\"429\"}");
+        } finally {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aRenderOverTheTimeLimitGets503AndGivesItsWorkerBack() throws Exception {
+        String id = TestOrigin.store(root, "photo.jpg");
+        Vertx vertx = Vertx.vertx();
+        try (Server server = TestOrigin.start(root, "IMGORIGIN_WORKERS", "1", "IMGORIGIN_RENDER_TIMEOUT", "1")) {
+            WebClient client = WebClient.create(vertx);
+            // ~40 s of CPU unchecked on this machine: a 6000 px upscale blurred at the strongest setting.
+            String costly = "/c_scale,w_6000,h_6000,e_blur:2000/" + id + ".jpg";
+            long start = System.nanoTime();
+            HttpResponse<Buffer> r = client.get(server.port(), "127.0.0.1", costly).send().await(60, TimeUnit.SECONDS);
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertThat(r.statusCode()).isEqualTo(503);
+            assertThat(r.bodyAsJsonObject().getString("error")).contains("longer than the limit of 1 s");
+            assertThat(r.getHeader("Cache-Control")).isEqualTo("no-store");
+            assertThat(millis).as("stopped near its limit").isLessThan(15_000);
+            // The one worker is free again, and nothing half-made was cached.
+            assertThat(client.get(server.port(), "127.0.0.1", "/w_100/" + id + ".webp").send()
+                    .await(60, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+            assertThat(client.get(server.port(), "127.0.0.1", costly).send().await(60, TimeUnit.SECONDS)
+                    .getHeader("X-Cache")).isNotEqualTo("HIT-DISK").isNotEqualTo("HIT-MEMORY");
         } finally {
             vertx.close().await(10, TimeUnit.SECONDS);
         }

@@ -26,6 +26,7 @@ class ConfigTest {
         assertThat(c.cache().maxBytes()).isEqualTo(10L << 30);
         assertThat(c.cache().memoryBytes()).isEqualTo(256_000_000L);
         assertThat(c.cache().originalsBytes()).isEqualTo(2L << 30);
+        assertThat(c.limits().timeout()).isEqualTo(java.time.Duration.ofSeconds(10));
         assertThat(c.cache().accelPrefix()).isEmpty();
         assertThat(c.maxUploadBytes()).isEqualTo(50_000_000L);
         assertThat(c.limits().maxSourcePixels()).isEqualTo(50_000_000L);
@@ -85,6 +86,10 @@ class ConfigTest {
             IMGORIGIN_PRESETS             | thumb=w_abc
             IMGORIGIN_EAGER               | t_missing
             IMGORIGIN_SIGNING_KEY         | short
+            IMGORIGIN_RENDER_TIMEOUT      | 0
+            IMGORIGIN_RENDER_TIMEOUT      | 5s
+            IMGORIGIN_AVIF_EFFORT         | 10
+            IMGORIGIN_UPLOAD_IDLE_TIMEOUT | -1
             """)
     void aBadValueNamesItsVariable(String variable, String value) {
         assertThatThrownBy(() -> Config.fromEnv(Map.of(variable, value)))

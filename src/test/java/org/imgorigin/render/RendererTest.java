@@ -205,10 +205,29 @@ class RendererTest {
 
     @Test
     void refusesSourcesOverThePixelLimitFromTheHeader() {
-        Renderer strict = new Renderer(new RenderLimits(500_000, 8192, 2));
+        Renderer strict = new Renderer(new RenderLimits(500_000, 8192, 2, java.time.Duration.ofSeconds(30)));
         assertThatThrownBy(() -> strict.render(photo, t("w_10"), ImageFormat.JPEG))
                 .isInstanceOf(RenderException.class)
                 .hasMessageContaining("over the limit")
                 .extracting(e -> ((RenderException) e).status()).isEqualTo(422);
+    }
+
+    /**
+     * A costly request (a small photo scaled to 6000 px and blurred at the strongest setting)
+     * takes many seconds unchecked; with a 1 s limit it is stopped within a few tile rows
+     * and refused with 503, its native memory released, and the renderer keeps working.
+     */
+    @Test
+    void aRenderOverTheTimeLimitIsStoppedWith503() throws Exception {
+        Renderer limited = new Renderer(new RenderLimits(50_000_000, 8192, 2, java.time.Duration.ofSeconds(1)));
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> limited.render(photo, t("c_scale,w_6000,h_6000,e_blur:2000"), ImageFormat.JPEG))
+                .isInstanceOf(RenderException.class)
+                .hasMessageContaining("longer than the limit of 1 s")
+                .extracting(e -> ((RenderException) e).status()).isEqualTo(503);
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertThat(millis).as("stopped soon after the limit, not at the end of the render").isLessThan(10_000);
+        assertThat(org.imgorigin.vips.Vips.trackedMemory()).as("libvips' pixel buffers released").isZero();
+        assertThat(limited.render(photo, t("w_100"), ImageFormat.WEBP).width()).isEqualTo(100);
     }
 }
