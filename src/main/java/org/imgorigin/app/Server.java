@@ -88,6 +88,7 @@ public final class Server implements AutoCloseable {
             Metrics metrics = new Metrics();
             RecentUploads recent = new RecentUploads(24);
             metrics.cacheGauges(disk::totalBytes, disk::size, cache::memoryBytes);
+            metrics.cacheWritableGauge(() -> disk.writeProblem().isEmpty());
             Renderer renderer = new Renderer(config.limits());
             RenderPool pool = new RenderPool(vertx, config.workers(), config.queue());
             metrics.renderGauges(pool::running, pool::queued, Vips::trackedMemory);

@@ -46,6 +46,8 @@ public final class DiskLru {
     private final LinkedHashMap<String, Entry> index = new LinkedHashMap<>(1024, 0.75f, true);
     private long totalBytes;
     private volatile boolean rebuilt;
+    /** Why the last write failed (the file system's words), or null once a write succeeds again. */
+    private volatile String writeProblem;
 
     private static final class Entry {
         final long size;
@@ -81,7 +83,11 @@ public final class DiskLru {
      * left behind, then trims to the bound. Until it finishes, lookups fall back to the disk.
      */
     public void rebuild() throws IOException {
-        Files.createDirectories(root);
+        try {
+            Files.createDirectories(root);
+        } catch (IOException e) {
+            throw failed(e);
+        }
         record Found(String relative, long size, long modified) {
         }
         List<Found> found = new ArrayList<>();
@@ -97,7 +103,11 @@ public final class DiskLru {
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
                 String name = file.getFileName().toString();
                 if (name.startsWith(TEMP_PREFIX) || attrs.size() == 0) {
-                    Files.deleteIfExists(file);
+                    try {
+                        Files.deleteIfExists(file);
+                    } catch (IOException e) {
+                        failed(e); // a read-only disk: never served (not indexed), deleted once writable
+                    }
                 } else if (attrs.isRegularFile()) {
                     found.add(new Found(root.relativize(file).toString(), attrs.size(),
                             attrs.lastModifiedTime().toMillis()));
@@ -188,6 +198,16 @@ public final class DiskLru {
             return; // a zero bound turns the tier off
         }
         Path target = resolve(relative);
+        try {
+            write(target, writer);
+        } catch (IOException e) {
+            throw failed(e);
+        }
+        writeProblem = null;
+        adopt(relative, Files.size(target));
+    }
+
+    private static void write(Path target, Writer writer) throws IOException {
         Files.createDirectories(target.getParent());
         Path temp = target.resolveSibling(TEMP_PREFIX + Long.toHexString(ThreadLocalRandom.current().nextLong()));
         try {
@@ -202,7 +222,40 @@ public final class DiskLru {
         } finally {
             Files.deleteIfExists(temp);
         }
-        adopt(relative, Files.size(target));
+    }
+
+    /**
+     * Why writing into the cache fails now (e.g. "No space left on device", "Read-only file
+     * system"), or empty while writes succeed. Set by a failed write, cleared by the next
+     * successful one or by {@link #probe()}.
+     */
+    public Optional<String> writeProblem() {
+        return Optional.ofNullable(writeProblem);
+    }
+
+    /**
+     * Writes and deletes a one-byte file at the root to learn whether the disk takes writes
+     * again, when nothing else is being written; returns {@link #writeProblem()}. Blocking.
+     */
+    public Optional<String> probe() {
+        if (maxBytes <= 0) {
+            return Optional.empty();
+        }
+        try {
+            Path probe = root.resolve(TEMP_PREFIX + "probe-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+            write(probe, out -> out.write(0));
+            Files.delete(probe);
+            writeProblem = null;
+        } catch (IOException e) {
+            failed(e);
+        }
+        return writeProblem();
+    }
+
+    private IOException failed(IOException e) {
+        writeProblem = e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null
+                ? fs.getReason() : e.getClass().getSimpleName() + ": " + e.getMessage();
+        return e;
     }
 
     /** Removes every file under a relative directory (one image's variants); returns how many. */

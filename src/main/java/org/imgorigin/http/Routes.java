@@ -5,6 +5,8 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Optional;
+import org.imgorigin.cache.DiskLru;
 import org.imgorigin.cache.VariantCache;
 import org.imgorigin.config.Config;
 import org.imgorigin.metrics.Analytics;
@@ -21,6 +23,7 @@ import org.imgorigin.vips.Vips;
  */
 public final class Routes {
     private final OriginalStore store;
+    private final DiskLru disk;
     private final Blocking blocking;
     private final Metrics metrics;
     private final ImageHandler images;
@@ -32,6 +35,7 @@ public final class Routes {
     public Routes(Config config, OriginalStore store, Renderer renderer, RenderPool pool, Blocking blocking,
             Metrics metrics, Analytics analytics, VariantCache cache, RecentUploads recent) {
         this.store = store;
+        this.disk = cache.disk();
         this.blocking = blocking;
         this.metrics = metrics;
         Variants variants = new Variants(store, renderer, pool, blocking, metrics, cache);
@@ -73,24 +77,30 @@ public final class Routes {
         return router;
     }
 
+    /**
+     * 503 when libvips or the original store does not answer: this node cannot serve. A
+     * disk cache that refuses writes (full, read-only) leaves it ready — it renders what it
+     * cannot cache, and taking every node with a full disk out would be an outage — but
+     * {@code "status": "degraded"} says why, after a probe write shows it still fails.
+     */
     private void ready(RoutingContext ctx) {
         blocking.run(ctx.vertx().getOrCreateContext(), () -> {
             if (!Vips.healthy()) {
-                return "libvips does not answer";
+                return new JsonObject().put("status", 503).put("error", "libvips does not answer");
             }
             try {
                 store.check();
-                return "";
             } catch (Exception e) {
-                return "original store " + store.describe() + " does not answer";
+                return new JsonObject().put("status", 503)
+                        .put("error", "original store " + store.describe() + " does not answer");
             }
-        }).onSuccess(problem -> {
-            if (problem.isEmpty()) {
-                json(ctx, 200, new JsonObject().put("status", "ready"));
-            } else {
-                json(ctx, 503, new JsonObject().put("status", 503).put("error", problem));
-            }
-        }).onFailure(ctx::fail);
+            Optional<String> diskProblem = disk.writeProblem().isPresent() ? disk.probe() : Optional.empty();
+            return diskProblem.map(p -> new JsonObject().put("status", "degraded").put("cache",
+                            "the disk cache in " + disk.root() + " refuses writes (" + p
+                                    + "): variants are rendered but not cached"))
+                    .orElse(new JsonObject().put("status", "ready"));
+        }).onSuccess(answer -> json(ctx, answer.getValue("status") instanceof Integer code ? code : 200, answer))
+                .onFailure(ctx::fail);
     }
 
     /** {@code ?top=N}, 1-100, default 20. */

@@ -119,11 +119,19 @@ final class Variants {
         if (deleted.getIfPresent(key.id()) != null) {
             return bytes;
         }
+        boolean wasFailing = cache.disk().writeProblem().isPresent();
         try {
             cache.persist(key, bytes);
+            if (wasFailing) {
+                LOG.info("the disk cache takes writes again");
+            }
         } catch (Exception e) {
-            LOG.log(Level.WARNING, "could not write " + key.relativePath() + " to the disk cache", e);
             metrics.cacheWriteFailed();
+            // A full disk fails every write: one warning with the cause, then quiet until it recovers.
+            if (!wasFailing) {
+                LOG.log(Level.WARNING, "could not write " + key.relativePath() + " to the disk cache; variants are "
+                        + "rendered and served but not cached until it takes writes again", e);
+            }
         }
         return bytes;
     }

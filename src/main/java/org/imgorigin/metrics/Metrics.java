@@ -129,6 +129,12 @@ public final class Metrics {
         Gauge.builder("imgorigin.cache.memory.bytes", memoryBytes).baseUnit("bytes").register(registry);
     }
 
+    /** 1 while the disk cache takes writes, 0 while they fail (disk full, read-only): alert on it. */
+    public void cacheWritableGauge(java.util.function.BooleanSupplier writable) {
+        Gauge.builder("imgorigin.cache.disk.writable", () -> writable.getAsBoolean() ? 1 : 0)
+                .description("whether the disk cache takes writes").register(registry);
+    }
+
     private final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean connectionGauge;
 
