@@ -91,6 +91,10 @@ final class FileStore implements OriginalStore {
             }
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
             temp = null;
+            // And the rename itself: the upload is acknowledged as stored once put returns.
+            try (FileChannel directory = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
+                directory.force(true);
+            }
         } catch (FileAlreadyExistsException e) {
             // A concurrent put of the same id won the race; its bytes are ours.
         } catch (IOException e) {

@@ -1,0 +1,214 @@
+package org.imgorigin.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.imgorigin.image.ImageFormat;
+import org.imgorigin.render.RenderException;
+import org.imgorigin.render.RenderLimits;
+import org.imgorigin.render.Renderer;
+import org.imgorigin.url.TransformationParser;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code kill -9} in the middle of renders and uploads, twice, on a server in its own JVM:
+ * afterwards every original on disk is whole (its bytes hash to its name), every cached
+ * variant decodes to its last pixel row, and the restarted server serves everything it had
+ * acknowledged, re-rendering what it had not finished.
+ */
+class KillRestartTest {
+    private static final Pattern LISTENING = Pattern.compile("listening on port (\\d+)");
+
+    @TempDir
+    Path root;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @Test
+    void killedDuringRendersAndUploadsRestartsWithNothingHalfWritten() throws Exception {
+        String photo = TestOrigin.store(root, "photo.jpg");
+        String alpha = TestOrigin.store(root, "alpha.png");
+        List<String> acknowledged = new ArrayList<>();
+        for (int round = 0; round < 2; round++) {
+            Process server = launch();
+            try {
+                int port = awaitPort(server);
+                String base = "http://127.0.0.1:" + port;
+                List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
+                // Renders: distinct large variants, so several are mid-encode or mid-write at the kill.
+                for (int i = 0; i < 24; i++) {
+                    String id = i % 2 == 0 ? photo : alpha;
+                    String ext = new String[] {"avif", "webp", "png", "jpg"}[i % 4];
+                    inFlight.add(send(HttpRequest.newBuilder(URI.create(base + "/w_" + (900 + 10 * round + i) + "/"
+                            + id + "." + ext)).build()));
+                }
+                // Uploads: new images (distinct bytes), some complete and some mid-body at the kill.
+                for (int i = 0; i < 12; i++) {
+                    byte[] image = HostileInputs.png(400 + 40 * round + i, 300);
+                    inFlight.add(send(HttpRequest.newBuilder(URI.create(base + "/images"))
+                            .header("Content-Type", "image/png")
+                            .POST(HttpRequest.BodyPublishers.ofByteArray(image)).build()));
+                }
+                // And one upload that is surely mid-body: 4 MB trickled over ten seconds.
+                byte[] big = HostileInputs.png(2000 + round, 2000);
+                inFlight.add(send(HttpRequest.newBuilder(URI.create(base + "/images"))
+                        .header("Content-Type", "image/png")
+                        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new SlowStream(big))).build()));
+                Thread.sleep(1_500);
+                for (var f : inFlight) {
+                    HttpResponse<String> r = f.getNow(null);
+                    if (r != null && r.statusCode() == 201) {
+                        acknowledged.add(r.body().replaceAll(".*\"id\":\"([0-9a-f]+)\".*", "$1"));
+                    }
+                }
+            } finally {
+                server.destroyForcibly().waitFor(30, TimeUnit.SECONDS); // SIGKILL: no shutdown hook runs
+            }
+            assertEverythingOnDiskIsWhole();
+        }
+        assertThat(acknowledged).as("some uploads finished before a kill").isNotEmpty();
+
+        Process server = launch();
+        try {
+            String base = "http://127.0.0.1:" + awaitPort(server);
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/readyz")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            for (String id : acknowledged) {
+                assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/w_50/" + id + ".webp")).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode()).as("acknowledged upload %s", id)
+                        .isEqualTo(200);
+            }
+            for (int i = 0; i < 24; i++) {
+                String id = i % 2 == 0 ? photo : alpha;
+                HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(base + "/w_" + (900 + i) + "/"
+                        + id + "." + new String[] {"avif", "webp", "png", "jpg"}[i % 4])).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertWhole(r.body(), "served variant " + i);
+            }
+        } finally {
+            server.destroy();
+            server.waitFor(30, TimeUnit.SECONDS);
+        }
+        assertThat(files(root.resolve("cache")).stream().map(p -> p.getFileName().toString()))
+                .as("the restart's index rebuild removed the killed writes' temporaries")
+                .noneMatch(name -> name.startsWith(".tmp-"));
+    }
+
+    private void assertEverythingOnDiskIsWhole() throws Exception {
+        for (Path original : files(root.resolve("originals"))) {
+            String name = original.getFileName().toString();
+            if (name.startsWith(".")) {
+                continue; // a temporary of an unfinished upload: never read, never served
+            }
+            assertThat(TestOrigin.idOf(Files.readAllBytes(original))).as("original %s is whole", name)
+                    .isEqualTo(name);
+        }
+        for (Path variant : files(root.resolve("cache"))) {
+            if (!variant.getFileName().toString().startsWith(".tmp-")) {
+                assertWhole(Files.readAllBytes(variant), "cached " + root.relativize(variant));
+            }
+        }
+    }
+
+    /** Decodes every row (libvips fails truncated images): a cut file cannot pass. */
+    private static void assertWhole(byte[] image, String what) {
+        try {
+            new Renderer(RenderLimits.DEFAULTS).render(image, TransformationParser.parse("w_16", org.imgorigin.url.Presets.NONE), ImageFormat.PNG);
+        } catch (RenderException e) {
+            throw new AssertionError(what + " does not decode: " + e.getMessage() + " " + e.detail());
+        }
+    }
+
+    private static List<Path> files(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            return walk.filter(Files::isRegularFile).toList();
+        }
+    }
+
+    /** A body that arrives 64 KB at a time, 150 ms apart. */
+    private static final class SlowStream extends java.io.InputStream {
+        private final java.io.ByteArrayInputStream bytes;
+
+        SlowStream(byte[] content) {
+            this.bytes = new java.io.ByteArrayInputStream(content);
+        }
+
+        @Override
+        public int read() {
+            return bytes.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                Thread.sleep(150);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException(e);
+            }
+            return bytes.read(b, off, Math.min(len, 64 * 1024));
+        }
+    }
+
+    private CompletableFuture<HttpResponse<String>> send(HttpRequest request) {
+        return http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The server in a JVM of its own, on the test's classpath, with two render workers. */
+    private Process launch() throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+                "org.imgorigin.app.Main").redirectErrorStream(true);
+        builder.environment().put("IMGORIGIN_PORT", "0");
+        builder.environment().put("IMGORIGIN_ORIGINALS", "file:" + root.resolve("originals"));
+        builder.environment().put("IMGORIGIN_CACHE_DIR", root.resolve("cache").toString());
+        builder.environment().put("IMGORIGIN_WORKERS", "2");
+        builder.environment().put("IMGORIGIN_QUEUE", "64");
+        builder.environment().put("IMGORIGIN_ACCESS_LOG", "false");
+        return builder.start();
+    }
+
+    /** Reads the server's log until it names its port; the rest of the log is drained in the background. */
+    private static int awaitPort(Process server) throws Exception {
+        BufferedReader log = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+        CompletableFuture<Integer> port = new CompletableFuture<>();
+        StringBuilder seen = new StringBuilder();
+        Thread.ofVirtual().start(() -> {
+            try {
+                for (String line; (line = log.readLine()) != null; ) {
+                    Matcher m = LISTENING.matcher(line);
+                    if (m.find()) {
+                        port.complete(Integer.parseInt(m.group(1)));
+                    } else if (!port.isDone()) {
+                        seen.append(line).append('\n');
+                    }
+                }
+            } catch (IOException e) {
+                // the process was killed
+            }
+            port.completeExceptionally(new AssertionError("the server exited before listening:\n" + seen));
+        });
+        return port.get(60, TimeUnit.SECONDS);
+    }
+}
