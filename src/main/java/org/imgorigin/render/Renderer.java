@@ -7,6 +7,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.imgorigin.image.ImageFormat;
 import org.imgorigin.url.Transformation;
 import org.imgorigin.vips.Vips;
@@ -32,10 +33,23 @@ public final class Renderer {
 
     /**
      * Stops renders that outlive {@link RenderLimits#timeout()}: one daemon thread for all
-     * renders, which only flips libvips' kill flag; the render's own thread unwinds.
+     * renders, which only flips libvips' kill flag (the render's own thread unwinds), and
+     * trims the C heap after renders.
      */
     private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("imgorigin-render-watchdog").factory());
+
+    /** Renders finished since the C heap was last trimmed (see {@link Vips#releaseFreeMemory()}). */
+    private static final AtomicInteger UNTRIMMED = new AtomicInteger();
+
+    static {
+        // Once a second at most, and only after renders: one trim walks every malloc arena.
+        WATCHDOG.scheduleWithFixedDelay(() -> {
+            if (UNTRIMMED.getAndSet(0) > 0) {
+                Vips.releaseFreeMemory();
+            }
+        }, 1, 1, TimeUnit.SECONDS);
+    }
 
     private final RenderLimits limits;
 
@@ -78,6 +92,7 @@ public final class Renderer {
                 throw new RenderException(422, e.getMessage(), e.detail());
             } finally {
                 alarm.cancel(false);
+                UNTRIMMED.incrementAndGet();
             }
         }
     }

@@ -69,7 +69,7 @@ public final class VipsScope implements AutoCloseable {
         if (image.equals(MemorySegment.NULL)) {
             throw failure("image could not be decoded");
         }
-        owned.push(image);
+        own(image);
         int pages = Native.callInt("vips_image_get_n_pages", -1, image);
         MemorySegment out = arena.allocate(ValueLayout.JAVA_INT);
         int orientation = Native.callInt("vips_image_get_int", -1, image, arena.allocateFrom("orientation"), out) == 0
@@ -130,7 +130,7 @@ public final class VipsScope implements AutoCloseable {
         if (copy.equals(MemorySegment.NULL)) {
             throw failure("image could not be cropped");
         }
-        owned.push(copy);
+        own(copy);
         MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
         int rc = Native.callInt("vips_smartcrop", 4, copy, out, width, height,
                 arena.allocateFrom("interesting"), 3, END);
@@ -241,7 +241,7 @@ public final class VipsScope implements AutoCloseable {
             throw failure("image could not be encoded");
         }
         MemorySegment copy = out.get(ValueLayout.ADDRESS, 0);
-        owned.push(copy);
+        own(copy);
         MemorySegment fields = Native.callPointer("vips_image_get_fields", -1, copy);
         try {
             MemorySegment names = fields.reinterpret(Long.MAX_VALUE);
@@ -309,13 +309,18 @@ public final class VipsScope implements AutoCloseable {
             throw failure(publicMessage);
         }
         MemorySegment image = out.get(ValueLayout.ADDRESS, 0);
+        own(image);
+        return new VipsImage(image);
+    }
+
+    /** Takes a reference to release on close; killed at once if the scope already is. */
+    private void own(MemorySegment image) {
         synchronized (lock) {
             owned.push(image);
             if (killed) {
                 Native.callVoid("vips_image_set_kill", image, 1);
             }
         }
-        return new VipsImage(image);
     }
 
     private static VipsException failure(String publicMessage) {

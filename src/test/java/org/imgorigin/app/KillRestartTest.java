@@ -2,14 +2,11 @@ package org.imgorigin.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,8 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.imgorigin.image.ImageFormat;
 import org.imgorigin.render.RenderException;
@@ -35,8 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
  * acknowledged, re-rendering what it had not finished.
  */
 class KillRestartTest {
-    private static final Pattern LISTENING = Pattern.compile("listening on port (\\d+)");
-
     @TempDir
     Path root;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -47,10 +40,9 @@ class KillRestartTest {
         String alpha = TestOrigin.store(root, "alpha.png");
         List<String> acknowledged = new ArrayList<>();
         for (int round = 0; round < 2; round++) {
-            Process server = launch();
+            ServerProcess server = start();
             try {
-                int port = awaitPort(server);
-                String base = "http://127.0.0.1:" + port;
+                String base = server.base();
                 List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
                 // Renders: distinct large variants, so several are mid-encode or mid-write at the kill.
                 for (int i = 0; i < 24; i++) {
@@ -71,23 +63,36 @@ class KillRestartTest {
                 inFlight.add(send(HttpRequest.newBuilder(URI.create(base + "/images"))
                         .header("Content-Type", "image/png")
                         .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new SlowStream(big))).build()));
-                Thread.sleep(1_500);
+                // Kill once an upload has been acknowledged (a loaded machine may take a while),
+                // while the large renders are still going.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                boolean acked = false;
+                while (!acked && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                    for (var f : inFlight) {
+                        HttpResponse<String> r = f.getNow(null);
+                        if (r != null && r.statusCode() == 201) {
+                            acked = true;
+                        }
+                    }
+                }
+                Thread.sleep(200);
                 for (var f : inFlight) {
                     HttpResponse<String> r = f.getNow(null);
                     if (r != null && r.statusCode() == 201) {
                         acknowledged.add(r.body().replaceAll(".*\"id\":\"([0-9a-f]+)\".*", "$1"));
                     }
                 }
+                assertThat(inFlight).as("requests still in flight at the kill").anyMatch(f -> !f.isDone());
             } finally {
-                server.destroyForcibly().waitFor(30, TimeUnit.SECONDS); // SIGKILL: no shutdown hook runs
+                server.kill();
             }
             assertEverythingOnDiskIsWhole();
         }
         assertThat(acknowledged).as("some uploads finished before a kill").isNotEmpty();
 
-        Process server = launch();
-        try {
-            String base = "http://127.0.0.1:" + awaitPort(server);
+        try (ServerProcess server = start()) {
+            String base = server.base();
             assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/readyz")).build(),
                     HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
             for (String id : acknowledged) {
@@ -103,9 +108,6 @@ class KillRestartTest {
                 assertThat(r.statusCode()).isEqualTo(200);
                 assertWhole(r.body(), "served variant " + i);
             }
-        } finally {
-            server.destroy();
-            server.waitFor(30, TimeUnit.SECONDS);
         }
         assertThat(files(root.resolve("cache")).stream().map(p -> p.getFileName().toString()))
                 .as("the restart's index rebuild removed the killed writes' temporaries")
@@ -171,44 +173,12 @@ class KillRestartTest {
         }
     }
 
+    private ServerProcess start() throws Exception {
+        return ServerProcess.start(root, List.of("-Xmx512m"), "IMGORIGIN_WORKERS", "2", "IMGORIGIN_QUEUE", "64");
+    }
+
     private CompletableFuture<HttpResponse<String>> send(HttpRequest request) {
         return http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
     }
 
-    /** The server in a JVM of its own, on the test's classpath, with two render workers. */
-    private Process launch() throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-                "org.imgorigin.app.Main").redirectErrorStream(true);
-        builder.environment().put("IMGORIGIN_PORT", "0");
-        builder.environment().put("IMGORIGIN_ORIGINALS", "file:" + root.resolve("originals"));
-        builder.environment().put("IMGORIGIN_CACHE_DIR", root.resolve("cache").toString());
-        builder.environment().put("IMGORIGIN_WORKERS", "2");
-        builder.environment().put("IMGORIGIN_QUEUE", "64");
-        builder.environment().put("IMGORIGIN_ACCESS_LOG", "false");
-        return builder.start();
-    }
-
-    /** Reads the server's log until it names its port; the rest of the log is drained in the background. */
-    private static int awaitPort(Process server) throws Exception {
-        BufferedReader log = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-        CompletableFuture<Integer> port = new CompletableFuture<>();
-        StringBuilder seen = new StringBuilder();
-        Thread.ofVirtual().start(() -> {
-            try {
-                for (String line; (line = log.readLine()) != null; ) {
-                    Matcher m = LISTENING.matcher(line);
-                    if (m.find()) {
-                        port.complete(Integer.parseInt(m.group(1)));
-                    } else if (!port.isDone()) {
-                        seen.append(line).append('\n');
-                    }
-                }
-            } catch (IOException e) {
-                // the process was killed
-            }
-            port.completeExceptionally(new AssertionError("the server exited before listening:\n" + seen));
-        });
-        return port.get(60, TimeUnit.SECONDS);
-    }
 }

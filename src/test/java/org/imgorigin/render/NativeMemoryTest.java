@@ -25,12 +25,14 @@ class NativeMemoryTest {
         byte[] broken = Arrays.copyOf(photo, 4000);
         loop(renderer, photo, alpha, broken, 60); // warm up allocators and caches
         int allocations = Vips.trackedAllocations();
+        // Relative to now: a temporary file of an earlier test's image may still be open.
+        int files = Vips.trackedFiles();
         long rssBefore = rssKiB();
         loop(renderer, photo, alpha, broken, 300);
         long rssAfter = rssKiB();
         assertThat(Vips.trackedAllocations()).isEqualTo(allocations);
         assertThat(Vips.trackedMemory()).isZero();
-        assertThat(Vips.trackedFiles()).isZero();
+        assertThat(Vips.trackedFiles()).isLessThanOrEqualTo(files);
         // A leak of one 300 px image per render would be ~100 MB here; allow allocator noise.
         assertThat(rssAfter - rssBefore).as("RSS growth in KiB").isLessThan(40_000);
     }

@@ -228,6 +228,7 @@ class RendererTest {
         long millis = (System.nanoTime() - start) / 1_000_000;
         assertThat(millis).as("stopped soon after the limit, not at the end of the render").isLessThan(10_000);
         assertThat(org.imgorigin.vips.Vips.trackedMemory()).as("libvips' pixel buffers released").isZero();
+        assertThat(org.imgorigin.vips.Vips.trackedFiles()).as("libvips' temporary files closed").isZero();
         assertThat(limited.render(photo, t("w_100"), ImageFormat.WEBP).width()).isEqualTo(100);
     }
 }

@@ -1,0 +1,100 @@
+package org.imgorigin.app;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The server in a JVM of its own, on the tests' classpath, over {@code <root>/originals} and
+ * {@code <root>/cache} on a random port: for what only a separate process shows (its resident
+ * memory, a SIGKILL). Closing it stops it gently, then forcibly.
+ */
+final class ServerProcess implements AutoCloseable {
+    private static final Pattern LISTENING = Pattern.compile("listening on port (\\d+)");
+
+    private final Process process;
+    private final int port;
+
+    private ServerProcess(Process process, int port) {
+        this.process = process;
+        this.port = port;
+    }
+
+    /** {@code env} adds or overrides variables, as name/value pairs; returns once it listens. */
+    static ServerProcess start(Path root, List<String> jvmFlags, String... env) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"));
+        command.addAll(jvmFlags);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "org.imgorigin.app.Main"));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        Map<String, String> vars = new HashMap<>(Map.of("IMGORIGIN_PORT", "0",
+                "IMGORIGIN_ORIGINALS", "file:" + root.resolve("originals"),
+                "IMGORIGIN_CACHE_DIR", root.resolve("cache").toString(),
+                "IMGORIGIN_ACCESS_LOG", "false"));
+        for (int i = 0; i < env.length; i += 2) {
+            vars.put(env[i], env[i + 1]);
+        }
+        builder.environment().putAll(vars);
+        Process process = builder.start();
+        try {
+            return new ServerProcess(process, awaitPort(process));
+        } catch (Exception e) {
+            process.destroyForcibly();
+            throw e;
+        }
+    }
+
+    String base() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** SIGKILL: no shutdown hook runs, nothing is flushed. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            kill();
+        }
+    }
+
+    /** Reads the log until it names the port; the rest is drained in the background. */
+    private static int awaitPort(Process server) throws Exception {
+        BufferedReader log = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+        CompletableFuture<Integer> port = new CompletableFuture<>();
+        StringBuilder seen = new StringBuilder();
+        Thread.ofVirtual().start(() -> {
+            try {
+                for (String line; (line = log.readLine()) != null; ) {
+                    Matcher m = LISTENING.matcher(line);
+                    if (m.find()) {
+                        port.complete(Integer.parseInt(m.group(1)));
+                    } else if (!port.isDone()) {
+                        seen.append(line).append('\n');
+                    }
+                }
+            } catch (IOException e) {
+                // the process ended
+            }
+            port.completeExceptionally(new AssertionError("the server exited before listening:\n" + seen));
+        });
+        return port.get(60, TimeUnit.SECONDS);
+    }
+}
