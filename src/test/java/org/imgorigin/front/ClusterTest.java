@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,6 +16,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -267,7 +270,7 @@ class ClusterTest {
             assertThat(get(photoUrls.getLast()).statusCode()).isEqualTo(200);
             assertThat(get(alphaUrls.getLast()).statusCode()).isEqualTo(200);
         }
-        Map<Cluster.Node, Integer> alphaCached = new java.util.HashMap<>();
+        Map<Cluster.Node, Integer> alphaCached = new HashMap<>();
         for (Cluster.Node node : cluster.nodes()) {
             alphaCached.put(node, node.cached(alpha).size());
         }
@@ -301,7 +304,7 @@ class ClusterTest {
         try {
             return node.cached(id).isEmpty();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -311,7 +314,7 @@ class ClusterTest {
 
     private Cluster.Node busiest(List<Cluster.Node> except) {
         return cluster.nodes().stream().filter(n -> !except.contains(n))
-                .max(java.util.Comparator.comparingLong(Cluster.Node::renders)).orElseThrow();
+                .max(Comparator.comparingLong(Cluster.Node::renders)).orElseThrow();
     }
 
     private static void awaitRequests(AtomicInteger done, int count) throws InterruptedException {

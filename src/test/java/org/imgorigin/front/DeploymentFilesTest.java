@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -353,22 +354,22 @@ class DeploymentFilesTest {
     }
 
     /** The file in the repository that a service sees at {@code containerPath}, through a bind mount of it or of a directory above it. */
-    static java.util.Optional<Path> hostPathOf(Map<String, Object> service, String containerPath) {
+    static Optional<Path> hostPathOf(Map<String, Object> service, String containerPath) {
         for (Mount mount : mounts(service)) {
             if (mount.isBind() && (containerPath.equals(mount.target())
                     || containerPath.startsWith(mount.target() + "/"))) {
-                return java.util.Optional.of(DOCKER.resolve(mount.source())
+                return Optional.of(DOCKER.resolve(mount.source())
                         .resolve(containerPath.substring(mount.target().length()).replaceFirst("^/", ""))
                         .normalize());
             }
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 
-    static java.util.Optional<String> networkOwner(Map<String, Object> service) {
+    static Optional<String> networkOwner(Map<String, Object> service) {
         Object mode = service.get("network_mode");
         return mode instanceof String s && s.startsWith("service:")
-                ? java.util.Optional.of(s.substring("service:".length())) : java.util.Optional.empty();
+                ? Optional.of(s.substring("service:".length())) : Optional.empty();
     }
 
     static List<String> dependsOn(Map<String, Object> service) {
