@@ -2,10 +2,12 @@ vcl 4.1;
 # imgorigin behind Varnish 7.1: caches variants by URL, purges every variant of an image by
 # its Surrogate-Key (vmod xkey, Debian package varnish-modules).
 #
-# Placeholders, replaced when deploying (VarnishTest replaces the port):
+# Placeholders, replaced when deploying (VarnishTest replaces the port; docker/varnish/start.sh
+# fills both in from VARNISH_BACKEND_HOST, VARNISH_BACKEND_PORT and VARNISH_PURGE_FROM):
 #   backend .host = "127.0.0.1"; .port = "8080";
-#       nginx in front of the origin (in docker compose: .host = "nginx"; .port = "80";),
-#       or the origin itself when IMGORIGIN_ACCEL_PREFIX is unset.
+#       nginx in front of the origin, or nginx/cluster.conf's balancer in front of several
+#       (in docker/compose.yaml: .host = "front"; .port = "80";), or the origin itself when
+#       IMGORIGIN_ACCEL_PREFIX is unset.
 #   acl purgers  "localhost"; "127.0.0.1"; "::1";
 #       who may send PURGE. Add the networks of the hosts that run `bin/imgorigin purge`,
 #       e.g. "10.0.0.0"/8; or, for docker compose's networks, "172.16.0.0"/12;
