@@ -122,7 +122,19 @@ public final class Server implements AutoCloseable {
     }
 
     @Override
+    /**
+     * Stops taking requests (the HTTP servers close), lets renders already running finish for
+     * up to 10 s while the event loops they report to still run, then stops everything. Closing
+     * Vert.x first left running renders completing onto terminated event loops.
+     */
     public void close() throws Exception {
+        for (String deployment : vertx.deploymentIDs()) {
+            vertx.undeploy(deployment).await(10, TimeUnit.SECONDS);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (pool.running() + pool.queued() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
         vertx.close().await(30, TimeUnit.SECONDS);
         pool.close();
         blocking.close();
