@@ -1,9 +1,11 @@
 package org.imgorigin.url;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
 
 /**
  * Coverage-guided fuzzing of the URL grammar (SPEC section 4) with Jazzer. Two properties:
@@ -83,6 +85,30 @@ class UrlGrammarFuzzTest {
             return;
         }
         presets.byName().forEach((name, t) -> assertCanonical(t, definitions));
+    }
+
+    /**
+     * Found by review, not by the fuzzer (it needs hundreds of exact zeros): a segment within
+     * the length limit whose canonical form is not. {@code dpr_2} prints as {@code dpr_2.0} and a
+     * preset prints expanded, so the printed form used to be refused when parsed back.
+     * Now the segment itself is refused.
+     */
+    @Test
+    void aSegmentWhoseCanonicalFormIsOverTheLimitIsA400() {
+        String tiny = "0." + "0".repeat(323) + "49"; // Double.MIN_VALUE: every digit is printed
+        String fits = "ar_0." + "0".repeat(316) + "1,dpr_2,e_blur:2000,e_sharpen:2000,h_" + tiny + ",q_100,w_" + tiny;
+        assertThat(fits).hasSize(TransformationParser.MAX_LENGTH - 3);
+        assertThat(TransformationPrinter.print(TransformationParser.parse(fits, PRESETS)))
+                .hasSize(TransformationParser.MAX_LENGTH - 1);
+
+        String longer = fits.replace("ar_0.", "ar_0.00"); // two more characters, printed too
+        assertThat(longer.length()).isLessThanOrEqualTo(TransformationParser.MAX_LENGTH);
+        assertThatThrownBy(() -> TransformationParser.parse(longer, PRESETS)).isInstanceOf(UrlException.class)
+                .hasMessageContaining("canonical form is longer than 1024");
+        // A short URL over a long preset: the preset is printed expanded.
+        Presets presets = Presets.parse("long=" + fits.replace(",dpr_2", ""));
+        assertThatThrownBy(() -> TransformationParser.parse("t_long,dpr_2,a_hflip", presets))
+                .isInstanceOf(UrlException.class).hasMessageContaining("canonical form");
     }
 
     /** print(t) parses to t (without presets: they are printed expanded), and prints to itself. */
