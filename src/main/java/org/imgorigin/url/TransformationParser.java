@@ -130,7 +130,15 @@ public final class TransformationParser {
         // Explicit parameters are applied over the preset, so they win whatever their position.
         Draft draft = new Draft(base);
         settings.forEach(s -> s.apply().accept(draft));
-        return draft.build();
+        Transformation transformation = draft.build();
+        // The canonical form can be longer than what was written (dpr_2 prints as dpr_2.0, a
+        // preset prints expanded); past the limit it would not parse back, and the parser and
+        // printer would no longer be inverses.
+        if (TransformationPrinter.print(transformation).length() > MAX_LENGTH) {
+            throw new UrlException("transformation",
+                    "invalid transformation: its canonical form is longer than " + MAX_LENGTH + " characters");
+        }
+        return transformation;
     }
 
     private static Transformation preset(String param, String name, Optional<Presets> presets) {

@@ -30,7 +30,10 @@ class NativeMemoryTest {
         long rssBefore = rssKiB();
         loop(renderer, photo, alpha, broken, 300);
         long rssAfter = rssKiB();
-        assertThat(Vips.trackedAllocations()).isEqualTo(allocations);
+        // libvips' worker threads keep a few buffers each until they end, and how many threads
+        // exist depends on timing (and on earlier tests): a small difference either way is
+        // that; a leak of one allocation per render would be 300.
+        assertThat(Vips.trackedAllocations() - allocations).as("tracked allocations still live").isBetween(-32, 32);
         assertThat(Vips.trackedMemory()).isZero();
         assertThat(Vips.trackedFiles()).isLessThanOrEqualTo(files);
         // A leak of one 300 px image per render would be ~100 MB here; allow allocator noise.
