@@ -29,9 +29,18 @@ public record VariantKey(ImageId id, String transformation, ImageFormat format) 
         }
     }
 
-    /** The file name inside the image's cache directory: {@code w_300,q_80.webp}, or {@code original.webp}. */
+    /** File names are at most 255 bytes on Linux file systems; keep well under. */
+    static final int MAX_READABLE_NAME = 200;
+
+    /**
+     * The file name inside the image's cache directory: {@code w_300,q_80.webp}, or
+     * {@code original.webp}; a transformation too long for a file name (presets and effects
+     * can make one) is named by its digest instead, {@code t-<32 hex>.webp}.
+     */
     public String fileName() {
-        return (transformation.isEmpty() ? "original" : transformation) + "." + format.extension();
+        String name = (transformation.isEmpty() ? "original" : transformation) + "." + format.extension();
+        return name.length() <= MAX_READABLE_NAME ? name
+                : "t-" + hex(sha256(transformation)).substring(0, 32) + "." + format.extension();
     }
 
     /** The path under the cache root: {@code 3972/b1/<id>/w_300,q_80.webp} (SPEC section 3). */
@@ -52,12 +61,18 @@ public record VariantKey(ImageId id, String transformation, ImageFormat format) 
     }
 
     private static String digest(String relativePath) {
+        return "\"" + hex(sha256(RENDER_GENERATION + "|" + relativePath)).substring(0, 32) + "\"";
+    }
+
+    private static byte[] sha256(String text) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256")
-                    .digest((RENDER_GENERATION + "|" + relativePath).getBytes(StandardCharsets.UTF_8));
-            return "\"" + HexFormat.of().formatHex(digest, 0, 16) + "\"";
+            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is always available", e);
         }
+    }
+
+    private static String hex(byte[] bytes) {
+        return HexFormat.of().formatHex(bytes);
     }
 }
