@@ -80,9 +80,20 @@ public final class CachedOriginalStore implements OriginalStore {
         }
     }
 
+    /**
+     * Asks the bucket, never the local copy: an upload is answered "already stored" on the
+     * strength of this, and a copy can outlive its original (deleted through another node),
+     * which would acknowledge an upload that nothing stored.
+     */
     @Override
     public boolean exists(ImageId id) throws StoreException {
-        return copies.get(id.storageKey()).isPresent() || remote.exists(id);
+        return remote.exists(id);
+    }
+
+    /** Drops this node's copy of an original (a purge), so the next render reads the bucket. */
+    @Override
+    public void evictLocalCopy(ImageId id) {
+        copies.remove(id.storageKey());
     }
 
     @Override

@@ -39,7 +39,13 @@ final class Admin {
     void purge(RoutingContext ctx) {
         ImageId id = authorisedId(ctx);
         Context context = ctx.vertx().getOrCreateContext();
-        blocking.run(context, () -> cache.purge(id)).onSuccess(count -> {
+        blocking.run(context, () -> {
+            // A purge reaches every node (bin/imgorigin purge); a delete only the one asked.
+            // Dropping the local copy of the original here keeps the other nodes from rendering
+            // new variants of a deleted image from what they kept.
+            store.evictLocalCopy(id);
+            return cache.purge(id);
+        }).onSuccess(count -> {
             metrics.purged(count);
             ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
                     .putHeader("Cache-Control", "no-store")

@@ -93,6 +93,11 @@ final class Variants {
         return flights.run(key, () -> load(context, key.id())
                 .compose(source -> pool.submit(() -> render(source, transformation, key)))
                 .compose(rendered -> {
+                    // A render that was running while its image was deleted answers its own
+                    // request, but neither tier keeps it.
+                    if (deleted.getIfPresent(key.id()) != null) {
+                        return Future.succeededFuture(rendered.bytes());
+                    }
                     cache.remember(key, rendered.bytes());
                     return blocking.run(context, () -> persist(key, rendered.bytes()));
                 }));

@@ -21,6 +21,10 @@ public interface OriginalStore extends AutoCloseable {
     /** Deletes an original; true if there was one. */
     boolean delete(ImageId id) throws StoreException;
 
+    /** Forgets any copy of the original kept on this node (a purge); the store itself is untouched. */
+    default void evictLocalCopy(ImageId id) {
+    }
+
     /** Throws when the store does not answer (for {@code /readyz}). */
     void check() throws StoreException;
 

@@ -105,4 +105,26 @@ class CachedOriginalStoreTest {
         assertThat(copiesDir.resolve(ID.storageKey())).doesNotExist();
         assertThat(store.fetch(ID)).isEmpty();
     }
+
+    /**
+     * Two nodes share a bucket; node B keeps a copy, the image is deleted through node A.
+     * Re-uploading the same bytes to B must not be answered "already stored" from B's copy
+     * (nothing would be in the bucket), and a purge on B drops the copy it would render from.
+     */
+    @Test
+    void aLocalCopyNeverStandsInForTheBucket() throws Exception {
+        OriginalStore bucket = OriginalStores.file(remoteDir);
+        bucket.put(ID, new byte[] {1, 2, 3}, "image/jpeg");
+        DiskLru copies = new DiskLru(copiesDir, 1_000_000, Clock.systemUTC(), Runnable::run);
+        copies.rebuild();
+        CachedOriginalStore nodeB = new CachedOriginalStore(bucket, copies);
+        assertThat(nodeB.fetch(ID)).isPresent(); // B now keeps a copy
+
+        assertThat(bucket.delete(ID)).isTrue(); // deleted through node A
+        assertThat(nodeB.exists(ID)).as("B asks the bucket, not its copy").isFalse();
+
+        nodeB.evictLocalCopy(ID); // bin/imgorigin purge reaches B
+        assertThat(copiesDir.resolve(ID.storageKey())).doesNotExist();
+        assertThat(nodeB.fetch(ID)).isEmpty();
+    }
 }
