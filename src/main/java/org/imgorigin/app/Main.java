@@ -19,6 +19,13 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // imgorigin logs through java.util.logging; Vert.x would otherwise go through SLF4J
+        // (on the classpath for the AWS SDK) to the same place, and its per-request
+        // isTraceEnabled check through the bridge was a visible share of a cache hit.
+        if (System.getProperty("vertx.logger-delegate-factory-class-name") == null) {
+            System.setProperty("vertx.logger-delegate-factory-class-name",
+                    "io.vertx.core.logging.JULLogDelegateFactory");
+        }
         if (args.length > 0 && args[0].equals("sign")) {
             System.exit(sign(args));
         }

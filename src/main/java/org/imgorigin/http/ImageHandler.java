@@ -77,6 +77,7 @@ final class ImageHandler implements Handler<RoutingContext> {
         ctx.addEndHandler(done -> record(ctx, System.nanoTime() - start));
         ImagePath path = parse(ctx.request().path());
         ctx.put("id", path.id().value());
+        ctx.put("imageId", path.id());
         if (signer.isPresent() && !signer.get().verify(path)) {
             throw new HttpError(403, path.signature().isEmpty() ? "this server only serves signed URLs"
                     : "invalid signature");
@@ -203,8 +204,8 @@ final class ImageHandler implements Handler<RoutingContext> {
 
     /** What the original weighs, when this node has seen its header (by now, on every miss). */
     private long originalBytes(RoutingContext ctx) {
-        String id = ctx.get("id");
-        return id == null ? 0L : variants.known(new org.imgorigin.image.ImageId(id)).map(SourceInfo::bytes).orElse(0L);
+        org.imgorigin.image.ImageId id = ctx.get("imageId");
+        return id == null ? 0L : variants.known(id).map(SourceInfo::bytes).orElse(0L);
     }
 
     /** {@code If-None-Match}: a list of entity tags or {@code *}; weak comparison, as RFC 9110 asks. */
