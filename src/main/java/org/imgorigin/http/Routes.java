@@ -63,7 +63,8 @@ public final class Routes {
         router.get("/favicon.ico").handler(ctx -> ctx.response().setStatusCode(204)
                 .putHeader("Cache-Control", "public, max-age=86400").end());
         router.post("/images").handler(uploads::upload);
-        router.get("/images/:id").handler(uploads::describe);
+        // A prefix, not "/images/:id": a path parameter is a regex, tried on every image URL.
+        router.get("/images/*").handler(uploads::describe);
         router.delete("/images/:id").handler(admin::delete);
         router.post("/admin/purge/:id").handler(admin::purge);
         // Everything else is an image URL (the parser answers 400 for what is not). A route

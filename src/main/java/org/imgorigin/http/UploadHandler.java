@@ -203,8 +203,9 @@ final class UploadHandler {
         ctx.fail(new HttpError(status, message));
     }
 
+    /** {@code GET /images/<id>} (routed by prefix: the rest of the path is the id). */
     void describe(RoutingContext ctx) {
-        String id = ctx.pathParam("id");
+        String id = ctx.request().path().substring("/images/".length());
         if (!ImageId.isValid(id)) {
             throw new HttpError(400, "invalid id: an image id is 16 to 64 lowercase hex characters");
         }
