@@ -20,16 +20,19 @@
 #              a second ceiling, so that ipx's figures can be read apart from its codecs
 # The HTTP tools are asked by bench/peers_client.py: 2 keep-alive connections, one queue of
 # jobs, every answer checked (status, Content-Type, magic bytes; imgorigin's X-Cache: MISS).
-# Measurements are interleaved: for every output (format, width) each tool in turn, in an
-# order that rotates, so all share the machine's noise; the result is ratios of medians.
+# Measurements are interleaved finely: for every output (format, width) the photos are
+# split into chunks of about 6 and the tools take turns chunk by chunk, in an order that
+# rotates, so all share the machine's noise; a measurement is a tool's renders of all the
+# photos over the time it took; the result is ratios of medians of those.
 # Takes about 12 minutes with the defaults on 2 cores, 2 with --quick.
 #
-# usage: bench/peers.sh [--quick] [--reps N] [--rounds N] [--photos N] [--widths L]
+# usage: bench/peers.sh [--quick] [--reps N] [--rounds N] [--photos N] [--chunk N] [--widths L]
 #                       [--formats L] [--tools L] [--threads N] [--no-doc] [--no-record]
 #   --quick      --reps 1 --photos 8: a smoke run (not for quoting)
 #   --reps N     measurements of each tool and output (default 3)
 #   --rounds N   passes over the photos per measurement (default 1)
 #   --photos N   use the first N photos (default: all)
+#   --chunk N    photos per turn of a tool (default 6)
 #   --widths L   comma-separated output widths (default 320,640,1280)
 #   --formats L  comma-separated, of jpeg,webp,avif (default all three)
 #   --tools L    comma-separated, of libvips,imgorigin,ipx,nginx,magick,sharpvips (default all)
@@ -48,7 +51,7 @@ set -euo pipefail
 BENCH=peers
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-REPS=3 ROUNDS=1 NPHOTOS="" THREADS=2 DOC=1
+REPS=3 ROUNDS=1 NPHOTOS="" CHUNK_SIZE=6 THREADS=2 DOC=1
 WIDTHS=320,640,1280 FORMATS=jpeg,webp,avif TOOLS=libvips,imgorigin,ipx,nginx,magick,sharpvips
 WARM_WIDTH=200 AVIF_EFFORT=${IMGORIGIN_AVIF_EFFORT:-2}
 IPX_VERSION=3.1.1
@@ -63,6 +66,7 @@ while [ "$#" -gt 0 ]; do
     --reps) REPS=${2:?--reps needs a number}; shift 2 ;;
     --rounds) ROUNDS=${2:?--rounds needs a number}; shift 2 ;;
     --photos) NPHOTOS=${2:?--photos needs a number}; shift 2 ;;
+    --chunk) CHUNK_SIZE=${2:?--chunk needs a number}; shift 2 ;;
     --widths) WIDTHS=${2:?--widths needs a list}; shift 2 ;;
     --formats) FORMATS=${2:?--formats needs a list}; shift 2 ;;
     --tools) TOOLS=${2:?--tools needs a list}; shift 2 ;;
@@ -73,7 +77,7 @@ while [ "$#" -gt 0 ]; do
     *) die "unknown option: $1 (see --help)" ;;
   esac
 done
-positive "$REPS" "$ROUNDS" "$THREADS" ${NPHOTOS:+"$NPHOTOS"}
+positive "$REPS" "$ROUNDS" "$CHUNK_SIZE" "$THREADS" ${NPHOTOS:+"$NPHOTOS"}
 [[ $WIDTHS =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || die "not a list of widths: $WIDTHS"
 [[ $FORMATS =~ ^(jpeg|webp|avif)(,(jpeg|webp|avif))*$ ]] || die "not a list of jpeg, webp, avif: $FORMATS"
 [[ $TOOLS =~ ^(libvips|imgorigin|ipx|nginx|magick|sharpvips)(,(libvips|imgorigin|ipx|nginx|magick|sharpvips))*$ ]] ||
@@ -127,7 +131,6 @@ for p in "${PHOTOS[@]}"; do
   IDS+=("$ID")
   DIMS+=("$(vipsheader -f width "$p") $(vipsheader -f height "$p")")
 done
-JOBS=$((${#PHOTOS[@]} * ROUNDS))
 
 # --- the libvips yardsticks ---------------------------------------------------------------
 if uses libvips; then
@@ -222,36 +225,41 @@ EOF
   await_http "http://127.0.0.1:$N_PORT/pid" "$N_PID" "$N/logs/error.log" nginx
 fi
 
-# --- one measurement per tool: each prints "images/s CPU-ms-per-image bytes failures note" --
+# --- one measurement: a tool renders the photos of CHUNK (indices into PHOTOS and IDS) ----
+# Each prints "seconds CPU-ms bytes failures renders note": the wall time, the CPU time of
+# the process(es) doing the work (not the load client), the output bytes, failed renders,
+# renders asked for, and imgorigin's X-Cache counts ("-" for the others).
 ticks() { # ticks <pid>...: their CPU time, in clock ticks
   local total=0 pid
   for pid in "$@"; do total=$((total + $(cpu_ticks "$pid"))); done
   printf '%s\n' "$total"
 }
 nginx_workers() { pgrep -P "$N_PID" | tr '\n' ' '; }
-per_image_ms() { awk -v d="$1" -v hz="$(getconf CLK_TCK)" -v n="$JOBS" 'BEGIN { printf "%.1f", d * 1000 / hz / n }'; }
 
 measure_baseline() { # measure_baseline <binary> <format> <width>
-  local out
+  local out i files=()
+  for i in "${CHUNK[@]}"; do files+=("${PHOTOS[$i]}"); done
   out=$("$1" -t "$THREADS" -r "$ROUNDS" -w "$3" -q "$(quality_of "$2")" -f "$2" -e "$AVIF_EFFORT" \
-    -W "$WARM_WIDTH" "${PHOTOS[@]}") || say "vips_baseline failed: $out"
-  printf '%s %s %s %s -\n' "$(field images_per_s "$out")" "$(field cpu_ms_per_image "$out")" \
-    "$(field out_bytes "$out")" "$(field failures "$out")"
+    -W "$WARM_WIDTH" "${files[@]}") || say "vips_baseline failed: $out"
+  printf '%s %s %s %s %s -\n' "$(field seconds "$out")" "$(field cpu_ms "$out")" "$(field out_bytes "$out")" \
+    "$(field failures "$out")" "$(field jobs "$out")"
 }
 
 measure_http() { # measure_http <base> <template> <format> <width> <pids to charge> [<client option>...]
-  local base=$1 template=$2 format=$3 width=$4 pids=$5 out t0 t1
+  local base=$1 template=$2 format=$3 width=$4 pids=$5 out t0 t1 i names=()
   shift 5
+  for i in "${CHUNK[@]}"; do names+=("${IDS[$i]}"); done
   # shellcheck disable=SC2086 # $pids is a list
   t0=$(ticks $pids)
   out=$(python3 "$ROOT/bench/peers_client.py" --base "$base" --template "$template" --format "$format" \
     --width "$width" --quality "$(quality_of "$format")" --threads "$THREADS" --rounds "$ROUNDS" "$@" \
-    "${IDS[@]}") || true
+    "${names[@]}") || true
   # shellcheck disable=SC2086
   t1=$(ticks $pids)
   [ -n "$out" ] || die "peers_client.py failed against $base"
-  printf '%s %s %s %s %s\n' "$(field req_per_s "$out")" "$(per_image_ms $((t1 - t0)))" "$(field bytes "$out")" \
-    "$(field failures "$out")" "$(field x_cache "$out")"
+  printf '%s %s %s %s %s %s\n' "$(field seconds "$out")" \
+    "$(awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", d * 1000 / hz }')" \
+    "$(field bytes "$out")" "$(field failures "$out")" "$(field requests "$out")" "$(field x_cache "$out")"
 }
 
 measure_magick() { # measure_magick <format> <width>
@@ -260,7 +268,7 @@ measure_magick() { # measure_magick <format> <width>
   rm -f "$TMP/magick/"*
   : >"$TMP/magick.jobs"
   for ((r = 0; r < ROUNDS; r++)); do
-    for i in "${!IDS[@]}"; do
+    for i in "${CHUNK[@]}"; do
       read -r pw ph <<<"${DIMS[$i]}"
       # jpeg:size: libjpeg decodes at the smallest 1/N scale of at least twice the output,
       # as ImageMagick's documentation advises for thumbnails.
@@ -278,9 +286,9 @@ measure_magick() { # measure_magick <format> <width>
     [ -s "$f" ] || continue
     made=$((made + 1)) bytes=$((bytes + $(stat -c %s "$f")))
   done
-  printf '%s %s %s %s -\n' "$(awk -v n="$JOBS" -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", n / (e - s) }')" \
-    "$(awk -v c="$cpu" -v n="$JOBS" 'BEGIN { printf "%.1f", c * 1000 / n }')" $((bytes * ROUNDS)) \
-    $(((${#IDS[@]} - made) * ROUNDS))
+  printf '%s %s %s %s %s -\n' "$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", e - s }')" \
+    "$(awk -v c="$cpu" 'BEGIN { printf "%.1f", c * 1000 }')" $((bytes * ROUNDS)) \
+    $(((${#CHUNK[@]} - made) * ROUNDS)) $((${#CHUNK[@]} * ROUNDS))
 }
 
 measure() { # measure <tool> <format> <width>
@@ -341,30 +349,59 @@ for format in "${FORMAT_LIST[@]}"; do
 done
 
 # --- measurements -----------------------------------------------------------------------
+# The photos go round-robin into chunks of about CHUNK_SIZE (big and small photos in each);
+# for every output the tools take turns chunk by chunk, in an order that moves on by one
+# each turn, so that every tool's time is spread over the whole measurement and they all
+# see the same noise. A measurement is a tool's renders of all chunks over its total time.
+NCHUNKS=$(((${#PHOTOS[@]} + CHUNK_SIZE - 1) / CHUNK_SIZE))
+CHUNKS=()
+for ((c = 0; c < NCHUNKS; c++)); do
+  chunk=""
+  for ((i = c; i < ${#PHOTOS[@]}; i += NCHUNKS)); do chunk+="$i "; done
+  CHUNKS+=("$chunk")
+done
 LOAD_START=$(loadavg)
 STARTED=$SECONDS
-say "${#PHOTOS[@]} photos × $ROUNDS passes = $JOBS renders per measurement, $THREADS at a time;" \
+say "${#PHOTOS[@]} photos × $ROUNDS pass(es) in $NCHUNKS chunks, $THREADS at a time;" \
   "formats $FORMATS × widths $WIDTHS × tools $TOOLS × $REPS measurements"
 RESULTS=$TMP/results.tsv
 printf 'rep\tformat\twidth\ttool\timages_per_s\tcpu_ms_per_image\tbytes_per_image\tfailures\tnote\n' >"$RESULTS"
-FAILURES=0 HITS=0 cell=0
+FAILURES=0 HITS=0 turn=0
+add() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a + b }'; }
 for ((rep = 1; rep <= REPS; rep++)); do
   for format in "${FORMAT_LIST[@]}"; do
     for width in "${WIDTH_LIST[@]}"; do
       order=()
       for tool in "${TOOL_LIST[@]}"; do takes_part "$tool" "$format" && order+=("$tool"); done
-      n=${#order[@]} line=""
-      for ((k = 0; k < n; k++)); do
-        tool=${order[$(((k + cell) % n))]}
-        result=$(measure "$tool" "$format" "$width") || die "measuring $tool ($format, w $width) failed"
-        read -r ips cpu bytes fails note <<<"$result"
-        FAILURES=$((FAILURES + fails))
-        [ "$tool" != imgorigin ] || [[ $note == MISS:* && $note != *,* ]] || HITS=$((HITS + 1))
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$format" "$width" "$tool" "$ips" "$cpu" \
-          "$((bytes / JOBS))" "$fails" "$note" >>"$RESULTS"
+      n=${#order[@]}
+      declare -A SEC=() CPU=() OUT=() FAILED=() RENDERS=()
+      for tool in "${order[@]}"; do SEC[$tool]=0 CPU[$tool]=0 OUT[$tool]=0 FAILED[$tool]=0 RENDERS[$tool]=0; done
+      misses=0
+      for chunk in "${CHUNKS[@]}"; do
+        read -r -a CHUNK <<<"$chunk"
+        for ((k = 0; k < n; k++)); do
+          tool=${order[$(((k + turn) % n))]}
+          result=$(measure "$tool" "$format" "$width") || die "measuring $tool ($format, w $width) failed"
+          read -r sec cpu bytes fails renders note <<<"$result"
+          SEC[$tool]=$(add "${SEC[$tool]}" "$sec") CPU[$tool]=$(add "${CPU[$tool]}" "$cpu")
+          OUT[$tool]=$((OUT[$tool] + bytes)) FAILED[$tool]=$((FAILED[$tool] + fails))
+          RENDERS[$tool]=$((RENDERS[$tool] + renders))
+          if [ "$tool" = imgorigin ]; then # every answer a render: X-Cache MISS, nothing else
+            if [[ $note =~ ^MISS:([0-9]+)$ ]]; then misses=$((misses + BASH_REMATCH[1])); else HITS=$((HITS + 1)); fi
+          fi
+        done
+        turn=$((turn + 1))
+      done
+      line=""
+      for tool in "${order[@]}"; do
+        r=${RENDERS[$tool]}
+        FAILURES=$((FAILURES + FAILED[$tool]))
+        ips=$(awk -v n="$r" -v s="${SEC[$tool]}" 'BEGIN { printf "%.3f", n / s }')
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$format" "$width" "$tool" "$ips" \
+          "$(awk -v c="${CPU[$tool]}" -v n="$r" 'BEGIN { printf "%.1f", c / n }')" "$((OUT[$tool] / r))" \
+          "${FAILED[$tool]}" "$([ "$tool" = imgorigin ] && echo "MISS:$misses" || echo -)" >>"$RESULTS"
         line+=" $tool $ips"
       done
-      cell=$((cell + 1))
       say "run $rep, $format w $width (img/s):$line"
     done
   done
@@ -395,8 +432,8 @@ command="bench/peers.sh${ARGS[*]:+ ${ARGS[*]}}"
 header=$(
   printf '## %s — commit %s\n\n' "$(date '+%Y-%m-%d %H:%M:%S %Z')" "$commit"
   # shellcheck disable=SC2016 # the backquotes are Markdown
-  printf 'Command: `%s` (%s min of measurements). %s photos (2-16 MP JPEG) × %s pass(es) = %s renders per measurement, %s at a time, %s measurements of each; JPEG and WebP q80, AVIF q60 at effort %s.\n' \
-    "$command" "$MINUTES" "${#PHOTOS[@]}" "$ROUNDS" "$JOBS" "$THREADS" "$REPS" "$AVIF_EFFORT"
+  printf 'Command: `%s` (%s min of measurements). %s photos (2-16 MP JPEG) × %s pass(es) = %s renders per measurement, taken in turns of %s chunks, %s at a time; %s measurements of each; JPEG and WebP q80, AVIF q60 at effort %s.\n' \
+    "$command" "$MINUTES" "${#PHOTOS[@]}" "$ROUNDS" $((${#PHOTOS[@]} * ROUNDS)) "$NCHUNKS" "$THREADS" "$REPS" "$AVIF_EFFORT"
   printf 'Machine: %s cores, %s, shared with other work; load average %s at the start, %s at the end.\n' \
     "$(nproc)" "${cpu:-unknown CPU}" "$LOAD_START" "$(loadavg)"
   printf 'Versions: %s.\n' "$(versions)"
