@@ -99,7 +99,8 @@ if uses nginx; then
 fi
 if uses magick; then
   apt_ensure "$CONVERT" imagemagick
-  "$CONVERT" -list format 2>/dev/null | grep -Eq '^ +AVIF\* .* rw' ||
+  # Not `convert | grep -q`: grep's early exit fails the pipeline under pipefail.
+  [[ $("$CONVERT" -list format 2>/dev/null) =~ AVIF\*\ +HEIC\ +rw ]] ||
     die "$CONVERT has no AVIF writer (libheif); run with --tools without magick"
 fi
 IPX_DIR=${IMGORIGIN_BENCH_CACHE:-$HOME/.cache/imgorigin-bench}/ipx-$IPX_VERSION
