@@ -11,7 +11,9 @@
 #   imgorigin  java -jar target/imgorigin.jar, IMGORIGIN_WORKERS=2, both variant caches off,
 #              /w_W,q_Q/<id>.<ext> over HTTP
 #   ipx        ipx (npm; sharp and the libvips sharp bundles) behind node:http
-#              (bench/peers_ipx.mjs), /w_W,q_Q,f_<format>/<id>.jpg over HTTP
+#              (bench/peers_ipx.mjs), /w_W,q_Q,f_<format>/<id>.jpg over HTTP, set to do
+#              imgorigin's work (baseline JPEG, AVIF effort 2 and 4:2:0, shrink-on-load
+#              leaving a factor of 2; ipxdefaults, not run unless asked: as it comes)
 #   nginx      nginx's image_filter (libgd), 2 worker processes, /w<W>/<id>.jpg over HTTP;
 #              JPEG rows only: image_filter writes the input's format
 #   magick     ImageMagick's convert, one process per image (as it is run), 2 at a time
@@ -35,7 +37,8 @@
 #   --chunk N    photos per turn of a tool (default 6)
 #   --widths L   comma-separated output widths (default 320,640,1280)
 #   --formats L  comma-separated, of jpeg,webp,avif (default all three)
-#   --tools L    comma-separated, of libvips,imgorigin,ipx,nginx,magick,sharpvips (default all)
+#   --tools L    comma-separated, of libvips,imgorigin,ipx,nginx,magick,sharpvips (the
+#                default) and ipxdefaults
 #   --threads N  concurrent renders / connections / processes (default 2)
 #   --no-doc     don't rewrite the peers section of docs/benchmarks.md and docs/img/peers-*.svg
 #   --no-record  don't append to bench/results/
@@ -80,8 +83,8 @@ done
 positive "$REPS" "$ROUNDS" "$CHUNK_SIZE" "$THREADS" ${NPHOTOS:+"$NPHOTOS"}
 [[ $WIDTHS =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || die "not a list of widths: $WIDTHS"
 [[ $FORMATS =~ ^(jpeg|webp|avif)(,(jpeg|webp|avif))*$ ]] || die "not a list of jpeg, webp, avif: $FORMATS"
-[[ $TOOLS =~ ^(libvips|imgorigin|ipx|nginx|magick|sharpvips)(,(libvips|imgorigin|ipx|nginx|magick|sharpvips))*$ ]] ||
-  die "not a list of libvips, imgorigin, ipx, nginx, magick, sharpvips: $TOOLS"
+KNOWN='(libvips|imgorigin|ipx|ipxdefaults|nginx|magick|sharpvips)'
+[[ $TOOLS =~ ^$KNOWN(,$KNOWN)*$ ]] || die "not a list of libvips, imgorigin, ipx, ipxdefaults, nginx, magick, sharpvips: $TOOLS"
 [[ $AVIF_EFFORT =~ ^[0-9]$ ]] || die "IMGORIGIN_AVIF_EFFORT is not 0-9: $AVIF_EFFORT"
 IFS=, read -r -a WIDTH_LIST <<<"$WIDTHS"
 IFS=, read -r -a FORMAT_LIST <<<"$FORMATS"
@@ -104,7 +107,7 @@ if uses magick; then
     die "$CONVERT has no AVIF writer (libheif); run with --tools without magick"
 fi
 IPX_DIR=${IMGORIGIN_BENCH_CACHE:-$HOME/.cache/imgorigin-bench}/ipx-$IPX_VERSION
-if uses ipx || uses sharpvips; then
+if uses ipx || uses ipxdefaults || uses sharpvips; then
   need node npm
   if [ ! -f "$IPX_DIR/node_modules/ipx/package.json" ]; then
     say "installing ipx@$IPX_VERSION with npm into $IPX_DIR"
@@ -179,13 +182,21 @@ if uses imgorigin; then
     "imgorigin: no 200 from /readyz within 60 s (last: @CODE@)"
 fi
 
-if uses ipx; then
+start_ipx() { # start_ipx <matched|defaults>: sets IPX_PORT and IPX_PID
   cp "$ROOT/bench/peers_ipx.mjs" "$IPX_DIR/"
-  I_PORT=$(free_port)
-  (cd "$IPX_DIR" && exec node peers_ipx.mjs "$I_PORT" "$TMP/flat" "$AVIF_EFFORT") >"$TMP/ipx.log" 2>&1 &
-  I_PID=$!
-  PIDS+=("$I_PID")
-  await_http "http://127.0.0.1:$I_PORT/w_$WARM_WIDTH,f_jpeg/${IDS[0]}.jpg" "$I_PID" "$TMP/ipx.log" ipx
+  IPX_PORT=$(free_port)
+  (cd "$IPX_DIR" && exec node peers_ipx.mjs "$IPX_PORT" "$TMP/flat" "$AVIF_EFFORT" "$1") >"$TMP/ipx-$1.log" 2>&1 &
+  IPX_PID=$!
+  PIDS+=("$IPX_PID")
+  await_http "http://127.0.0.1:$IPX_PORT/w_$WARM_WIDTH,f_jpeg/${IDS[0]}.jpg" "$IPX_PID" "$TMP/ipx-$1.log" "ipx ($1)"
+}
+if uses ipx; then
+  start_ipx matched
+  I_PORT=$IPX_PORT I_PID=$IPX_PID
+fi
+if uses ipxdefaults; then
+  start_ipx defaults
+  D_PORT=$IPX_PORT D_PID=$IPX_PID
 fi
 
 if uses nginx; then
@@ -298,6 +309,7 @@ measure() { # measure <tool> <format> <width>
     sharpvips) measure_baseline "$SHARP_BASELINE" "$2" "$3" ;;
     imgorigin) measure_http "http://127.0.0.1:$S_PORT" '/w_{w},q_{q}/{id}.{ext}' "$2" "$3" "$S_PID" ;;
     ipx) measure_http "http://127.0.0.1:$I_PORT" '/w_{w},q_{q},f_{f}/{id}.jpg' "$2" "$3" "$I_PID" ;;
+    ipxdefaults) measure_http "http://127.0.0.1:$D_PORT" '/w_{w},q_{q},f_{f}/{id}.jpg' "$2" "$3" "$D_PID" ;;
     nginx) measure_http "http://127.0.0.1:$N_PORT" '/w{w}/{id}.jpg' "$2" "$3" "$(nginx_workers)" --pin /pid ;;
     magick) measure_magick "$2" "$3" ;;
   esac
@@ -310,6 +322,7 @@ say "warming up (JIT, codecs, page cache)"
 for format in "${FORMAT_LIST[@]}"; do
   uses imgorigin && warm "http://127.0.0.1:$S_PORT" '/w_{w},q_{q}/{id}.{ext}' "$format" 2
   uses ipx && warm "http://127.0.0.1:$I_PORT" '/w_{w},q_{q},f_{f}/{id}.jpg' "$format" 1
+  uses ipxdefaults && warm "http://127.0.0.1:$D_PORT" '/w_{w},q_{q},f_{f}/{id}.jpg' "$format" 1
   uses nginx && [ "$format" = jpeg ] && warm "http://127.0.0.1:$N_PORT" '/w{w}/{id}.jpg' jpeg 1 --pin /pid
 done
 
@@ -337,6 +350,10 @@ for format in "${FORMAT_LIST[@]}"; do
   if uses ipx; then
     curl -sf -o "$TMP/check" "http://127.0.0.1:$I_PORT/w_$w,q_$q,f_$format/$id.jpg" || die "ipx: no $format"
     check_output ipx "$format" "$TMP/check"
+  fi
+  if uses ipxdefaults; then
+    curl -sf -o "$TMP/check" "http://127.0.0.1:$D_PORT/w_$w,q_$q,f_$format/$id.jpg" || die "ipx (defaults): no $format"
+    check_output ipxdefaults "$format" "$TMP/check"
   fi
   if uses nginx && [ "$format" = jpeg ]; then
     curl -sf -o "$TMP/check" "http://127.0.0.1:$N_PORT/w$w/$id.jpg" || die "nginx: no jpeg"
@@ -419,7 +436,7 @@ deb_version() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null | sed 's/-.*//'; 
 versions() {
   printf '%s' "$(vips --version 2>/dev/null || echo libvips)"
   if uses imgorigin; then printf '; %s' "$("$JAVA_HOME/bin/java" -version 2>&1 | head -n 1)"; fi
-  if uses ipx || uses sharpvips; then printf '; ipx %s, %s' "$IPX_VERSION" "$(sharp_versions)"; fi
+  if uses ipx || uses ipxdefaults || uses sharpvips; then printf '; ipx %s, %s' "$IPX_VERSION" "$(sharp_versions)"; fi
   if uses nginx; then
     printf '; %s (libgd %s)' "$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')" "$(deb_version libgd3)"
   fi
@@ -427,7 +444,8 @@ versions() {
   printf '; system libjpeg-turbo %s, libwebp %s, libheif %s, aom %s' "$(deb_version libjpeg62-turbo)" \
     "$(deb_version libwebp7)" "$(deb_version libheif1)" "$(deb_version libaom3)"
 }
-commit=$(commit_label src/main pom.xml bench/peers.sh bench/peers_client.py bench/peers_ipx.mjs bench/vips_baseline.c)
+commit=$(commit_label src/main pom.xml bench/peers.sh bench/peers_client.py bench/peers_ipx.mjs bench/peers_report.py \
+  bench/vips_baseline.c)
 cpu=$(cpu_model)
 command="bench/peers.sh${ARGS[*]:+ ${ARGS[*]}}"
 header=$(
