@@ -32,6 +32,7 @@ PEERS = ["ipx", "nginx", "magick"]
 COLOUR = {"libvips": "#7f7f7f", "sharpvips": "#c7c7c7", "imgorigin": "#0072b2", "ipx": "#e69f00",
           "ipxdefaults": "#f5c869", "nginx": "#009e73", "magick": "#cc79a7"}
 FORMAT_LABEL = {"jpeg": "JPEG q80", "webp": "WebP q80", "avif": "AVIF q60"}
+FORMAT_SHORT = {"jpeg": "JPEG", "webp": "WebP", "avif": "AVIF"}
 GOAL = 0.9  # imgorigin ÷ libvips, from the issue
 BEGIN, END = "<!-- BEGIN peers.sh -->", "<!-- END peers.sh -->"
 
@@ -206,9 +207,11 @@ def nice_max(x):
     return top, step
 
 
-def bar_chart(title, subtitle, groups, series, values, y_label, refs=()):
-    """A grouped bar chart: values[g][s] (None: no bar). refs: (y, label, dashed, label below)."""
-    bar, left, right, bottom = 15, 64, 16, 34
+def bar_chart(title, subtitle, groups, series, values, y_label, refs=(), cap=None):
+    """A grouped bar chart: values[g][s] (None: no bar). refs: (y, label, dashed, label below).
+    Bars above cap are cut at the top of the axis, marked with a break, and keep their label."""
+    bar, left, bottom = 15, 64, 34
+    right = 104 if refs else 16  # reference lines are labelled in the right margin
     group_w = max(len(series) * bar + 26, 600 / len(groups))
     width = round(left + len(groups) * group_w + right)
     # legend entries, wrapped to the width
@@ -223,7 +226,7 @@ def bar_chart(title, subtitle, groups, series, values, y_label, refs=()):
     height = top + 300 + bottom
     plot_h = height - top - bottom
     vmax = max([v for g in values for v in g if v is not None] + [r[0] for r in refs] + [0])
-    ymax, step = nice_max(vmax)
+    ymax, step = nice_max(vmax if cap is None else min(vmax, cap))
 
     def y(v):
         return top + plot_h * (1 - v / ymax)
@@ -250,19 +253,25 @@ def bar_chart(title, subtitle, groups, series, values, y_label, refs=()):
             if v is None:
                 continue
             bx = gx + si * bar
-            out.append(f'<rect x="{bx:.1f}" y="{y(v):.1f}" width="{bar - 2}" height="{y(0) - y(v):.1f}" '
+            shown = min(v, ymax)
+            out.append(f'<rect x="{bx:.1f}" y="{y(shown):.1f}" width="{bar - 2}" height="{y(0) - y(shown):.1f}" '
                        f'fill="{COLOUR[s]}"><title>{escape(LABEL[s])}, {escape(g)}: {num(v)}</title></rect>')
-            out.append(f'<text transform="translate({bx + bar / 2 + 3:.1f},{y(v) - 4:.1f}) rotate(-90)" '
-                       f'font-size="9" fill="#333333">{num(v)}</text>')
+            if v > ymax:  # cut: a white break across the bar's top
+                out.append(f'<path d="M{bx - 1:.1f},{y(shown) + 12:.1f} L{bx + bar - 1:.1f},{y(shown) + 6:.1f}" '
+                           f'stroke="#ffffff" stroke-width="3"/>')
+                out.append(f'<text transform="translate({bx + bar / 2 + 3:.1f},{y(shown) + 16:.1f}) rotate(-90)" '
+                           f'text-anchor="end" font-size="9" fill="#222222">{num(v)}</text>')
+            else:
+                out.append(f'<text transform="translate({bx + bar / 2 + 3:.1f},{y(v) - 4:.1f}) rotate(-90)" '
+                           f'font-size="9" fill="#333333">{num(v)}</text>')
         out.append(f'<text x="{gx + len(series) * bar / 2:.1f}" y="{y(0) + 18:.1f}" text-anchor="middle">'
                    f'{escape(g)}</text>')
     for ry, label, dashed, below in refs:
         dash = ' stroke-dasharray="5,4"' if dashed else ""
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{y(ry):.1f}" y2="{y(ry):.1f}" stroke="#d62728"'
                    f' stroke-width="1.2"{dash}/>')
-        ty = y(ry) + 13 if below else y(ry) - 4
-        out.append(f'<text x="{width - right - 4}" y="{ty:.1f}" text-anchor="end" fill="#d62728" '
-                   f'font-size="11">{escape(label)}</text>')
+        ty = y(ry) + 11 if below else y(ry) - 2
+        out.append(f'<text x="{width - right + 4}" y="{ty:.1f}" fill="#d62728" font-size="11">{escape(label)}</text>')
     out.append(f'<line x1="{left}" x2="{width - right}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="#333333"/>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
@@ -275,11 +284,17 @@ def charts(s, svg_dir, when):
     if "libvips" in s.tools:
         series = [t for t in s.tools if t != "libvips"]
         values = [[s.ratio(s.ips, c, t, "libvips") for t in series] for c in s.cells]
+        groups = [f"{FORMAT_SHORT[c[0]]} {c[1]}" for c in s.cells]
         svg = bar_chart("Cold renders: throughput ÷ libvips", f"median images/s of each ÷ libvips' own, "
-                        f"2 at a time, {when}; higher is better", [f"{c[0].upper()} {c[1]}" for c in s.cells],
-                        series, values, "throughput ÷ libvips (C)",
-                        refs=[(1.0, "libvips = 1", False, False), (GOAL, f"goal for imgorigin: {GOAL}", True, True)])
+                        f"2 at a time, {when}; higher is better", groups, series, values, "throughput ÷ libvips (C)",
+                        refs=[(1.0, "libvips = 1", False, False), (GOAL, f"goal: {GOAL}", True, True)])
         made.append(("peers-ratio.svg", "Throughput of each tool divided by libvips', per output"))
+        open(os.path.join(svg_dir, made[-1][0]), "w").write(svg)
+        values = [[s.ratio(s.cpu, c, t, "libvips") for t in series] for c in s.cells]
+        svg = bar_chart("Cold renders: CPU per image ÷ libvips", f"median CPU ms per image of each ÷ libvips' own, "
+                        f"{when}; lower is better; steadier than throughput on a shared machine", groups, series,
+                        values, "CPU per image ÷ libvips (C)", refs=[(1.0, "libvips = 1", False, False)], cap=2.5)
+        made.append(("peers-cpu.svg", "CPU time per image of each tool divided by libvips', per output"))
         open(os.path.join(svg_dir, made[-1][0]), "w").write(svg)
     for fmt in ["jpeg", "webp", "avif"]:
         cells = [c for c in s.cells if c[0] == fmt]
