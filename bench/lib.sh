@@ -185,3 +185,31 @@ append_results() { # append_results <title>: appends stdin to bench/results/$BEN
   } >>"$results"
   say "appended to ${results#"$ROOT"/}"
 }
+
+# --- installing what a benchmark compares against ---------------------------------------
+apt_ensure() { # apt_ensure <file or command> <debian package>...: apt-get installs them unless the first exists
+  local have=$1
+  shift
+  [ -e "$have" ] || command -v "$have" >/dev/null 2>&1 && return 0
+  [ "$(id -u)" = 0 ] || die "$have not found (apt-get install $*, as root)"
+  say "installing $*"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; } >&2 ||
+    die "could not install $*"
+  [ -e "$have" ] || command -v "$have" >/dev/null 2>&1 || die "$* installed, but still no $have"
+}
+
+# --- the libvips yardstick --------------------------------------------------------------
+build_vips_baseline() { # build_vips_baseline <output> [<libvips .so>]: compiles bench/vips_baseline.c
+  local out=$1 lib=${2:-} libs
+  if [ -n "$lib" ]; then # a libvips that bundles GLib (sharp's): link it by path, find it at run time
+    gcc -O2 -o "$out" "$ROOT/bench/vips_baseline.c" "$lib" -Wl,-rpath,"$(dirname "$lib")" -lpthread \
+      2>"$out.log" && return 0
+  else
+    for libs in "-lgobject-2.0 -lglib-2.0" "-l:libgobject-2.0.so.0 -l:libglib-2.0.so.0"; do
+      # shellcheck disable=SC2086 # word splitting of the library flags is intended
+      gcc -O2 -o "$out" "$ROOT/bench/vips_baseline.c" -l:libvips.so.42 $libs -lpthread 2>"$out.log" && return 0
+    done
+  fi
+  cat "$out.log" >&2
+  die "cannot compile bench/vips_baseline.c against ${lib:-libvips.so.42} (is libvips42 installed?)"
+}
