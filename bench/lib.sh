@@ -116,7 +116,7 @@ launch_jar() { # launch_jar <log> <env argument>...: starts $JAR in the backgrou
   local -a opts=()
   read -r -a opts <<<"${IMGORIGIN_JAVA_OPTS:-$JAVA_OPTS_DEFAULT}"
   # The same JVM flags as `bin/imgorigin serve`.
-  env "$@" "$JAVA_HOME/bin/java" -XX:+UseZGC -XX:+ExitOnOutOfMemoryError \
+  env "$@" "$JAVA_HOME/bin/java" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError \
     --sun-misc-unsafe-memory-access=allow "${opts[@]}" \
     -jar "$JAR" >"$log" 2>&1 &
   LAUNCHED=$!

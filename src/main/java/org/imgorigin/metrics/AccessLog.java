@@ -1,16 +1,11 @@
 package org.imgorigin.metrics;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -32,11 +27,11 @@ public final class AccessLog implements AutoCloseable {
     private volatile boolean open = true;
 
     public AccessLog() {
-        this(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
+        this(new java.io.FileOutputStream(java.io.FileDescriptor.out));
     }
 
-    AccessLog(Writer out) {
-        BufferedWriter buffered = new BufferedWriter(out, 64 * 1024);
+    AccessLog(java.io.OutputStream out) {
+        java.io.BufferedOutputStream buffered = new java.io.BufferedOutputStream(out, 256 * 1024);
         writer = Thread.ofPlatform().daemon().name("imgorigin-access-log").start(() -> drain(buffered));
     }
 
@@ -50,22 +45,29 @@ public final class AccessLog implements AutoCloseable {
         return dropped.sum();
     }
 
-    private void drain(BufferedWriter out) {
-        List<Entry> batch = new ArrayList<>(1024);
-        StringBuilder line = new StringBuilder(256);
+    /**
+     * Takes what has queued up every few milliseconds rather than waiting on the queue: a
+     * waiting consumer would make every request's offer wake it, a system call per request.
+     */
+    private void drain(java.io.OutputStream out) {
+        List<Entry> batch = new ArrayList<>(4096);
+        StringBuilder lines = new StringBuilder(256 * 1024);
+        Timestamps timestamps = new Timestamps();
         try {
-            while (open || !entries.isEmpty()) {
-                Entry first = entries.poll(200, TimeUnit.MILLISECONDS);
-                if (first == null) {
+            while (true) {
+                entries.drainTo(batch, 4096);
+                if (batch.isEmpty()) {
+                    if (!open) {
+                        break;
+                    }
+                    Thread.sleep(5);
                     continue;
                 }
-                batch.add(first);
-                entries.drainTo(batch, 1023);
+                lines.setLength(0);
                 for (Entry entry : batch) {
-                    line.setLength(0);
-                    format(entry.time(), entry.request(), line);
-                    out.append(line);
+                    format(timestamps.of(entry.time()), entry.request(), lines);
                 }
+                out.write(ascii(lines));
                 out.flush();
                 batch.clear();
             }
@@ -76,8 +78,33 @@ public final class AccessLog implements AutoCloseable {
         }
     }
 
+    /** The lines are ASCII by construction ({@link #string} escapes everything else). */
+    private static byte[] ascii(StringBuilder text) {
+        byte[] bytes = new byte[text.length()];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = (byte) text.charAt(i);
+        }
+        return bytes;
+    }
+
+    /** ISO-8601 instants with nanoseconds; the date and time are formatted once a second. */
+    static final class Timestamps {
+        private long second = Long.MIN_VALUE;
+        private String prefix = "";
+
+        String of(Instant time) {
+            if (time.getEpochSecond() != second) {
+                second = time.getEpochSecond();
+                String whole = Instant.ofEpochSecond(second).toString(); // 2026-11-23T16:22:09Z
+                prefix = whole.substring(0, whole.length() - 1) + ".";
+            }
+            String nanos = Integer.toString(1_000_000_000 + time.getNano()).substring(1);
+            return prefix + nanos + "Z";
+        }
+    }
+
     /** {@code {"time":…,"id":…,…,"ms":0.42}} and a newline; field names and order are part of the log's contract. */
-    static void format(Instant time, RequestRecord r, StringBuilder out) {
+    static void format(String time, RequestRecord r, StringBuilder out) {
         out.append("{\"time\":\"").append(time).append('"');
         string(out, "id", r.id());
         string(out, "variant", r.variant());
@@ -99,7 +126,7 @@ public final class AccessLog implements AutoCloseable {
                 case '"' -> out.append("\\\"");
                 case '\\' -> out.append("\\\\");
                 default -> {
-                    if (c < 0x20) {
+                    if (c < 0x20 || c > 0x7e) {
                         out.append(String.format("\\u%04x", (int) c));
                     } else {
                         out.append(c);

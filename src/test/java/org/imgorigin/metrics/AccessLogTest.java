@@ -3,7 +3,6 @@ package org.imgorigin.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonObject;
-import java.io.StringWriter;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -16,12 +15,12 @@ class AccessLogTest {
 
     @Test
     void everyRequestIsOneJsonLineWithTheDocumentedFields() {
-        StringWriter out = new StringWriter();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         try (AccessLog log = new AccessLog(out)) {
             log.write(record("q_80,w_300.webp", 200, 1_234_567));
             log.write(record("", 400, 10_000));
         }
-        List<String> lines = out.toString().lines().toList();
+        List<String> lines = out.toString(java.nio.charset.StandardCharsets.US_ASCII).lines().toList();
         assertThat(lines).hasSize(2);
         JsonObject first = new JsonObject(lines.get(0));
         assertThat(first.fieldNames()).containsExactly("time", "id", "variant", "format", "dpr", "device", "status",
@@ -41,9 +40,19 @@ class AccessLogTest {
     void quotesBackslashesAndControlCharactersAreEscaped() {
         StringBuilder line = new StringBuilder();
         String nasty = "a\"b\\c\nd\u0001é";
-        AccessLog.format(Instant.EPOCH, record(nasty, 200, 0), line);
+        AccessLog.format(new AccessLog.Timestamps().of(Instant.EPOCH), record(nasty, 200, 0), line);
         assertThat(line).endsWith("}\n");
         assertThat(line.toString().strip()).doesNotContain("\n");
+        assertThat(line.chars()).as("ASCII only").allMatch(c -> c < 0x80);
         assertThat(new JsonObject(line.toString()).getString("variant")).isEqualTo(nasty);
+    }
+
+    @Test
+    void timestampsAreIsoInstantsWithNanoseconds() {
+        AccessLog.Timestamps timestamps = new AccessLog.Timestamps();
+        for (Instant t : new Instant[] {Instant.parse("2026-11-23T16:22:09.000000001Z"),
+                Instant.parse("2026-11-23T16:22:09.5Z"), Instant.parse("2026-11-23T16:22:10Z"), Instant.now()}) {
+            assertThat(Instant.parse(timestamps.of(t))).isEqualTo(t);
+        }
     }
 }
