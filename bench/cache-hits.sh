@@ -81,25 +81,12 @@ cleanup() {
 corpus PHOTOS jpeg "$NPHOTOS"
 mkdir -p "$TMP/originals" "$TMP/cache" "$TMP/nginx/logs" "$TMP/nginx/temp"
 chmod 755 "$TMP/cache"
-IDS=()
 # shellcheck disable=SC2153 # PHOTOS is filled by corpus
-for p in "${PHOTOS[@]}"; do
-  store_original "$p"
-  IDS+=("$ID")
-done
+store_all "${PHOTOS[@]}"
 
 # --- origin -----------------------------------------------------------------------------
-use_jdk
-ensure_jar src/ "mvn -DskipTests package" src pom.xml
-ORIGIN_PORT=$(free_port)
-launch_jar "$TMP/server.log" \
-  IMGORIGIN_PORT="$ORIGIN_PORT" \
-  IMGORIGIN_ORIGINALS="file:$TMP/originals" \
-  IMGORIGIN_CACHE_DIR="$TMP/cache" \
-  IMGORIGIN_ACCEL_PREFIX=/_cache/
-SERVER_PID=$LAUNCHED
-await_ready "$ORIGIN_PORT" "$SERVER_PID" "$TMP/server.log" "the server exited during start-up" \
-  "no 200 from /readyz within 60 s"
+start_origin IMGORIGIN_ACCEL_PREFIX=/_cache/
+ORIGIN_PORT=$PORT
 say "origin up on :$ORIGIN_PORT"
 
 # --- variants of 20-60 KB: render each once, straight from the origin -------------------

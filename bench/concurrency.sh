@@ -42,15 +42,15 @@ mapfile -t LARGEST < <(for p in "${ALL[@]}"; do
   printf '%s %s\n' "$(($(vipsheader -f width "$p") * $(vipsheader -f height "$p")))" "$p"
 done | sort -rn | head -n 8 | cut -d' ' -f2-)
 [ "${#LARGEST[@]}" -eq 8 ] || die "need 8 photos, found ${#LARGEST[@]}"
-IDS=() BIG=()
+BIG=()
 for p in "${LARGEST[@]}"; do
   pixels=$(($(vipsheader -f width "$p") * $(vipsheader -f height "$p")))
   scale=$(awk -v px="$pixels" -v t="$TARGET_MP" 'BEGIN { printf "%.4f", sqrt(t * 1e6 / px) }')
   out="$TMP/big/$(basename "$p" .jpg).jpg"
   vips resize "$p" "${out}[Q=90]" "$scale" >/dev/null
-  store_original "$out"
-  IDS+=("$ID") BIG+=("$out")
+  BIG+=("$out")
 done
+store_all "${BIG[@]}"
 MP=$(for p in "${BIG[@]}"; do echo "$(($(vipsheader -f width "$p") * $(vipsheader -f height "$p")))"; done |
   awk '{ s += $1; if (min == "" || $1 < min) min = $1; if ($1 > max) max = $1 } END { printf "%.1f-%.1f", min / 1e6, max / 1e6 }')
 say "8 originals of $MP MP"
@@ -65,16 +65,8 @@ baseline_peak() { # peak RSS (MB) of one process rendering the 8 photos, 8 threa
 }
 
 # --- server -----------------------------------------------------------------------------
-use_jdk
-ensure_jar src/ "bin/imgorigin bench" src pom.xml
-PORT=$(free_port)
-launch_jar "$TMP/server.log" \
-  IMGORIGIN_PORT="$PORT" IMGORIGIN_ORIGINALS="file:$TMP/originals" IMGORIGIN_CACHE_DIR="$TMP/cache" \
-  IMGORIGIN_WORKERS=8 IMGORIGIN_QUEUE=64 IMGORIGIN_MEMORY_CACHE_BYTES=0 IMGORIGIN_CACHE_MAX_BYTES=0 \
+start_origin IMGORIGIN_WORKERS=8 IMGORIGIN_QUEUE=64 IMGORIGIN_MEMORY_CACHE_BYTES=0 IMGORIGIN_CACHE_MAX_BYTES=0 \
   IMGORIGIN_ACCESS_LOG=false
-SERVER_PID=$LAUNCHED
-await_ready "$PORT" "$SERVER_PID" "$TMP/server.log" "the server exited during start-up" "no 200 from /readyz (@CODE@)"
-BASE="http://127.0.0.1:$PORT"
 for id in "${IDS[@]}"; do curl -fsS -o /dev/null "$BASE/w_300/$id.webp"; done # warm-up, not counted
 
 rss_mb() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }

@@ -81,6 +81,15 @@ store_original() { # store_original <file>: copies it to $TMP/originals at its k
   cp "$1" "$TMP/originals/${ID:0:4}/${ID:4:2}/$ID"
 }
 
+store_all() { # store_all <file>...: store_original of each; sets IDS to their ids, in order
+  IDS=()
+  local f
+  for f in "$@"; do
+    store_original "$f"
+    IDS+=("$ID")
+  done
+}
+
 # --- JDK, jar, server -------------------------------------------------------------------
 java_home() {
   local h
@@ -121,6 +130,21 @@ launch_jar() { # launch_jar <log> <env argument>...: starts $JAR in the backgrou
     -jar "$JAR" >"$log" 2>&1 &
   LAUNCHED=$!
   PIDS+=("$LAUNCHED")
+}
+
+start_origin() { # start_origin <env argument>...: the jar on a free port over $TMP/originals and
+  # $TMP/cache, logging to $TMP/server.log, with the extra variables; waits for /readyz.
+  # Sets PORT, BASE and SERVER_PID.
+  use_jdk
+  ensure_jar src/ "bin/imgorigin bench" src pom.xml
+  PORT=$(free_port)
+  launch_jar "$TMP/server.log" IMGORIGIN_PORT="$PORT" IMGORIGIN_ORIGINALS="file:$TMP/originals" \
+    IMGORIGIN_CACHE_DIR="$TMP/cache" "$@"
+  SERVER_PID=$LAUNCHED
+  await_ready "$PORT" "$SERVER_PID" "$TMP/server.log" "the server exited during start-up (log above)" \
+    "no 200 from /readyz within 60 s (last: @CODE@)"
+  # shellcheck disable=SC2034 # for the calling script
+  BASE="http://127.0.0.1:$PORT"
 }
 
 await_ready() { # await_ready <port> <pid> <log> <if it exits> <if it times out; @CODE@: the last status>

@@ -46,28 +46,10 @@ export VIPS_WARNING=0
 
 corpus PHOTOS jpeg "$NPHOTOS"
 mkdir -p "$TMP/originals" "$TMP/cache"
-IDS=()
 # shellcheck disable=SC2153 # PHOTOS is filled by corpus
-for p in "${PHOTOS[@]}"; do
-  store_original "$p"
-  IDS+=("$ID")
-done
-
-use_jdk
-ensure_jar src/ "bin/imgorigin bench" src pom.xml
-PORT=$(free_port)
-launch_jar "$TMP/server.log" \
-  IMGORIGIN_PORT="$PORT" \
-  IMGORIGIN_ORIGINALS="file:$TMP/originals" \
-  IMGORIGIN_CACHE_DIR="$TMP/cache" \
-  IMGORIGIN_WORKERS="$WORKERS" \
-  IMGORIGIN_MEMORY_CACHE_BYTES=0 \
-  IMGORIGIN_CACHE_MAX_BYTES=0 \
+store_all "${PHOTOS[@]}"
+start_origin IMGORIGIN_WORKERS="$WORKERS" IMGORIGIN_MEMORY_CACHE_BYTES=0 IMGORIGIN_CACHE_MAX_BYTES=0 \
   IMGORIGIN_ACCESS_LOG=false
-SERVER_PID=$LAUNCHED
-await_ready "$PORT" "$SERVER_PID" "$TMP/server.log" "the server exited during start-up (log above)" \
-  "no 200 from /readyz within 60 s (last: @CODE@)"
-BASE="http://127.0.0.1:$PORT"
 NEXT=0 # variant counter: every request of the run asks for a variant never asked before
 
 client() { # client <args...>: one measurement; advances NEXT past the variants it may have used
