@@ -99,8 +99,10 @@ public record Config(
         }
         java.util.List<Transformation> eager;
         try {
+            // SPEC's example, t_thumb,w_600, is a list: a preset and a width, two variants.
+            // Separated by ';' instead, an entry may hold several parameters (t_thumb;f_png,w_50).
             eager = env.string("IMGORIGIN_EAGER")
-                    .map(v -> java.util.Arrays.stream(v.split(";"))
+                    .map(v -> java.util.Arrays.stream(v.split(v.contains(";") ? ";" : ","))
                             .map(String::strip).filter(s -> !s.isEmpty())
                             .map(s -> TransformationParser.parse(s, presets)).toList())
                     .orElse(java.util.List.of());

@@ -65,6 +65,18 @@ class ConfigTest {
         assertThat(c.eager()).hasSize(2);
     }
 
+    /** SPEC section 2's example is a list; with ';' an entry may hold several parameters. */
+    @Test
+    void eagerIsAListByCommasOrBySemicolons() {
+        String presets = "thumb=c_fill,w_150,h_150";
+        Config spec = Config.fromEnv(Map.of("IMGORIGIN_PRESETS", presets, "IMGORIGIN_EAGER", "t_thumb,w_600"));
+        assertThat(spec.eager()).extracting(org.imgorigin.url.TransformationPrinter::print)
+                .containsExactly("c_fill,h_150,w_150", "w_600");
+        Config grouped = Config.fromEnv(Map.of("IMGORIGIN_PRESETS", presets, "IMGORIGIN_EAGER", "t_thumb; f_png,w_50"));
+        assertThat(grouped.eager()).extracting(org.imgorigin.url.TransformationPrinter::print)
+                .containsExactly("c_fill,h_150,w_150", "f_png,w_50");
+    }
+
     @ParameterizedTest(name = "{0}={1}")
     @CsvSource(delimiter = '|', textBlock = """
             IMGORIGIN_PORT                | eighty
