@@ -61,17 +61,7 @@ JOBS=$((${#PHOTOS[@]} * ROUNDS))
 
 # --- baseline A: compile ----------------------------------------------------------------
 BASELINE=$TMP/vips_baseline
-build_baseline() {
-  local libs
-  for libs in "-lgobject-2.0 -lglib-2.0" "-l:libgobject-2.0.so.0 -l:libglib-2.0.so.0"; do
-    # shellcheck disable=SC2086 # word splitting of the library flags is intended
-    gcc -O2 -o "$BASELINE" "$ROOT/bench/vips_baseline.c" -l:libvips.so.42 $libs -lpthread \
-      2>"$TMP/gcc.log" && return 0
-  done
-  cat "$TMP/gcc.log" >&2
-  die "cannot compile bench/vips_baseline.c (is libvips42 installed?)"
-}
-build_baseline
+build_vips_baseline "$BASELINE"
 
 # --- server -----------------------------------------------------------------------------
 start_server() {

@@ -57,8 +57,7 @@ say "8 originals of $MP MP"
 
 # --- libvips itself, 8 threads ----------------------------------------------------------
 BASELINE=$TMP/vips_baseline
-gcc -O2 -o "$BASELINE" "$ROOT/bench/vips_baseline.c" -l:libvips.so.42 -l:libgobject-2.0.so.0 \
-  -l:libglib-2.0.so.0 -lpthread || die "cannot compile bench/vips_baseline.c (is libvips42 installed?)"
+build_vips_baseline "$BASELINE"
 baseline_peak() { # peak RSS (MB) of one process rendering the 8 photos, 8 threads at once
   /usr/bin/time -f '%M' -o "$TMP/time.out" "$BASELINE" -t 8 -r 1 -w "$WIDTH" -q 80 -W 64 "${BIG[@]}" >/dev/null
   awk '{ printf "%.0f", $1 / 1024 }' "$TMP/time.out"

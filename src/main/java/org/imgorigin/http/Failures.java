@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.imgorigin.image.ImageId;
 import org.imgorigin.render.RenderException;
 import org.imgorigin.store.StoreException;
 import org.imgorigin.url.UrlException;
@@ -35,10 +36,10 @@ final class Failures {
         response.setStatusCode(error.status())
                 .putHeader("Content-Type", "application/json; charset=utf-8")
                 .putHeader("Cache-Control", error.status() == 404 ? "public, max-age=60" : "no-store");
-        String id = ctx.get("id");
+        ImageId id = ctx.get("id");
         if (id != null) {
             // A cached 404 for an id must go with the id's purge, like its variants.
-            response.putHeader("Surrogate-Key", id);
+            response.putHeader("Surrogate-Key", id.value());
         }
         if (error.status() == 429) {
             response.putHeader("Retry-After", "1");

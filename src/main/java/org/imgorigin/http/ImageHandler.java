@@ -11,6 +11,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
 import org.imgorigin.cache.Hit;
 import org.imgorigin.cache.VariantKey;
+import org.imgorigin.image.ImageId;
 import org.imgorigin.metrics.Analytics;
 import org.imgorigin.metrics.DeviceClass;
 import org.imgorigin.metrics.Metrics;
@@ -76,8 +77,7 @@ final class ImageHandler implements Handler<RoutingContext> {
         long start = System.nanoTime();
         ctx.addEndHandler(done -> record(ctx, System.nanoTime() - start));
         ImagePath path = parse(ctx.request().path());
-        ctx.put("id", path.id().value());
-        ctx.put("imageId", path.id());
+        ctx.put("id", path.id());
         if (signer.isPresent() && !signer.get().verify(path)) {
             throw new HttpError(403, path.signature().isEmpty() ? "this server only serves signed URLs"
                     : "invalid signature");
@@ -197,14 +197,15 @@ final class ImageHandler implements Handler<RoutingContext> {
         String format = ctx.get("format", "none");
         long bytes = ctx.<Long>get("bytes", ctx.response().bytesWritten());
         metrics.request(status, cache, format, nanos, bytes);
-        analytics.record(new RequestRecord(ctx.get("id", ""), ctx.get("variant", ""), format, ctx.get("dpr", "none"),
+        ImageId id = ctx.get("id"); // absent when the URL did not parse
+        analytics.record(new RequestRecord(id == null ? "" : id.value(), ctx.get("variant", ""), format,
+                ctx.get("dpr", "none"),
                 DeviceClass.of(ctx.request().getHeader("Sec-CH-UA-Mobile"), ctx.request().getHeader("User-Agent")),
-                status, cache, status == 200 ? bytes : 0, status == 200 ? originalBytes(ctx) : 0L, nanos));
+                status, cache, status == 200 ? bytes : 0, status == 200 ? originalBytes(id) : 0L, nanos));
     }
 
     /** What the original weighs, when this node has seen its header (by now, on every miss). */
-    private long originalBytes(RoutingContext ctx) {
-        org.imgorigin.image.ImageId id = ctx.get("imageId");
+    private long originalBytes(ImageId id) {
         return id == null ? 0L : variants.known(id).map(SourceInfo::bytes).orElse(0L);
     }
 

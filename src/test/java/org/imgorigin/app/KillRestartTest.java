@@ -66,23 +66,11 @@ class KillRestartTest {
                 // Kill once an upload has been acknowledged (a loaded machine may take a while),
                 // while the large renders are still going.
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                boolean acked = false;
-                while (!acked && System.nanoTime() < deadline) {
+                while (storedSoFar(inFlight).isEmpty() && System.nanoTime() < deadline) {
                     Thread.sleep(100);
-                    for (var f : inFlight) {
-                        HttpResponse<String> r = f.getNow(null);
-                        if (r != null && r.statusCode() == 201) {
-                            acked = true;
-                        }
-                    }
                 }
                 Thread.sleep(200);
-                for (var f : inFlight) {
-                    HttpResponse<String> r = f.getNow(null);
-                    if (r != null && r.statusCode() == 201) {
-                        acknowledged.add(r.body().replaceAll(".*\"id\":\"([0-9a-f]+)\".*", "$1"));
-                    }
-                }
+                acknowledged.addAll(storedSoFar(inFlight));
                 assertThat(inFlight).as("requests still in flight at the kill").anyMatch(f -> !f.isDone());
             } finally {
                 server.kill();
@@ -146,6 +134,12 @@ class KillRestartTest {
         try (Stream<Path> walk = Files.walk(dir)) {
             return walk.filter(Files::isRegularFile).toList();
         }
+    }
+
+    /** The ids of the uploads answered 201 so far. */
+    private static List<String> storedSoFar(List<CompletableFuture<HttpResponse<String>>> requests) {
+        return requests.stream().map(f -> f.getNow(null)).filter(r -> r != null && r.statusCode() == 201)
+                .map(r -> r.body().replaceAll(".*\"id\":\"([0-9a-f]+)\".*", "$1")).toList();
     }
 
     /** A body that arrives 64 KB at a time, 150 ms apart. */

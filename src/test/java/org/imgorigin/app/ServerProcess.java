@@ -6,9 +6,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -37,14 +35,7 @@ final class ServerProcess implements AutoCloseable {
         command.addAll(jvmFlags);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "org.imgorigin.app.Main"));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        Map<String, String> vars = new HashMap<>(Map.of("IMGORIGIN_PORT", "0",
-                "IMGORIGIN_ORIGINALS", "file:" + root.resolve("originals"),
-                "IMGORIGIN_CACHE_DIR", root.resolve("cache").toString(),
-                "IMGORIGIN_ACCESS_LOG", "false"));
-        for (int i = 0; i < env.length; i += 2) {
-            vars.put(env[i], env[i + 1]);
-        }
-        builder.environment().putAll(vars);
+        builder.environment().putAll(TestOrigin.env(root, env));
         Process process = builder.start();
         try {
             return new ServerProcess(process, awaitPort(process));

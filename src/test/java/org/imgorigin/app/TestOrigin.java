@@ -35,13 +35,18 @@ final class TestOrigin {
 
     /** A server over {@code root}; {@code env} adds or overrides variables, as name/value pairs. */
     static Server start(Path root, String... env) throws Exception {
+        return Server.start(Config.fromEnv(env(root, env)));
+    }
+
+    /** The variables of a server over {@code root}, with {@code overrides} as name/value pairs. */
+    static Map<String, String> env(Path root, String... overrides) {
         Map<String, String> vars = new HashMap<>(Map.of("IMGORIGIN_PORT", "0",
                 "IMGORIGIN_ORIGINALS", "file:" + root.resolve("originals"),
                 "IMGORIGIN_CACHE_DIR", root.resolve("cache").toString(),
                 "IMGORIGIN_ACCESS_LOG", "false"));
-        for (int i = 0; i < env.length; i += 2) {
-            vars.put(env[i], env[i + 1]);
+        for (int i = 0; i < overrides.length; i += 2) {
+            vars.put(overrides[i], overrides[i + 1]);
         }
-        return Server.start(Config.fromEnv(vars));
+        return vars;
     }
 }
