@@ -5,13 +5,18 @@
 #   X  nginx (nginx/nginx.conf) -> origin (IMGORIGIN_ACCEL_PREFIX=/_cache/) -> a few headers
 #      with X-Accel-Redirect -> nginx sends the file from the cache directory: what a CDN
 #      miss costs once a variant is on disk
+#   F  the same nginx and the same X-Accel hand-off, but the upstream is bench/floor-upstream.c,
+#      a C loop that answers each URL at once with the very headers the origin sent for it:
+#      the floor, what the hand-off costs with an upstream that does one read and one write
+#      per request. F / S is the best any origin could reach on this machine; X / F is how
+#      close imgorigin comes to it
 #   S  the same nginx, a second server block: `location /static/ { alias <cache dir>/; }`,
 #      the same files by their paths in the cache directory (the yardstick)
 # Workload: WebP variants of 20-60 KB (q_80 and a width picked per photo) of the JPEG photos
 # of ../shared/corpus/photos.sh, every URL in turn, by wrk over keep-alive connections on
-# loopback. Measurements are interleaved (X S, X S, ...) so they share the machine's noise;
-# the result is the ratio of median requests per second X / S (goal: at least 0.6), with
-# latency p50 / p99 of both.
+# loopback. Measurements are interleaved (X F S, X F S, ...) so they share the machine's
+# noise; the result is the ratio of median requests per second X / S (goal: at least 0.6),
+# with X / F, F / S and latency p50 / p99 of all three.
 #
 # usage: bench/cache-hits.sh [--duration S] [--reps N] [--connections N] [--threads N] [--photos N]
 #                            [--no-record]
@@ -63,7 +68,7 @@ need curl python3 sha256sum
 # nginx's workers (www-data when run as root) read the cache: the tree must be traversable.
 make_tmp
 chmod 755 "$TMP"
-SERVER_PID="" NGINX_PID=""
+SERVER_PID="" NGINX_PID="" FLOOR_PID=""
 stop() { # stop <pid>: TERM, wait up to 10 s, then KILL
   local pid=$1 i
   kill "$pid" 2>/dev/null || return 0
@@ -74,7 +79,13 @@ stop() { # stop <pid>: TERM, wait up to 10 s, then KILL
 cleanup() {
   [ -n "$NGINX_PID" ] && stop "$NGINX_PID"   # nginx's fast shutdown takes its workers along
   [ -n "$SERVER_PID" ] && stop "$SERVER_PID"
+  [ -n "$FLOOR_PID" ] && stop "$FLOOR_PID"
   rm -rf "$TMP"
+}
+
+header() { # header <name> <file of response headers>: its value (case-insensitive name)
+  tr -d '\r' <"$2" | awk -v n="$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')" '
+    { i = index($0, ":") } i && tolower(substr($0, 1, i - 1)) == n { print substr($0, i + 2); exit }'
 }
 
 # --- photos -----------------------------------------------------------------------------
@@ -93,6 +104,7 @@ say "origin up on :$ORIGIN_PORT"
 ACCEPT='image/webp,image/*,*/*;q=0.8'
 : >"$TMP/accel.paths"
 : >"$TMP/static.paths"
+: >"$TMP/floor.responses"
 TOTAL_BYTES=0
 for id in "${IDS[@]}"; do
   picked=""
@@ -104,9 +116,13 @@ for id in "${IDS[@]}"; do
   done
   if [ -z "$picked" ]; then say "no width of $WIDTHS gives $MIN_BYTES-$MAX_BYTES bytes for $id; skipped"; continue; fi
   # Asked again, the origin points at the file it wrote.
-  accel=$(curl -sS -o /dev/null -D - -H "Accept: $ACCEPT" "http://127.0.0.1:$ORIGIN_PORT$picked" |
-    tr -d '\r' | sed -n 's/^[Xx]-[Aa]ccel-[Rr]edirect: //p')
+  curl -sS -o /dev/null -D "$TMP/hit.headers" -H "Accept: $ACCEPT" "http://127.0.0.1:$ORIGIN_PORT$picked" ||
+    die "origin request failed: $picked"
+  accel=$(header X-Accel-Redirect "$TMP/hit.headers")
   [[ $accel == /_cache/* ]] || die "no X-Accel-Redirect from the origin for a cached variant: $picked"
+  # F's upstream answers this URL with the same response, byte for byte.
+  printf '%s\n%s\n' "$picked" "$(wc -c <"$TMP/hit.headers")" >>"$TMP/floor.responses"
+  cat "$TMP/hit.headers" >>"$TMP/floor.responses"
   [ -f "$TMP/cache/${accel#/_cache/}" ] || die "X-Accel-Redirect names a missing file: $accel"
   printf '%s\n' "$picked" >>"$TMP/accel.paths"
   printf '/static/%s\n' "${accel#/_cache/}" >>"$TMP/static.paths"
@@ -120,18 +136,41 @@ say "$NVARIANTS variants, $AVG_BYTES bytes on average"
 # --- nginx: the project's config, placeholders replaced, plus a plain static server ------
 NGINX_PORT=$(free_port)
 STATIC_PORT=$(free_port)
+FLOOR_PORT=$(free_port)
+FLOOR_UP_PORT=$(free_port)
 N=$TMP/nginx
+# F's upstream, built from bench/floor-upstream.c and started on its own port.
+cc -O2 -Wall -Werror -o "$TMP/floor-upstream" "$ROOT/bench/floor-upstream.c" || die "could not build bench/floor-upstream.c"
+"$TMP/floor-upstream" "$FLOOR_UP_PORT" "$TMP/floor.responses" &
+FLOOR_PID=$!
 sed -e "s|listen 80;|listen 127.0.0.1:$NGINX_PORT;|" \
   -e "s|127\.0\.0\.1:8080|127.0.0.1:$ORIGIN_PORT|" \
   -e "s|/var/cache/imgorigin/|$TMP/cache/|g" \
   -e "s|/var/log/nginx/|$N/logs/|g" \
   -e "s|/var/lib/nginx/|$N/temp/|g" \
   -e "s|/run/nginx\.pid|$N/nginx.pid|" \
-  "$ROOT/nginx/nginx.conf" | awk -v port="$STATIC_PORT" -v dir="$TMP/cache/" '
+  "$ROOT/nginx/nginx.conf" | awk -v port="$STATIC_PORT" -v dir="$TMP/cache/" -v fport="$FLOOR_PORT" \
+    -v fup="$FLOOR_UP_PORT" '
     { lines[NR] = $0 }
+    /^    server \{/ && !from { from = NR }
+    from && !to && /^    \}/ { to = NR }
     END {
       for (last = NR; lines[last] !~ /^}/; last--) {}
       for (i = 1; i < last; i++) print lines[i]
+      print "    # bench/cache-hits.sh: F, the project server block again on its own port, its"
+      print "    # upstream bench/floor-upstream.c, which answers at once with the origin'"'"'s headers."
+      print "    upstream floor {"
+      print "        server 127.0.0.1:" fup ";"
+      print "        keepalive 64;"
+      print "        keepalive_requests 100000;"
+      print "        keepalive_timeout 60s;"
+      print "    }"
+      for (i = from; i <= to; i++) {
+        line = lines[i]
+        sub(/listen 127\.0\.0\.1:[0-9]+;/, "listen 127.0.0.1:" fport ";", line)
+        gsub(/http:\/\/imgorigin/, "http://floor", line)
+        print line
+      }
       print "    # bench/cache-hits.sh: the same files as plain static files (inherits sendfile,"
       print "    # open_file_cache and the access log from http)."
       print "    server {"
@@ -152,13 +191,16 @@ until curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/healthz"; do
   sleep 0.2
 done
 
-# Every URL once through each path: X must be a disk hit sent by nginx, S the same bytes.
+# Every URL once through each path: X must be a disk hit sent by nginx, F and S the same bytes.
 while read -r xpath && read -r spath <&3; do
   xcache=$(curl -sS -o "$TMP/x.bin" -D - -H "Accept: $ACCEPT" "http://127.0.0.1:$NGINX_PORT$xpath" |
     tr -d '\r' | sed -n 's/^[Xx]-[Cc]ache: //p')
   [ "$xcache" = HIT-DISK ] || die "expected X-Cache: HIT-DISK through nginx for $xpath, got '$xcache'"
   curl -sS -o "$TMP/s.bin" -f "http://127.0.0.1:$STATIC_PORT$spath" || die "static request failed: $spath"
   cmp -s "$TMP/x.bin" "$TMP/s.bin" || die "different bytes for $xpath and $spath"
+  curl -sS -o "$TMP/f.bin" -D "$TMP/f.headers" -f "http://127.0.0.1:$FLOOR_PORT$xpath" || die "floor request failed: $xpath"
+  cmp -s "$TMP/x.bin" "$TMP/f.bin" || die "different bytes for $xpath through the origin and through the floor"
+  [ "$(header X-Cache "$TMP/f.headers")" = HIT-DISK ] || die "the floor lost the origin's headers for $xpath"
 done <"$TMP/accel.paths" 3<"$TMP/static.paths"
 
 # --- measurements -----------------------------------------------------------------------
@@ -203,19 +245,21 @@ hits_since() { # hits_since <byte offset>: "<HIT-DISK count> <other proxied answ
     index($0, up) && $6 != 499 { if (index($0, "cache=HIT-DISK")) h++; else o++ }
     END { printf "%d %d\n", h, o }'
 }
-alive() { # both servers still running, or stop with their logs
+alive() { # every server still running, or stop with their logs
   kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 30 "$TMP/server.log" >&2; SERVER_PID=""; die "the origin died"; }
   kill -0 "$NGINX_PID" 2>/dev/null || { tail -n 30 "$N/logs/error.log" >&2; NGINX_PID=""; die "nginx died"; }
+  kill -0 "$FLOOR_PID" 2>/dev/null || { FLOOR_PID=""; die "the floor upstream died"; }
 }
 
-say "warming up (JIT, page cache; 15 + 3 s), not counted"
+say "warming up (JIT, page cache; 15 + 3 + 3 s), not counted"
 run_wrk "$NGINX_PORT" "$TMP/accel.paths" 15 >/dev/null
+run_wrk "$FLOOR_PORT" "$TMP/accel.paths" 3 >/dev/null
 run_wrk "$STATIC_PORT" "$TMP/static.paths" 3 >/dev/null
 
 LOAD_START=$(loadavg)
 awk -v l="$LOAD_START" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }' &&
   say "warning: load average $LOAD_START on $(nproc) cores before the first measurement; the numbers will be noisy"
-X=() S=() P50X=() P99X=() P50S=() P99S=() ROWS=() PROBLEMS=0
+X=() F=() S=() P50X=() P99X=() P50F=() P99F=() P50S=() P99S=() ROWS=() PROBLEMS=0
 for ((r = 1; r <= REPS; r++)); do
   offset=$(stat -c %s "$LOG")
   j0=$(cpu_ticks "$SERVER_PID") n0=$(nginx_ticks)
@@ -228,6 +272,15 @@ for ((r = 1; r <= REPS; r++)); do
   jvm_us=$(awk -v d=$((j1 - j0)) -v hz="$(getconf CLK_TCK)" -v n="$xreq" 'BEGIN { printf "%.0f", d * 1e6 / hz / n }')
   ngx_us=$(awk -v d=$((n1 - n0)) -v hz="$(getconf CLK_TCK)" -v n="$xreq" 'BEGIN { printf "%.0f", d * 1e6 / hz / n }')
 
+  n0=$(nginx_ticks) u0=$(cpu_ticks "$FLOOR_PID")
+  f=$(run_wrk "$FLOOR_PORT" "$TMP/accel.paths" "$DURATION")
+  alive
+  n1=$(nginx_ticks) u1=$(cpu_ticks "$FLOOR_PID")
+  [ -n "$f" ] || die "wrk failed"
+  freq=$(field requests "$f")
+  fngx_us=$(awk -v d=$((n1 - n0)) -v hz="$(getconf CLK_TCK)" -v n="$freq" 'BEGIN { printf "%.0f", d * 1e6 / hz / n }')
+  fup_us=$(awk -v d=$((u1 - u0)) -v hz="$(getconf CLK_TCK)" -v n="$freq" 'BEGIN { printf "%.0f", d * 1e6 / hz / n }')
+
   n0=$(nginx_ticks)
   s=$(run_wrk "$STATIC_PORT" "$TMP/static.paths" "$DURATION")
   alive
@@ -236,15 +289,17 @@ for ((r = 1; r <= REPS; r++)); do
   sreq=$(field requests "$s")
   sngx_us=$(awk -v d=$((n1 - n0)) -v hz="$(getconf CLK_TCK)" -v n="$sreq" 'BEGIN { printf "%.0f", d * 1e6 / hz / n }')
 
-  bad=$(($(field non2xx "$x") + $(field errors "$x") + $(field non2xx "$s") + $(field errors "$s") + others))
+  bad=$(($(field non2xx "$x") + $(field errors "$x") + $(field non2xx "$f") + $(field errors "$f") +
+    $(field non2xx "$s") + $(field errors "$s") + others))
   PROBLEMS=$((PROBLEMS + bad))
-  X+=("$(field rps "$x")") S+=("$(field rps "$s")")
-  ROWS+=("| $r | $(field rps "$x") | $(field p50_ms "$x") / $(field p99_ms "$x") | $jvm_us | $ngx_us | HIT-DISK:$hits others:$others | $(field rps "$s") | $(field p50_ms "$s") / $(field p99_ms "$s") | $sngx_us |")
-  say "run $r: X-Accel $(field rps "$x") req/s, static $(field rps "$s") req/s$([ "$bad" = 0 ] || echo ", $bad PROBLEMS")"
+  X+=("$(field rps "$x")") F+=("$(field rps "$f")") S+=("$(field rps "$s")")
+  ROWS+=("| $r | $(field rps "$x") | $(field p50_ms "$x") / $(field p99_ms "$x") | $jvm_us | $ngx_us | HIT-DISK:$hits others:$others | $(field rps "$f") | $(field p50_ms "$f") / $(field p99_ms "$f") | $fup_us | $fngx_us | $(field rps "$s") | $(field p50_ms "$s") / $(field p99_ms "$s") | $sngx_us |")
+  say "run $r: X-Accel $(field rps "$x") req/s, floor $(field rps "$f") req/s, static $(field rps "$s") req/s$([ "$bad" = 0 ] || echo ", $bad PROBLEMS")"
   P50X+=("$(field p50_ms "$x")") P99X+=("$(field p99_ms "$x")") P50S+=("$(field p50_ms "$s")") P99S+=("$(field p99_ms "$s")")
+  P50F+=("$(field p50_ms "$f")") P99F+=("$(field p99_ms "$f")")
 done
 
-mX=$(median "${X[@]}") mS=$(median "${S[@]}")
+mX=$(median "${X[@]}") mF=$(median "${F[@]}") mS=$(median "${S[@]}")
 ratio=$(ratio "$mX" "$mS")
 
 commit=$(commit_label src pom.xml nginx)
@@ -256,13 +311,16 @@ report=$(
   printf 'Machine: %s cores, %s; %s; %s; load average %s at the start, %s at the end. wrk, nginx and the JVM share the cores.\n\n' \
     "$(nproc)" "${cpu:-unknown CPU}" "$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')" \
     "$("$JAVA_HOME/bin/java" -version 2>&1 | head -n 1)" "$LOAD_START" "$(loadavg)"
-  printf '| run | X: nginx → origin → X-Accel (req/s) | X p50 / p99 (ms) | X JVM CPU (µs/req) | X nginx CPU (µs/req) | X-Cache (access log) | S: static nginx (req/s) | S p50 / p99 (ms) | S nginx CPU (µs/req) |\n'
-  printf '|---|---|---|---|---|---|---|---|---|\n'
+  printf '| run | X: nginx → origin → X-Accel (req/s) | X p50 / p99 (ms) | X JVM CPU (µs/req) | X nginx CPU (µs/req) | X-Cache (access log) | F: nginx → no-work upstream → X-Accel (req/s) | F p50 / p99 (ms) | F upstream CPU (µs/req) | F nginx CPU (µs/req) | S: static nginx (req/s) | S p50 / p99 (ms) | S nginx CPU (µs/req) |\n'
+  printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
   printf '%s\n' "${ROWS[@]}"
-  printf '| **median** | **%s** | %s / %s | | | | **%s** | %s / %s | |\n\n' "$mX" "$(median "${P50X[@]}")" \
-    "$(median "${P99X[@]}")" "$mS" "$(median "${P50S[@]}")" "$(median "${P99S[@]}")"
-  printf '**Throughput X-Accel / static = %s** (%s the goal of 0.60).\n' "$ratio" \
+  printf '| **median** | **%s** | %s / %s | | | | **%s** | %s / %s | | | **%s** | %s / %s | |\n\n' "$mX" "$(median "${P50X[@]}")" \
+    "$(median "${P99X[@]}")" "$mF" "$(median "${P50F[@]}")" "$(median "${P99F[@]}")" \
+    "$mS" "$(median "${P50S[@]}")" "$(median "${P99S[@]}")"
+  printf '**Throughput X-Accel / static = %s** (%s the goal of 0.60). ' "$ratio" \
     "$(awk -v r="$ratio" 'BEGIN { print (r >= 0.6) ? "meets" : "BELOW" }')"
+  printf 'The floor, the hand-off with an upstream that does no work: F / static = %s; imgorigin / floor = %s.\n' \
+    "$(ratio "$mF" "$mS")" "$(ratio "$mX" "$mF")"
 )
 
 printf '\n%s\n' "$report"
