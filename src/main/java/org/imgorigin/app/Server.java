@@ -67,7 +67,9 @@ public final class Server implements AutoCloseable {
     public static Server start(Config config) throws Exception {
         Vips.init();
         int eventLoops = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 8));
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops));
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops).setPreferNativeTransport(true));
+        LOG.info(() -> "network transport: " + (vertx.isNativeTransportEnabled() ? "epoll"
+                : "NIO (" + vertx.unavailableNativeTransportCause() + ")"));
         OriginalStore store = null;
         try {
             Blocking blocking = new Blocking();
