@@ -38,13 +38,14 @@ class AccessLogTest {
 
     @Test
     void quotesBackslashesAndControlCharactersAreEscaped() {
-        StringBuilder line = new StringBuilder();
-        String nasty = "a\"b\\c\nd\u0001é";
-        AccessLog.format(new AccessLog.Timestamps().of(Instant.EPOCH), record(nasty, 200, 0), line);
+        AccessLog.Ascii out = new AccessLog.Ascii(16);
+        String nasty = "a\"b\\c\nd\u0001é\u20ac";
+        AccessLog.format(new AccessLog.Timestamps(), Instant.EPOCH, record(nasty, 200, 0), out);
+        String line = out.toString();
         assertThat(line).endsWith("}\n");
-        assertThat(line.toString().strip()).doesNotContain("\n");
+        assertThat(line.strip()).doesNotContain("\n");
         assertThat(line.chars()).as("ASCII only").allMatch(c -> c < 0x80);
-        assertThat(new JsonObject(line.toString()).getString("variant")).isEqualTo(nasty);
+        assertThat(new JsonObject(line).getString("variant")).isEqualTo(nasty);
     }
 
     @Test
@@ -52,7 +53,33 @@ class AccessLogTest {
         AccessLog.Timestamps timestamps = new AccessLog.Timestamps();
         for (Instant t : new Instant[] {Instant.parse("2026-11-23T16:22:09.000000001Z"),
                 Instant.parse("2026-11-23T16:22:09.5Z"), Instant.parse("2026-11-23T16:22:10Z"), Instant.now()}) {
-            assertThat(Instant.parse(timestamps.of(t))).isEqualTo(t);
+            AccessLog.Ascii out = new AccessLog.Ascii(4);
+            timestamps.write(t, out);
+            assertThat(Instant.parse(out.toString())).isEqualTo(t);
+        }
+    }
+
+    @Test
+    void millisecondsArePrintedAsTheDoubleOfHundredthsWouldBe() {
+        java.util.Random random = new java.util.Random(7);
+        long[] fixed = {0, 4_999, 5_000, 10_000, 50_000, 100_000, 1_000_000, 1_234_567, 10_050_000, 999_994_999,
+            123_456_789_012L};
+        java.util.stream.LongStream values = java.util.stream.LongStream.concat(java.util.Arrays.stream(fixed),
+                random.longs(20_000, 0, 600_000_000_000L));
+        values.forEach(nanos -> {
+            AccessLog.Ascii out = new AccessLog.Ascii(1);
+            AccessLog.milliseconds(nanos, out);
+            assertThat(out.toString()).as("%d ns", nanos)
+                    .isEqualTo(Double.toString(Math.round(nanos / 10_000.0) / 100.0));
+        });
+    }
+
+    @Test
+    void numbersOfEveryMagnitude() {
+        for (long n : new long[] {0, 7, 10, 99, 100, 25_838, Integer.MAX_VALUE, Long.MAX_VALUE, -1, -250,
+            Long.MIN_VALUE}) {
+            AccessLog.Ascii out = new AccessLog.Ascii(2);
+            assertThat(out.put(n).toString()).isEqualTo(Long.toString(n));
         }
     }
 }
