@@ -12,21 +12,64 @@ import org.imgorigin.image.ImageId;
  * One variant of one original: the id, the canonical transformation (auto forms already
  * resolved) and the output format. The only place that knows a variant's file name, cache
  * path and ETag, so equivalent URLs share all three.
+ *
+ * <p>A value class, equal by those three, rather than a record: a cache hit asks for the
+ * file name, path and ETag several times, and they are worked out once per key.
  */
-public record VariantKey(ImageId id, String transformation, ImageFormat format) {
+public final class VariantKey {
     /**
      * Bumped when the renderer's output for the same key changes (a new libvips, a new
      * default quality), so clients and CDNs holding old bytes get new ETags.
      */
     static final String RENDER_GENERATION = "1";
 
-    public VariantKey {
+    private final ImageId id;
+    private final String transformation;
+    private final ImageFormat format;
+    // Worked out on first use. Racing threads may each work one out: Strings are immutable,
+    // so either is safe to see, and they are equal.
+    private String fileName;
+    private String relativePath;
+    private String etag;
+
+    public VariantKey(ImageId id, String transformation, ImageFormat format) {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(transformation, "transformation");
         Objects.requireNonNull(format, "format");
         if (!format.writable()) {
             throw new IllegalArgumentException("not an output format: " + format);
         }
+        this.id = id;
+        this.transformation = transformation;
+        this.format = format;
+    }
+
+    public ImageId id() {
+        return id;
+    }
+
+    public String transformation() {
+        return transformation;
+    }
+
+    public ImageFormat format() {
+        return format;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof VariantKey k && id.equals(k.id) && transformation.equals(k.transformation)
+                && format == k.format;
+    }
+
+    @Override
+    public int hashCode() {
+        return (id.hashCode() * 31 + transformation.hashCode()) * 31 + format.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return relativePath();
     }
 
     /** File names are at most 255 bytes on Linux file systems; keep well under. */
@@ -38,14 +81,20 @@ public record VariantKey(ImageId id, String transformation, ImageFormat format) 
      * can make one) is named by its digest instead, {@code t-<32 hex>.webp}.
      */
     public String fileName() {
-        String name = (transformation.isEmpty() ? "original" : transformation) + "." + format.extension();
-        return name.length() <= MAX_READABLE_NAME ? name
-                : "t-" + hex(sha256(transformation)).substring(0, 32) + "." + format.extension();
+        if (fileName == null) {
+            String name = (transformation.isEmpty() ? "original" : transformation) + "." + format.extension();
+            fileName = name.length() <= MAX_READABLE_NAME ? name
+                    : "t-" + hex(sha256(transformation)).substring(0, 32) + "." + format.extension();
+        }
+        return fileName;
     }
 
     /** The path under the cache root: {@code 3972/b1/<id>/w_300,q_80.webp} (SPEC section 3). */
     public String relativePath() {
-        return id.storageKey() + "/" + fileName();
+        if (relativePath == null) {
+            relativePath = id.storageKey() + "/" + fileName();
+        }
+        return relativePath;
     }
 
     /**
@@ -57,7 +106,10 @@ public record VariantKey(ImageId id, String transformation, ImageFormat format) 
 
     /** A strong ETag: a digest of the key, stable across nodes and restarts. */
     public String etag() {
-        return ETAGS.get(relativePath(), VariantKey::digest);
+        if (etag == null) {
+            etag = ETAGS.get(relativePath(), VariantKey::digest);
+        }
+        return etag;
     }
 
     private static String digest(String relativePath) {
