@@ -32,14 +32,19 @@ public final class VariantCache {
         this.preferDisk = preferDisk;
     }
 
-    /** Cheap enough for an event loop: a map lookup per tier. */
-    public Optional<Hit> lookup(VariantKey key) {
+    /**
+     * Cheap enough for an event loop: a map lookup per tier, and behind nginx no file system
+     * call at all. {@code verify} asks for a disk hit whose file is known to exist (one stat):
+     * served directly, every disk hit is verified; behind nginx, only when nginx says the file
+     * it was pointed at is gone ({@code X-Imgorigin-Missing}).
+     */
+    public Optional<Hit> lookup(VariantKey key, boolean verify) {
         if (preferDisk) {
-            Optional<Hit> onDisk = fromDisk(key);
+            Optional<Hit> onDisk = fromDisk(key, verify);
             return onDisk.isPresent() ? onDisk : fromMemory(key);
         }
         Optional<Hit> inMemory = fromMemory(key);
-        return inMemory.isPresent() ? inMemory : fromDisk(key);
+        return inMemory.isPresent() ? inMemory : fromDisk(key, true);
     }
 
     private Optional<Hit> fromMemory(VariantKey key) {
@@ -47,17 +52,17 @@ public final class VariantCache {
     }
 
     /**
-     * A disk hit whose file still exists. One stat per hit: a file deleted behind the index
-     * (by hand, by a clean-up job) would otherwise be redirected to until a restart, and nginx
-     * would answer 404; now it is forgotten and rendered again.
+     * A disk hit; verified, one whose file still exists. A file deleted behind the index (by
+     * hand, by a clean-up job) is then forgotten and rendered again.
      */
-    private Optional<Hit> fromDisk(VariantKey key) {
-        Optional<DiskLru.Cached> cached = disk.get(key.relativePath());
-        if (cached.isPresent() && !java.nio.file.Files.isRegularFile(cached.get().path())) {
-            disk.remove(key.relativePath());
+    private Optional<Hit> fromDisk(VariantKey key, boolean verify) {
+        String relative = key.relativePath();
+        Optional<DiskLru.Cached> cached = disk.get(relative);
+        if (verify && cached.isPresent() && !java.nio.file.Files.isRegularFile(cached.get().path())) {
+            disk.remove(relative);
             return Optional.empty();
         }
-        return cached.map(c -> new Hit.Disk(c.path(), c.size(), key.relativePath()));
+        return cached.map(c -> new Hit.Disk(c.path(), c.size(), relative));
     }
 
     /** Keeps a fresh render in memory at once. */

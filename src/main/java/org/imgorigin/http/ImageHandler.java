@@ -46,6 +46,8 @@ final class ImageHandler implements Handler<RoutingContext> {
     private static final CharSequence VARY = HttpHeaders.createOptimized("Vary");
     private static final CharSequence X_CACHE = HttpHeaders.createOptimized("X-Cache");
     private static final CharSequence X_ACCEL_REDIRECT = HttpHeaders.createOptimized("X-Accel-Redirect");
+    /** From nginx's fallback location: the file of the last X-Accel-Redirect could not be opened. */
+    private static final CharSequence X_IMGORIGIN_MISSING = HttpHeaders.createOptimized("X-Imgorigin-Missing");
     private static final CharSequence CONTENT_TYPE = HttpHeaders.createOptimized("Content-Type");
     private static final CharSequence CONTENT_LENGTH = HttpHeaders.createOptimized("Content-Length");
     private static final CharSequence IMMUTABLE_VALUE = HttpHeaders.createOptimized(IMMUTABLE);
@@ -105,20 +107,25 @@ final class ImageHandler implements Handler<RoutingContext> {
             headers(response, path, negotiated, key);
             return response.end();
         }
-        Optional<Hit> hit = variants.cache().lookup(key);
+        // Behind nginx a disk hit is not checked on disk; when nginx could not open the file,
+        // it asks again with X-Imgorigin-Missing, and the answer is then never a redirect:
+        // a file nginx cannot read would otherwise bounce between the two.
+        boolean missing = accelPrefix.isPresent() && ctx.request().headers().contains(X_IMGORIGIN_MISSING);
+        Optional<Hit> hit = variants.cache().lookup(key, missing);
         if (hit.isPresent()) {
-            return sendHit(ctx, path, negotiated, key, hit.get());
+            return sendHit(ctx, path, negotiated, key, hit.get(), !missing);
         }
         ctx.put("cache", "MISS");
         return variants.produce(context, key, negotiated.transformation())
                 .compose(bytes -> send(ctx, path, negotiated, key, "MISS", bytes));
     }
 
-    private Future<Void> sendHit(RoutingContext ctx, ImagePath path, Negotiated negotiated, VariantKey key, Hit hit) {
+    private Future<Void> sendHit(RoutingContext ctx, ImagePath path, Negotiated negotiated, VariantKey key, Hit hit,
+            boolean redirect) {
         ctx.put("cache", hit.tier());
         return switch (hit) {
             case Hit.Memory m -> send(ctx, path, negotiated, key, hit.tier(), m.bytes());
-            case Hit.Disk d when accelPrefix.isPresent() -> {
+            case Hit.Disk d when redirect && accelPrefix.isPresent() -> {
                 // nginx serves the file: the JVM writes only headers.
                 HttpServerResponse response = ctx.response().setStatusCode(200);
                 entityHeaders(response, path, negotiated, key, hit.tier());

@@ -153,14 +153,23 @@ class CacheTiersTest {
                 assertThat(hit.getHeader(header)).as(header).isEqualTo(miss.getHeader(header));
             }
             assertThat(Files.readAllBytes(root.resolve("cache").resolve(relative))).isEqualTo(miss.body().getBytes());
-            // A file deleted behind the index is not redirected to (nginx would answer 404):
-            // the memory tier still has the bytes.
+            // nginx could not open the file (X-Imgorigin-Missing, from its fallback location):
+            // the answer carries the bytes, never another redirect.
+            HttpResponse<Buffer> unreadable = get(server, url, "X-Imgorigin-Missing", "1");
+            assertThat(unreadable.getHeader("X-Accel-Redirect")).isNull();
+            assertThat(unreadable.getHeader("X-Cache")).isEqualTo("HIT-DISK");
+            assertThat(unreadable.body().getBytes()).isEqualTo(miss.body().getBytes());
+            // A file deleted behind the index: hits do not stat, so the origin still points at
+            // it until nginx reports it missing; then it is forgotten, and the memory tier
+            // still has the bytes.
             Files.delete(root.resolve("cache").resolve(relative));
-            HttpResponse<Buffer> again = get(server, url);
+            assertThat(get(server, url).getHeader("X-Accel-Redirect")).isEqualTo("/_cache/" + relative);
+            HttpResponse<Buffer> again = get(server, url, "X-Imgorigin-Missing", "1");
             assertThat(again.getHeader("X-Accel-Redirect")).isNull();
             assertThat(again.statusCode()).isEqualTo(200);
             assertThat(again.getHeader("X-Cache")).isEqualTo("HIT-MEMORY");
             assertThat(again.body().getBytes()).isEqualTo(miss.body().getBytes());
+            assertThat(get(server, url).getHeader("X-Accel-Redirect")).as("forgotten").isNull();
         }
     }
 
