@@ -68,7 +68,9 @@ public final class VariantCache {
     /** Keeps a fresh render in memory at once. */
     public void remember(VariantKey key, byte[] bytes) {
         if (bytes.length <= maxMemoryEntry) {
-            memory.ifPresent(m -> m.put(key, bytes));
+            // A bare copy of the key: the request's own carries its memoised name, path and
+            // ETag, which the weigher's 128 bytes per entry do not count.
+            memory.ifPresent(m -> m.put(new VariantKey(key.id(), key.transformation(), key.format()), bytes));
         }
     }
 

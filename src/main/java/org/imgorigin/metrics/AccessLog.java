@@ -201,6 +201,11 @@ public final class AccessLog implements AutoCloseable {
      */
     static void milliseconds(long nanos, Ascii out) {
         long hundredths = Math.round(nanos / 10_000.0);
+        if (hundredths < 0 || hundredths >= 1_000_000_000L) {
+            // 10^7 ms and more (2.8 hours): Double.toString switches to "1.0E7" there.
+            out.put(Double.toString(hundredths / 100.0));
+            return;
+        }
         out.put(hundredths / 100).put('.');
         long fraction = hundredths % 100;
         if (fraction % 10 == 0) {

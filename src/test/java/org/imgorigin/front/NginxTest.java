@@ -275,6 +275,26 @@ class NginxTest {
     }
 
     @Test
+    void aCacheFileNginxCannotReadIsAnErrorNobodyCaches() throws Exception {
+        String url = "/w_291/" + photo + ".webp";
+        assertThat(get(url).statusCode()).isEqualTo(200);
+        String accel = direct(url).headers().firstValue("X-Accel-Redirect").orElseThrow();
+        Path file = cache.resolve(accel.substring("/_cache/".length()));
+        var permissions = Files.getPosixFilePermissions(file);
+        Files.setPosixFilePermissions(file, Set.of()); // nginx's workers (www-data) cannot open it
+        try {
+            HttpResponse<byte[]> unreadable = get(url);
+            // nginx's own error, not its 404 fallback: it must not keep the origin's "immutable".
+            assertThat(unreadable.statusCode()).isEqualTo(403);
+            assertThat(unreadable.headers().allValues("Cache-Control")).as(unreadable.headers().map().toString())
+                    .contains("no-store");
+        } finally {
+            Files.setPosixFilePermissions(file, permissions);
+        }
+        assertThat(get(url).statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void anUploadStreamsThroughNginxAndItsVariantsAreServed() throws Exception {
         byte[] png = fixture("alpha.png");
         HttpResponse<byte[]> created = send(HttpRequest.newBuilder(front("/images"))

@@ -63,7 +63,8 @@ class AccessLogTest {
     void millisecondsArePrintedAsTheDoubleOfHundredthsWouldBe() {
         java.util.Random random = new java.util.Random(7);
         long[] fixed = {0, 4_999, 5_000, 10_000, 50_000, 100_000, 1_000_000, 1_234_567, 10_050_000, 999_994_999,
-            123_456_789_012L};
+            123_456_789_012L, 9_999_999_994_999L, 9_999_999_995_000L, 10_000_000_000_000L, 12_345_678_901_234L,
+            -1, -20_000};
         java.util.stream.LongStream values = java.util.stream.LongStream.concat(java.util.Arrays.stream(fixed),
                 random.longs(20_000, 0, 600_000_000_000L));
         values.forEach(nanos -> {
