@@ -54,15 +54,8 @@ while [ "$#" -gt 0 ]; do
 done
 positive "$DURATION" "$REPS" "$CONNECTIONS" "$THREADS" "$NPHOTOS"
 
-install_missing() { # install_missing <command> <debian package>
-  command -v "$1" >/dev/null 2>&1 && return 0
-  [ "$(id -u)" = 0 ] || die "$1 not found (apt-get install $2, as root)"
-  say "installing $2"
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2"; } >&2 ||
-    die "could not install $2"
-}
-install_missing wrk wrk
-[ -x "$NGINX" ] || { install_missing nginx nginx-light; [ -x "$NGINX" ] || die "no $NGINX"; }
+apt_ensure wrk wrk
+apt_ensure "$NGINX" nginx-light
 need curl python3 sha256sum cc
 
 # nginx's workers (www-data when run as root) read the cache: the tree must be traversable.
