@@ -12,6 +12,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.imgorigin.cache.CachedOriginalStore;
 import org.imgorigin.cache.DiskLru;
+import org.imgorigin.cache.Invalidation;
 import org.imgorigin.cache.VariantCache;
 import org.imgorigin.config.Config;
 import org.imgorigin.upload.RecentUploads;
@@ -31,14 +32,17 @@ import org.imgorigin.vips.Vips;
 public final class Server implements AutoCloseable {
     private final Vertx vertx;
     private final OriginalStore store;
+    private final Invalidation invalidation;
     private final RenderPool pool;
     private final Blocking blocking;
     private final Metrics metrics;
     private final int port;
 
-    private Server(Vertx vertx, OriginalStore store, RenderPool pool, Blocking blocking, Metrics metrics, int port) {
+    private Server(Vertx vertx, OriginalStore store, Invalidation invalidation, RenderPool pool, Blocking blocking,
+            Metrics metrics, int port) {
         this.vertx = vertx;
         this.store = store;
+        this.invalidation = invalidation;
         this.pool = pool;
         this.blocking = blocking;
         this.metrics = metrics;
@@ -47,6 +51,8 @@ public final class Server implements AutoCloseable {
 
     /** Local copies of S3 originals live here, under the cache directory but outside the variants' index. */
     static final String ORIGINALS_DIR = "originals";
+    /** This node's own state (images deleted through it), under the cache directory but outside the index. */
+    static final String STATE_DIR = "state";
     private static final Logger LOG = Logger.getLogger(Server.class.getName());
 
     /** Indexes a cache directory without holding up start-up; lookups fall back to the disk meanwhile. */
@@ -71,22 +77,28 @@ public final class Server implements AutoCloseable {
         LOG.info(() -> "network transport: " + (vertx.isNativeTransportEnabled() ? "epoll"
                 : "NIO (" + vertx.unavailableNativeTransportCause() + ")"));
         OriginalStore store = null;
+        Invalidation invalidation = null;
         try {
             Blocking blocking = new Blocking();
             Path cacheDir = config.cache().dir().toAbsolutePath().normalize();
             store = OriginalStores.open(config.originals().url(), config.originals().s3Endpoint(),
                     config.originals().s3Region(), config.originals().s3PathStyle());
+            invalidation = new Invalidation(store, Optional.of(cacheDir.resolve(STATE_DIR).resolve("deleted")),
+                    Clock.systemUTC());
             if (config.originals().url().startsWith("s3://") && config.cache().originalsBytes() > 0) {
                 DiskLru copies = new DiskLru(cacheDir.resolve(ORIGINALS_DIR), config.cache().originalsBytes(),
                         Clock.systemUTC(), blocking.executor());
                 rebuildInBackground(copies);
-                store = new CachedOriginalStore(store, copies);
+                store = new CachedOriginalStore(store, copies, invalidation);
             }
             DiskLru disk = new DiskLru(cacheDir, config.cache().maxBytes(), Clock.systemUTC(), blocking.executor(),
-                    Set.of(ORIGINALS_DIR));
+                    Set.of(ORIGINALS_DIR, STATE_DIR));
             rebuildInBackground(disk);
             VariantCache cache = new VariantCache(config.cache().memoryBytes(), disk,
                     config.cache().accelPrefix().isPresent());
+            invalidation.register(cache::purge);
+            Invalidation deletes = invalidation;
+            Thread.ofVirtual().name("imgorigin-deletes").start(deletes::reapplyDeletes);
             Metrics metrics = new Metrics();
             RecentUploads recent = new RecentUploads(24);
             metrics.cacheGauges(disk::totalBytes, disk::size, cache::memoryBytes);
@@ -96,7 +108,8 @@ public final class Server implements AutoCloseable {
             metrics.renderGauges(pool::running, pool::queued, Vips::trackedMemory);
             Optional<AccessLog> accessLog = config.accessLog() ? Optional.of(new AccessLog()) : Optional.empty();
             Analytics analytics = new Analytics(accessLog);
-            Routes routes = new Routes(config, store, renderer, pool, blocking, metrics, analytics, cache, recent);
+            Routes routes = new Routes(config, store, renderer, pool, blocking, metrics, analytics, cache,
+                    invalidation, recent);
             // Port 0 (tests) means one instance: instances would each get their own random port.
             int instances = config.port() == 0 ? 1 : eventLoops;
             AtomicReference<ImageServer> first = new AtomicReference<>();
@@ -105,10 +118,13 @@ public final class Server implements AutoCloseable {
                 first.compareAndSet(null, server);
                 return server;
             }, new DeploymentOptions().setInstances(instances)).await(30, TimeUnit.SECONDS);
-            return new Server(vertx, store, pool, blocking, metrics, first.get().actualPort());
+            return new Server(vertx, store, invalidation, pool, blocking, metrics, first.get().actualPort());
         } catch (Exception | Error e) {
             if (store != null) {
                 store.close();
+            }
+            if (invalidation != null) {
+                invalidation.close();
             }
             vertx.close().await(10, TimeUnit.SECONDS);
             throw e;
@@ -141,5 +157,6 @@ public final class Server implements AutoCloseable {
         pool.close();
         blocking.close();
         store.close();
+        invalidation.close();
     }
 }

@@ -25,35 +25,53 @@ public final class CachedOriginalStore implements OriginalStore {
 
     private final OriginalStore remote;
     private final DiskLru copies;
+    private final Invalidation invalidation;
     private final ConcurrentHashMap<ImageId, CompletableFuture<Optional<Original>>> inFlight = new ConcurrentHashMap<>();
 
-    public CachedOriginalStore(OriginalStore remote, DiskLru copies) {
+    /** Registers its local copies with {@code invalidation}: a purge or delete drops them. */
+    public CachedOriginalStore(OriginalStore remote, DiskLru copies, Invalidation invalidation) {
         this.remote = remote;
         this.copies = copies;
+        this.invalidation = invalidation;
+        invalidation.register(id -> copies.remove(id.storageKey()) ? 1 : 0);
     }
 
     @Override
-    public Optional<Original> fetch(ImageId id) throws StoreException {
+    public Optional<Original> fetch(ImageId id, SizeGate gate) throws StoreException {
         Optional<DiskLru.Cached> local = copies.get(id.storageKey());
         if (local.isPresent()) {
-            try {
-                return Optional.of(new Original(Files.readAllBytes(local.get().path()), UNKNOWN_TYPE));
-            } catch (IOException e) {
+            try (var channel = java.nio.channels.FileChannel.open(local.get().path())) {
+                long size = channel.size();
+                gate.admit(size);
+                java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(Math.toIntExact(size));
+                while (bytes.hasRemaining() && channel.read(bytes) >= 0) {
+                    // the whole copy
+                }
+                if (!bytes.hasRemaining()) {
+                    return Optional.of(new Original(bytes.array(), UNKNOWN_TYPE));
+                }
+                copies.remove(id.storageKey()); // cut short under us: fetch again
+            } catch (IOException | ArithmeticException e) {
                 copies.remove(id.storageKey()); // evicted under us: fetch again
             }
         }
         CompletableFuture<Optional<Original>> mine = new CompletableFuture<>();
         CompletableFuture<Optional<Original>> running = inFlight.putIfAbsent(id, mine);
         if (running != null) {
-            return await(running);
+            Optional<Original> shared = await(running);
+            shared.ifPresent(o -> gate.admit(o.bytes().length));
+            return shared;
         }
+        // Taken before the GET: a purge or delete while it runs keeps its copy off the disk.
+        long ticket = invalidation.ticket();
         try {
-            Optional<Original> original = remote.fetch(id);
+            Optional<Original> original = remote.fetch(id, gate);
             original.ifPresent(o -> {
                 try {
-                    copies.put(id.storageKey(), o.bytes());
+                    invalidation.write(id, ticket, () -> copies.put(id.storageKey(), o.bytes()),
+                            () -> copies.remove(id.storageKey()));
                 } catch (IOException e) {
-                    LOG.log(Level.WARNING, "could not keep a local copy of original " + id, e);
+                    LOG.log(Level.WARNING, "could not keep a local copy of original " + id + ": " + e.getMessage());
                 }
             });
             mine.complete(original);
@@ -90,12 +108,6 @@ public final class CachedOriginalStore implements OriginalStore {
         return remote.exists(id);
     }
 
-    /** Drops this node's copy of an original (a purge), so the next render reads the bucket. */
-    @Override
-    public void evictLocalCopy(ImageId id) {
-        copies.remove(id.storageKey());
-    }
-
     @Override
     public void put(ImageId id, byte[] bytes, String contentType) throws StoreException {
         remote.put(id, bytes, contentType);
@@ -103,7 +115,7 @@ public final class CachedOriginalStore implements OriginalStore {
 
     @Override
     public boolean delete(ImageId id) throws StoreException {
-        copies.remove(id.storageKey());
+        copies.remove(id.storageKey()); // Invalidation drops it too; a direct caller should not keep it
         return remote.delete(id);
     }
 

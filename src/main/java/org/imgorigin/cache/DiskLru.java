@@ -36,6 +36,7 @@ public final class DiskLru {
     private static final Logger LOG = Logger.getLogger(DiskLru.class.getName());
     static final String TEMP_PREFIX = ".tmp-";
     static final Duration TOUCH_INTERVAL = Duration.ofMinutes(10);
+    private static final int MERGE_BATCH = 2048;
 
     private final Path root;
     private final long maxBytes;
@@ -44,7 +45,15 @@ public final class DiskLru {
     private final java.util.Set<String> excluded;
     /** Relative path → entry, in access order: the first entry is the least recently used. */
     private final LinkedHashMap<String, Entry> index = new LinkedHashMap<>(1024, 0.75f, true);
+    /**
+     * Directory → the indexed files in it: one image's variants share a directory, so a purge
+     * costs that image's files, not a scan of the whole index under the lock every lookup takes.
+     */
+    private final Map<String, java.util.Set<String>> byDirectory = new java.util.HashMap<>();
+    /** Bytes the indexed files take on disk: sizes rounded up to whole blocks. */
     private long totalBytes;
+    /** Temporaries older than this were left by an earlier process; newer ones are writes in progress. */
+    private final long startedMillis = System.currentTimeMillis() - 1_000;
     private volatile boolean rebuilt;
     /** Why the last write failed (the file system's words), or null once a write succeeds again. */
     private volatile String writeProblem;
@@ -57,6 +66,41 @@ public final class DiskLru {
             this.size = size;
             this.touched = touched;
         }
+
+        /** What the file costs the disk: file systems allocate whole blocks (4 KiB here and almost everywhere). */
+        long blocks() {
+            return (size + BLOCK - 1) / BLOCK * BLOCK;
+        }
+    }
+
+    static final long BLOCK = 4096;
+
+    /** Adds or replaces an entry; the caller holds the lock. */
+    private void index(String relative, Entry entry) {
+        Entry old = index.put(relative, entry);
+        totalBytes += entry.blocks() - (old == null ? 0 : old.blocks());
+        if (old == null) {
+            byDirectory.computeIfAbsent(directoryOf(relative), d -> new java.util.HashSet<>()).add(relative);
+        }
+    }
+
+    /** Removes an entry; the caller holds the lock. */
+    private Entry unindex(String relative) {
+        Entry old = index.remove(relative);
+        if (old != null) {
+            totalBytes -= old.blocks();
+            String dir = directoryOf(relative);
+            java.util.Set<String> files = byDirectory.get(dir);
+            if (files != null && files.remove(relative) && files.isEmpty()) {
+                byDirectory.remove(dir);
+            }
+        }
+        return old;
+    }
+
+    private static String directoryOf(String relative) {
+        int slash = relative.lastIndexOf('/');
+        return slash < 0 ? "" : relative.substring(0, slash);
     }
 
     /** {@code io} runs the occasional recency touch, so a hit itself never waits on the disk. */
@@ -102,13 +146,15 @@ public final class DiskLru {
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
                 String name = file.getFileName().toString();
-                if (name.startsWith(TEMP_PREFIX) || attrs.size() == 0) {
+                boolean leftover = name.startsWith(TEMP_PREFIX)
+                        && attrs.lastModifiedTime().toMillis() < startedMillis;
+                if (leftover || (attrs.size() == 0 && !name.startsWith(TEMP_PREFIX))) {
                     try {
                         Files.deleteIfExists(file);
                     } catch (IOException e) {
                         failed(e); // a read-only disk: never served (not indexed), deleted once writable
                     }
-                } else if (attrs.isRegularFile()) {
+                } else if (attrs.isRegularFile() && !name.startsWith(TEMP_PREFIX)) {
                     found.add(new Found(root.relativize(file).toString(), attrs.size(),
                             attrs.lastModifiedTime().toMillis()));
                 }
@@ -121,15 +167,18 @@ public final class DiskLru {
             }
         });
         found.sort((a, b) -> Long.compare(a.modified(), b.modified()));
-        synchronized (this) {
-            for (Found f : found) {
-                if (!index.containsKey(f.relative())) {
-                    index.put(f.relative(), new Entry(f.size(), f.modified()));
-                    totalBytes += f.size();
+        // Merged in batches: lookups on the event loops take the same lock, and must never
+        // wait for the whole of a large cache (770,000 files at the default 10 GiB).
+        for (int from = 0; from < found.size(); from += MERGE_BATCH) {
+            synchronized (this) {
+                for (Found f : found.subList(from, Math.min(found.size(), from + MERGE_BATCH))) {
+                    if (!index.containsKey(f.relative())) {
+                        index(f.relative(), new Entry(f.size(), f.modified()));
+                    }
                 }
             }
-            rebuilt = true;
         }
+        rebuilt = true;
         deleteAll(trim());
     }
 
@@ -262,11 +311,10 @@ public final class DiskLru {
     public int removeUnder(String relativeDirectory) throws IOException {
         String prefix = relativeDirectory.endsWith("/") ? relativeDirectory : relativeDirectory + "/";
         synchronized (this) {
-            for (Iterator<Map.Entry<String, Entry>> it = index.entrySet().iterator(); it.hasNext(); ) {
-                Map.Entry<String, Entry> e = it.next();
-                if (e.getKey().startsWith(prefix)) {
-                    totalBytes -= e.getValue().size;
-                    it.remove();
+            java.util.Set<String> files = byDirectory.get(prefix.substring(0, prefix.length() - 1));
+            if (files != null) {
+                for (String relative : List.copyOf(files)) {
+                    unindex(relative);
                 }
             }
         }
@@ -294,10 +342,7 @@ public final class DiskLru {
     /** Removes one file. */
     public boolean remove(String relative) {
         synchronized (this) {
-            Entry e = index.remove(relative);
-            if (e != null) {
-                totalBytes -= e.size;
-            }
+            unindex(relative);
         }
         try {
             return Files.deleteIfExists(resolve(relative));
@@ -316,22 +361,29 @@ public final class DiskLru {
 
     private void adopt(String relative, long size) {
         synchronized (this) {
-            Entry old = index.put(relative, new Entry(size, clock.millis()));
-            totalBytes += size - (old == null ? 0 : old.size);
+            index(relative, new Entry(size, clock.millis()));
         }
         deleteAll(trim());
+    }
+
+    /** Indexes a file without writing it (tests of large indexes). */
+    void adoptForTest(String relative, long size) {
+        synchronized (this) {
+            index(relative, new Entry(size, clock.millis()));
+        }
     }
 
     /** Unlinks the least recently used entries until the total fits; returns the files to delete. */
     private synchronized List<String> trim() {
         List<String> victims = new ArrayList<>();
         Iterator<Map.Entry<String, Entry>> it = index.entrySet().iterator();
-        while (totalBytes > maxBytes && it.hasNext()) {
+        long remaining = totalBytes;
+        while (remaining > maxBytes && it.hasNext()) {
             Map.Entry<String, Entry> eldest = it.next();
-            totalBytes -= eldest.getValue().size;
+            remaining -= eldest.getValue().blocks();
             victims.add(eldest.getKey());
-            it.remove();
         }
+        victims.forEach(this::unindex);
         return victims;
     }
 

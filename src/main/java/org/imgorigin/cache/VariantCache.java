@@ -33,10 +33,11 @@ public final class VariantCache {
     }
 
     /**
-     * Cheap enough for an event loop: a map lookup per tier, and behind nginx no file system
-     * call at all. {@code verify} asks for a disk hit whose file is known to exist (one stat):
-     * served directly, every disk hit is verified; behind nginx, only when nginx says the file
-     * it was pointed at is gone ({@code X-Imgorigin-Missing}).
+     * Cheap enough for an event loop: a map lookup per tier, and no file system call unless
+     * {@code verify} asks for a disk hit whose file is known to exist (one stat, so only off
+     * the event loop: behind nginx, when nginx says the file it was pointed at is gone,
+     * {@code X-Imgorigin-Missing}). Served directly, the caller opens the file off the loop
+     * and {@link #forgetFile} a file that is gone.
      */
     public Optional<Hit> lookup(VariantKey key, boolean verify) {
         if (preferDisk) {
@@ -44,7 +45,7 @@ public final class VariantCache {
             return onDisk.isPresent() ? onDisk : fromMemory(key);
         }
         Optional<Hit> inMemory = fromMemory(key);
-        return inMemory.isPresent() ? inMemory : fromDisk(key, true);
+        return inMemory.isPresent() ? inMemory : fromDisk(key, false);
     }
 
     private Optional<Hit> fromMemory(VariantKey key) {
@@ -72,6 +73,16 @@ public final class VariantCache {
             // ETag, which the weigher's 128 bytes per entry do not count.
             memory.ifPresent(m -> m.put(new VariantKey(key.id(), key.transformation(), key.format()), bytes));
         }
+    }
+
+    /** Takes a fresh render back out of memory (a purge raced it). */
+    public void forget(VariantKey key) {
+        memory.ifPresent(m -> m.invalidate(key)); // equality ignores the memoised strings
+    }
+
+    /** A disk hit whose file turned out to be gone (deleted behind the index): forget it. */
+    public void forgetFile(Hit.Disk hit) {
+        disk.remove(hit.relativePath());
     }
 
     /** Writes a fresh render to the disk tier (blocking: call from a virtual thread). */

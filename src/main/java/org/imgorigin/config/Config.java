@@ -29,7 +29,9 @@ public record Config(
         java.util.List<Transformation> eager,
         boolean accessLog,
         java.time.Duration uploadBodyTimeout,
-        java.time.Duration uploadIdleTimeout) {
+        java.time.Duration uploadIdleTimeout,
+        long maxOriginalBytes,
+        long originalsInFlightBytes) {
 
     /** Where originals live: {@code file:<dir>} or {@code s3://bucket/prefix} with the S3 client settings. */
     public record Originals(String url, Optional<String> s3Endpoint, String s3Region, boolean s3PathStyle) {
@@ -110,6 +112,11 @@ public record Config(
             throw new ConfigException("IMGORIGIN_EAGER", e.getMessage());
         }
 
+        long maxOriginalBytes = env.size("IMGORIGIN_MAX_ORIGINAL_BYTES", "100MB");
+        if (maxOriginalBytes < 1 || maxOriginalBytes > Integer.MAX_VALUE - 16) {
+            throw new ConfigException("IMGORIGIN_MAX_ORIGINAL_BYTES", "must be between 1 byte and 2GB");
+        }
+
         Optional<Signer> signer;
         try {
             signer = env.string("IMGORIGIN_SIGNING_KEY").map(Signer::of);
@@ -127,6 +134,10 @@ public record Config(
                 limits, presets, eager,
                 env.bool("IMGORIGIN_ACCESS_LOG", true),
                 java.time.Duration.ofSeconds(env.integer("IMGORIGIN_UPLOAD_TIMEOUT", 120, 1, 86_400)),
-                java.time.Duration.ofSeconds(env.integer("IMGORIGIN_UPLOAD_IDLE_TIMEOUT", 15, 1, 3_600)));
+                java.time.Duration.ofSeconds(env.integer("IMGORIGIN_UPLOAD_IDLE_TIMEOUT", 15, 1, 3_600)),
+                maxOriginalBytes,
+                // Originals held in memory for renders: a quarter of the heap, so that renders
+                // of large originals cannot take the rest (one is always let in; see Sources).
+                Math.max(maxOriginalBytes, Runtime.getRuntime().maxMemory() / 4));
     }
 }

@@ -9,10 +9,9 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Optional;
-import org.imgorigin.cache.VariantCache;
+import org.imgorigin.cache.Invalidation;
 import org.imgorigin.image.ImageId;
 import org.imgorigin.metrics.Metrics;
-import org.imgorigin.store.OriginalStore;
 
 /**
  * SPEC section 6's admin endpoints: {@code POST /admin/purge/<id>} removes an image's cached
@@ -20,32 +19,26 @@ import org.imgorigin.store.OriginalStore;
  */
 final class Admin {
     private final Optional<String> token;
-    private final OriginalStore store;
-    private final VariantCache cache;
+    private final Invalidation invalidation;
     private final Blocking blocking;
     private final Metrics metrics;
-    private final Variants variants;
 
-    Admin(Optional<String> token, OriginalStore store, VariantCache cache, Blocking blocking, Metrics metrics,
-            Variants variants) {
+    Admin(Optional<String> token, Invalidation invalidation, Blocking blocking, Metrics metrics) {
         this.token = token;
-        this.store = store;
-        this.cache = cache;
+        this.invalidation = invalidation;
         this.blocking = blocking;
         this.metrics = metrics;
-        this.variants = variants;
     }
 
+    /**
+     * Every copy of the image on this node goes: variants, the local copy of the original, what
+     * its header said. A purge reaches every node ({@code bin/imgorigin purge}), a delete only
+     * the one asked, so a purge is also how the other nodes learn of a delete.
+     */
     void purge(RoutingContext ctx) {
         ImageId id = authorisedId(ctx);
         Context context = ctx.vertx().getOrCreateContext();
-        blocking.run(context, () -> {
-            // A purge reaches every node (bin/imgorigin purge); a delete only the one asked.
-            // Dropping the local copy of the original here keeps the other nodes from rendering
-            // new variants of a deleted image from what they kept.
-            store.evictLocalCopy(id);
-            return cache.purge(id);
-        }).onSuccess(count -> {
+        blocking.run(context, () -> invalidation.purge(id)).onSuccess(count -> {
             metrics.purged(count);
             ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
                     .putHeader("Cache-Control", "no-store")
@@ -56,17 +49,13 @@ final class Admin {
     void delete(RoutingContext ctx) {
         ImageId id = authorisedId(ctx);
         Context context = ctx.vertx().getOrCreateContext();
-        blocking.run(context, () -> {
-            boolean existed = store.delete(id);
-            int purged = cache.purge(id);
-            variants.forget(id);
-            metrics.purged(purged);
-            if (!existed && purged == 0) {
-                throw HttpError.notFound("no image with id " + id);
+        blocking.run(context, () -> invalidation.delete(id)).onSuccess(existed -> {
+            if (!existed) {
+                ctx.fail(HttpError.notFound("no image with id " + id));
+                return;
             }
-            return purged;
-        }).onSuccess(purged -> ctx.response().setStatusCode(204).putHeader("Cache-Control", "no-store").end())
-                .onFailure(ctx::fail);
+            ctx.response().setStatusCode(204).putHeader("Cache-Control", "no-store").end();
+        }).onFailure(ctx::fail);
     }
 
     private ImageId authorisedId(RoutingContext ctx) {

@@ -59,7 +59,7 @@ final class Failures {
                 yield new HttpError(e.status(), e.getMessage());
             }
             case StoreException e -> {
-                LOG.log(Level.WARNING, "original store: " + e.getMessage(), e.getCause());
+                logStoreFailure(e);
                 yield e.kind() == StoreException.Kind.TIMEOUT
                         ? new HttpError(504, "the original store timed out")
                         : new HttpError(502, "the original store failed");
@@ -74,6 +74,24 @@ final class Failures {
                 yield new HttpError(500, "internal error");
             }
         };
+    }
+
+    /** When the last store failure was logged with its stack trace. */
+    private static final java.util.concurrent.atomic.AtomicLong LAST_STORE_TRACE = new java.util.concurrent.atomic.AtomicLong();
+    private static final long STORE_TRACE_INTERVAL_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+
+    /**
+     * While the store is down every request fails the same way: one line each, and the stack
+     * trace at most once a minute, so an outage does not bury the log (or fill its disk).
+     */
+    private static void logStoreFailure(StoreException e) {
+        long now = System.nanoTime();
+        long last = LAST_STORE_TRACE.get();
+        if ((last == 0 || now - last > STORE_TRACE_INTERVAL_NANOS) && LAST_STORE_TRACE.compareAndSet(last, now)) {
+            LOG.log(Level.WARNING, "original store: " + e.getMessage(), e.getCause());
+        } else {
+            LOG.warning(() -> "original store: " + e.getMessage());
+        }
     }
 
     private static HttpError fromStatus(int status) {

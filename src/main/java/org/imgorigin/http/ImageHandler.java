@@ -8,6 +8,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
+import java.nio.channels.FileChannel;
 import java.util.Optional;
 import org.imgorigin.cache.Hit;
 import org.imgorigin.cache.VariantKey;
@@ -63,11 +64,12 @@ final class ImageHandler implements Handler<RoutingContext> {
     private final Metrics metrics;
     private final Analytics analytics;
     private final Optional<String> accelPrefix;
+    private final Blocking blocking;
     private final com.github.benmanes.caffeine.cache.Cache<String, ImagePath> parsed =
             com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(50_000).build();
 
     ImageHandler(Presets presets, Optional<Signer> signer, Variants variants, Negotiator negotiator, Metrics metrics,
-            Analytics analytics, Optional<String> accelPrefix) {
+            Analytics analytics, Optional<String> accelPrefix, Blocking blocking) {
         this.presets = presets;
         this.signer = signer;
         this.variants = variants;
@@ -75,6 +77,7 @@ final class ImageHandler implements Handler<RoutingContext> {
         this.metrics = metrics;
         this.analytics = analytics;
         this.accelPrefix = accelPrefix;
+        this.blocking = blocking;
     }
 
     /**
@@ -103,11 +106,15 @@ final class ImageHandler implements Handler<RoutingContext> {
             throw new HttpError(403, path.signature().isEmpty() ? "this server only serves signed URLs"
                     : "invalid signature");
         }
+        // Deleted through this node: whatever copy may survive somewhere is not served.
+        if (variants.invalidation().deleted(path.id())) {
+            throw HttpError.notFound("no image with id " + path.id());
+        }
         Context context = ctx.vertx().getOrCreateContext();
         Optional<SourceInfo> known = variants.known(path.id());
         Future<Optional<SourceInfo>> info = known.isPresent() || !negotiator.needsSource(path, ctx.request().headers())
                 ? Future.succeededFuture(known)
-                : variants.load(context, path.id()).map(s -> Optional.of(s.info()));
+                : variants.inspect(context, path.id()).map(Optional::of);
         info.compose(i -> respond(ctx, exchange, context, path, negotiator.negotiate(path, i, ctx.request().headers())))
                 .onFailure(ctx::fail);
     }
@@ -118,23 +125,46 @@ final class ImageHandler implements Handler<RoutingContext> {
                 negotiated.output());
         exchange.format = key.format().extension();
         exchange.variant = key.fileName();
-        exchange.dpr = negotiated.transformation().dpr()
-                .map(d -> d instanceof Transformation.Dpr.Fixed f ? Double.toString(f.value()) : "auto").orElse("1.0");
-        // Ids are content hashes: an ETag the client holds is still the variant's bytes.
-        if (matches(ctx.request().getHeader(IF_NONE_MATCH), key.etag())) {
-            exchange.cache = "NOT-MODIFIED";
-            HttpServerResponse response = ctx.response().setStatusCode(304);
-            headers(response, path, negotiated, key);
-            return response.end();
-        }
+        exchange.dpr = Analytics.dprBucket(negotiated.transformation().dpr()
+                .map(d -> d instanceof Transformation.Dpr.Fixed f ? f.value() : -1.0).orElse(1.0));
         // Behind nginx a disk hit is not checked on disk; when nginx could not open the file,
         // it asks again with X-Imgorigin-Missing, and the answer is then never a redirect:
         // a file nginx cannot read would otherwise bounce between the two.
         boolean missing = accelPrefix.isPresent() && ctx.request().headers().contains(X_IMGORIGIN_MISSING);
-        Optional<Hit> hit = variants.cache().lookup(key, missing);
+        Optional<Hit> hit = variants.cache().lookup(key, false);
+        // Ids are content hashes: an ETag the client holds is still the variant's bytes, as long
+        // as the image exists. A cached variant or a known header says it does; else the store.
+        if (matches(ctx.request().getHeader(IF_NONE_MATCH), key.etag())) {
+            Future<Boolean> exists = hit.isPresent() || variants.known(path.id()).isPresent()
+                    ? Future.succeededFuture(true) : variants.exists(context, path.id());
+            return exists.compose(yes -> {
+                if (!yes) {
+                    return Future.failedFuture(HttpError.notFound("no image with id " + path.id()));
+                }
+                exchange.cache = "NOT-MODIFIED";
+                HttpServerResponse response = ctx.response().setStatusCode(304);
+                headers(response, path, negotiated, key);
+                return response.end();
+            });
+        }
+        if (hit.isPresent() && missing) {
+            // nginx found no file where the index points: check, off the event loop.
+            Hit.Disk pointed = hit.get() instanceof Hit.Disk d ? d : null;
+            if (pointed != null) {
+                return blocking.run(context, () -> variants.cache().lookup(key, true))
+                        .compose(verified -> verified.isPresent()
+                                ? sendHit(ctx, exchange, path, negotiated, key, verified.get(), false)
+                                : miss(ctx, exchange, context, path, negotiated, key));
+            }
+        }
         if (hit.isPresent()) {
             return sendHit(ctx, exchange, path, negotiated, key, hit.get(), !missing);
         }
+        return miss(ctx, exchange, context, path, negotiated, key);
+    }
+
+    private Future<Void> miss(RoutingContext ctx, Exchange exchange, Context context, ImagePath path,
+            Negotiated negotiated, VariantKey key) {
         exchange.cache = "MISS";
         return variants.produce(context, key, negotiated.transformation())
                 .compose(bytes -> send(ctx, path, negotiated, key, "MISS", bytes));
@@ -154,20 +184,43 @@ final class ImageHandler implements Handler<RoutingContext> {
                 yield response.end();
             }
             case Hit.Disk d -> {
-                HttpServerResponse response = ctx.response().setStatusCode(200);
-                entityHeaders(response, path, negotiated, key, hit.tier());
-                if (ctx.request().method() == HttpMethod.HEAD) {
-                    response.putHeader(CONTENT_LENGTH, Long.toString(d.size()));
-                    yield response.end();
-                }
-                // sendfile(2): the bytes go from the page cache to the socket without the heap.
-                yield response.sendFile(d.path().toString()).recover(failure -> {
-                    // Evicted between lookup and send: the headers may already be out.
-                    variants.cache().disk().remove(d.relativePath());
-                    return Future.failedFuture(failure);
+                // Opened off the event loop (open(2) may wait on the disk); a file gone behind
+                // the index is forgotten and rendered again.
+                Context context = ctx.vertx().getOrCreateContext();
+                yield blocking.run(context, () -> open(d)).compose(channel -> {
+                    if (channel.isEmpty()) {
+                        variants.cache().forgetFile(d);
+                        return miss(ctx, exchange, context, path, negotiated, key);
+                    }
+                    HttpServerResponse response = ctx.response().setStatusCode(200);
+                    entityHeaders(response, path, negotiated, key, hit.tier());
+                    FileChannel file = channel.get();
+                    if (ctx.request().method() == HttpMethod.HEAD) {
+                        closeQuietly(file);
+                        response.putHeader(CONTENT_LENGTH, Long.toString(d.size()));
+                        return response.end();
+                    }
+                    // sendfile(2): the bytes go from the page cache to the socket without the heap.
+                    return response.sendFile(file, 0, d.size()).onComplete(done -> closeQuietly(file));
                 });
             }
         };
+    }
+
+    private static Optional<FileChannel> open(Hit.Disk hit) {
+        try {
+            return Optional.of(FileChannel.open(hit.path(), java.nio.file.StandardOpenOption.READ));
+        } catch (java.io.IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        try {
+            channel.close();
+        } catch (java.io.IOException ignored) {
+            // read-only: nothing was lost
+        }
     }
 
     private Future<Void> send(RoutingContext ctx, ImagePath path, Negotiated negotiated, VariantKey key, String tier,

@@ -28,19 +28,55 @@ public final class RenderPool implements AutoCloseable {
 
     /** Runs {@code task} on a render worker, or fails with 429 when the queue is full. */
     public <T> Future<T> submit(Callable<T> task) {
+        try {
+            return admit().run(task);
+        } catch (HttpError e) {
+            return Future.failedFuture(e);
+        }
+    }
+
+    /**
+     * A place in the pool, taken before anything is spent on a render (reading its original
+     * above all), so a full queue answers 429 before a byte of the original is read. Throws
+     * {@link HttpError} 429 when the pool is full.
+     */
+    public Slot admit() {
         if (admitted.incrementAndGet() > capacity) {
             admitted.decrementAndGet();
-            return Future.failedFuture(new HttpError(429, "too many renders waiting; retry shortly"));
+            throw new HttpError(429, "too many renders waiting; retry shortly");
         }
-        return executor.executeBlocking(() -> {
-            running.incrementAndGet();
-            try {
-                return task.call();
-            } finally {
-                running.decrementAndGet();
+        return new Slot();
+    }
+
+    /** An admitted render: {@link #run} it once, or {@link #release} it unused. */
+    public final class Slot {
+        private final java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+
+        private Slot() {
+        }
+
+        /** Runs the render on a worker; the slot is given back when it ends. */
+        public <T> Future<T> run(Callable<T> task) {
+            if (done.getAndSet(true)) {
+                throw new IllegalStateException("a slot runs one render");
+            }
+            return executor.executeBlocking(() -> {
+                running.incrementAndGet();
+                try {
+                    return task.call();
+                } finally {
+                    running.decrementAndGet();
+                    admitted.decrementAndGet();
+                }
+            }, false);
+        }
+
+        /** Gives the slot back without running anything (the original could not be read). */
+        public void release() {
+            if (!done.getAndSet(true)) {
                 admitted.decrementAndGet();
             }
-        }, false);
+        }
     }
 
     /** Renders running now. */

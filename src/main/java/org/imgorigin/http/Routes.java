@@ -6,6 +6,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
 import org.imgorigin.cache.DiskLru;
+import org.imgorigin.cache.Invalidation;
 import org.imgorigin.cache.VariantCache;
 import org.imgorigin.config.Config;
 import org.imgorigin.metrics.Analytics;
@@ -32,16 +33,20 @@ public final class Routes {
     private final Analytics analytics;
 
     public Routes(Config config, OriginalStore store, Renderer renderer, RenderPool pool, Blocking blocking,
-            Metrics metrics, Analytics analytics, VariantCache cache, RecentUploads recent) {
+            Metrics metrics, Analytics analytics, VariantCache cache, Invalidation invalidation, RecentUploads recent) {
         this.store = store;
         this.disk = cache.disk();
         this.blocking = blocking;
         this.metrics = metrics;
-        Variants variants = new Variants(store, renderer, pool, blocking, metrics, cache);
+        Sources sources = new Sources(store, renderer, blocking, metrics, invalidation, config.maxOriginalBytes(),
+                config.originalsInFlightBytes());
+        metrics.originalsGauge(sources::inMemory);
+        Variants variants = new Variants(store, sources, renderer, pool, blocking, metrics, cache, invalidation);
         this.images = new ImageHandler(config.presets(), config.signer(), variants,
-                new Negotiator(config.limits().maxDimension()), metrics, analytics, config.cache().accelPrefix());
+                new Negotiator(config.limits().maxDimension()), metrics, analytics, config.cache().accelPrefix(),
+                blocking);
         this.analytics = analytics;
-        this.admin = new Admin(config.adminToken(), store, cache, blocking, metrics, variants);
+        this.admin = new Admin(config.adminToken(), invalidation, blocking, metrics);
         this.uploads = new UploadHandler(config.uploadToken(), config.maxUploadBytes(),
                 new Ingest(store, renderer, config.limits().maxSourcePixels()), blocking, variants, config.eager(),
                 recent, metrics, config.uploadBodyTimeout(), config.uploadIdleTimeout());

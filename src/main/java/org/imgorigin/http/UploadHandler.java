@@ -149,7 +149,11 @@ final class UploadHandler {
                 return;
             }
             Context context = ctx.vertx().getOrCreateContext();
-            blocking.run(context, () -> ingest.ingest(body)).onSuccess(stored -> {
+            blocking.run(context, () -> {
+                // The same bytes again: an image deleted here may come back.
+                variants.invalidation().undelete(body.id());
+                return ingest.ingest(body);
+            }).onSuccess(stored -> {
                 metrics.uploaded(stored.created() ? "created" : "existing", stored.bytes());
                 recent.add(stored);
                 variants.remember(stored.id(), stored.info());
@@ -209,14 +213,12 @@ final class UploadHandler {
         if (!ImageId.isValid(id)) {
             throw new HttpError(400, "invalid id: an image id is 16 to 64 lowercase hex characters");
         }
-        blocking.run(ctx.vertx().getOrCreateContext(), () -> ingest.describe(new ImageId(id)))
-                .onSuccess(found -> {
-                    if (found.isEmpty()) {
-                        // Not thrown: an exception inside a completion handler would never reach the router.
-                        ctx.fail(HttpError.notFound("no image with id " + id));
-                        return;
-                    }
-                    JsonObject body = json(found.get());
+        ImageId imageId = new ImageId(id);
+        // Through the same gate as a render: the original is read under the size cap and the
+        // memory budget, shared with renders of it, and not read again while its header is known.
+        variants.inspect(ctx.vertx().getOrCreateContext(), imageId)
+                .onSuccess(info -> {
+                    JsonObject body = json(new Ingest.Stored(imageId, info, info.bytes(), false));
                     body.remove("url");
                     ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
                             .putHeader("Cache-Control", "public, max-age=60")

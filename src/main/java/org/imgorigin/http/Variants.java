@@ -1,12 +1,11 @@
 package org.imgorigin.http;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.imgorigin.cache.Invalidation;
 import org.imgorigin.cache.SingleFlight;
 import org.imgorigin.cache.VariantCache;
 import org.imgorigin.cache.VariantKey;
@@ -16,94 +15,109 @@ import org.imgorigin.render.RenderException;
 import org.imgorigin.render.RenderedImage;
 import org.imgorigin.render.Renderer;
 import org.imgorigin.render.SourceInfo;
-import org.imgorigin.store.Original;
 import org.imgorigin.store.OriginalStore;
 import org.imgorigin.url.Transformation;
 
 /**
- * Makes variants that are not cached yet: fetch the original (on a virtual thread), render
- * (on the bounded pool), keep the result in both cache tiers. Concurrent requests for one
- * variant share one fetch and one render, whether they come from visitors or from eager
- * rendering after an upload; a failure is not cached.
+ * Makes variants that are not cached yet: a place in the render pool first (429 when it is
+ * full, before anything is read), then the original (one copy in memory for every variant
+ * made from it, see {@link Sources}), the render on the bounded pool, and both cache tiers.
+ * Concurrent requests for one variant share one render, whether they come from visitors or
+ * from eager rendering after an upload; a failure is not cached. What a render writes goes
+ * through {@link Invalidation}: a purge or delete while it ran keeps it out of every tier.
  */
 final class Variants {
     private static final Logger LOG = Logger.getLogger(Variants.class.getName());
 
     private final OriginalStore store;
+    private final Sources sources;
     private final Renderer renderer;
     private final RenderPool pool;
     private final Blocking blocking;
     private final Metrics metrics;
     private final VariantCache cache;
+    private final Invalidation invalidation;
     private final SingleFlight<VariantKey, byte[]> flights = new SingleFlight<>();
-    /** What originals' headers say, so a URL without extension can be looked up without reading the original. */
-    private final Cache<ImageId, SourceInfo> sources = Caffeine.newBuilder().maximumSize(100_000).build();
-    /** Ids deleted lately: a render that was running during the delete must not leave a file behind. */
-    private final Cache<ImageId, Boolean> deleted = Caffeine.newBuilder()
-            .expireAfterWrite(java.time.Duration.ofMinutes(10)).maximumSize(100_000).build();
 
-    Variants(OriginalStore store, Renderer renderer, RenderPool pool, Blocking blocking, Metrics metrics,
-            VariantCache cache) {
+    Variants(OriginalStore store, Sources sources, Renderer renderer, RenderPool pool, Blocking blocking,
+            Metrics metrics, VariantCache cache, Invalidation invalidation) {
         this.store = store;
+        this.sources = sources;
         this.renderer = renderer;
         this.pool = pool;
         this.blocking = blocking;
         this.metrics = metrics;
         this.cache = cache;
-    }
-
-    /** An original's bytes with what its header says. */
-    record Source(byte[] bytes, SourceInfo info) {
+        this.invalidation = invalidation;
     }
 
     VariantCache cache() {
         return cache;
     }
 
+    Invalidation invalidation() {
+        return invalidation;
+    }
+
     Optional<SourceInfo> known(ImageId id) {
-        return Optional.ofNullable(sources.getIfPresent(id));
+        return sources.known(id);
     }
 
-    /** After an upload: the original is known (and, if it was deleted lately, back). */
+    /** After an upload: the original is known. */
     void remember(ImageId id, SourceInfo info) {
-        sources.put(id, info);
-        deleted.invalidate(id);
+        sources.remember(id, info);
     }
 
-    /** After a delete: forget the original's header, and keep renders still running from writing it back. */
-    void forget(ImageId id) {
-        sources.invalidate(id);
-        deleted.put(id, Boolean.TRUE);
+    /** What the original's header says, reading it (under the same limits as a render) if need be. */
+    Future<SourceInfo> inspect(Context context, ImageId id) {
+        Optional<SourceInfo> known = sources.known(id);
+        return known.isPresent() ? Future.succeededFuture(known.get()) : sources.peek(context, id);
     }
 
-    Future<Source> load(Context context, ImageId id) {
-        return blocking.run(context, () -> {
-            long start = System.nanoTime();
-            Original original = store.fetch(id).orElseThrow(() -> HttpError.notFound("no image with id " + id));
-            metrics.fetched(System.nanoTime() - start, original.bytes().length);
-            // A header parse: no pixels are decoded, so it is cheap enough for an I/O thread.
-            SourceInfo info = renderer.inspect(original.bytes());
-            sources.put(id, info);
-            return new Source(original.bytes(), info);
-        });
+    /** Whether the image exists, without reading it: known here, or in the store (a HEAD). */
+    Future<Boolean> exists(Context context, ImageId id) {
+        if (invalidation.deleted(id)) {
+            return Future.succeededFuture(false);
+        }
+        if (sources.known(id).isPresent()) {
+            return Future.succeededFuture(true);
+        }
+        return blocking.run(context, () -> store.exists(id));
     }
 
     /** Renders {@code transformation} for {@code key} (once, however many ask) and caches it. */
     Future<byte[]> produce(Context context, VariantKey key, Transformation transformation) {
-        return flights.run(key, () -> load(context, key.id())
-                .compose(source -> pool.submit(() -> render(source, transformation, key)))
-                .compose(rendered -> {
-                    // A render that was running while its image was deleted answers its own
-                    // request, but neither tier keeps it.
-                    if (deleted.getIfPresent(key.id()) != null) {
-                        return Future.succeededFuture(rendered.bytes());
-                    }
-                    cache.remember(key, rendered.bytes());
-                    return blocking.run(context, () -> persist(key, rendered.bytes()));
-                }));
+        return flights.run(key, () -> attempt(context, key, transformation, true));
     }
 
-    private RenderedImage render(Source source, Transformation transformation, VariantKey key) throws RenderException {
+    private Future<byte[]> attempt(Context context, VariantKey key, Transformation transformation, boolean again) {
+        RenderPool.Slot slot;
+        try {
+            slot = pool.admit();
+        } catch (HttpError e) {
+            return Future.failedFuture(e);
+        }
+        long ticket = invalidation.ticket();
+        return sources.acquire(context, key.id())
+                .onFailure(failure -> slot.release())
+                .compose(lease -> slot.run(() -> render(lease.source(), transformation, key))
+                        .onComplete(done -> lease.close()))
+                .compose(rendered -> {
+                    byte[] bytes = rendered.bytes();
+                    if (!invalidation.write(key.id(), ticket, () -> cache.remember(key, bytes),
+                            () -> cache.forget(key))) {
+                        // Purged or deleted while it rendered: what it rendered may be what the
+                        // purge meant to remove, so it is made once more from what is there now.
+                        return again ? attempt(context, key, transformation, false)
+                                : Future.failedFuture(new HttpError(503, "the image changed while this variant "
+                                        + "was being made; retry"));
+                    }
+                    return blocking.run(context, () -> persist(key, bytes, ticket));
+                });
+    }
+
+    private RenderedImage render(Sources.Source source, Transformation transformation, VariantKey key)
+            throws RenderException {
         long start = System.nanoTime();
         String format = key.format().extension();
         try {
@@ -120,13 +134,11 @@ final class Variants {
     }
 
     /** Writes a render to the disk tier; a full or broken disk costs a re-render later, never the answer. */
-    private byte[] persist(VariantKey key, byte[] bytes) {
-        if (deleted.getIfPresent(key.id()) != null) {
-            return bytes;
-        }
+    private byte[] persist(VariantKey key, byte[] bytes, long ticket) {
         boolean wasFailing = cache.disk().writeProblem().isPresent();
         try {
-            cache.persist(key, bytes);
+            invalidation.write(key.id(), ticket, () -> cache.persist(key, bytes),
+                    () -> cache.disk().remove(key.relativePath()));
             if (wasFailing) {
                 LOG.info("the disk cache takes writes again");
             }

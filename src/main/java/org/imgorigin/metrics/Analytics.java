@@ -56,6 +56,26 @@ public final class Analytics {
         accessLog.ifPresent(log -> log.write(r));
     }
 
+    /** DPR keys: every value is one of these, whatever a URL asks, so the counters stay a handful. */
+    private static final String[] DPR_BUCKETS = {"1.0", "1.5", "2.0", "2.5", "3.0", "3.5", "4.0"};
+
+    /**
+     * The analytics key of a device pixel ratio: rounded to the nearest half between 1 and 4,
+     * {@code "auto"} for {@code dpr_auto} (a negative value), {@code "other"} for anything
+     * else. A URL chooses the value, so an exact key per value would let 100,000 distinct
+     * {@code dpr_1.xxxxx} grow the counters without bound.
+     */
+    public static String dprBucket(double dpr) {
+        if (dpr < 0) {
+            return "auto";
+        }
+        if (!(dpr >= 0.75 && dpr <= 4.25)) {
+            return "other";
+        }
+        int half = (int) Math.round(Math.min(4, Math.max(1, dpr)) * 2) - 2;
+        return DPR_BUCKETS[half];
+    }
+
     private static void count(Map<String, LongAdder> map, String key) {
         map.computeIfAbsent(key, k -> new LongAdder()).increment();
     }

@@ -129,6 +129,12 @@ public final class Metrics {
         Gauge.builder("imgorigin.cache.memory.bytes", memoryBytes).baseUnit("bytes").register(registry);
     }
 
+    /** Bytes of originals held in memory for renders (bounded by a quarter of the heap). */
+    public void originalsGauge(Supplier<Number> bytes) {
+        Gauge.builder("imgorigin.originals.memory.bytes", bytes).baseUnit("bytes")
+                .description("originals held in memory for renders").register(registry);
+    }
+
     /** 1 while the disk cache takes writes, 0 while they fail (disk full, read-only): alert on it. */
     public void cacheWritableGauge(java.util.function.BooleanSupplier writable) {
         Gauge.builder("imgorigin.cache.disk.writable", () -> writable.getAsBoolean() ? 1 : 0)

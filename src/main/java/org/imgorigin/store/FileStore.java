@@ -47,10 +47,20 @@ final class FileStore implements OriginalStore {
     }
 
     @Override
-    public Optional<Original> fetch(ImageId id) throws StoreException {
+    public Optional<Original> fetch(ImageId id, SizeGate gate) throws StoreException {
         Path path = pathOf(id.storageKey());
-        try {
-            return Optional.of(new Original(Files.readAllBytes(path), UNKNOWN_TYPE));
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = channel.size();
+            gate.admit(size);
+            if (size > Integer.MAX_VALUE - 16) {
+                throw new IOException("too large to read: " + size + " bytes");
+            }
+            ByteBuffer bytes = ByteBuffer.allocate((int) size);
+            while (bytes.hasRemaining() && channel.read(bytes) >= 0) {
+                // until the size read at open, or an end of file (a file cut short by hand)
+            }
+            return Optional.of(new Original(bytes.hasRemaining()
+                    ? java.util.Arrays.copyOf(bytes.array(), bytes.position()) : bytes.array(), UNKNOWN_TYPE));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {

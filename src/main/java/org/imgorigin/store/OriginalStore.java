@@ -9,8 +9,24 @@ import org.imgorigin.image.ImageId;
  */
 public interface OriginalStore extends AutoCloseable {
 
-    /** The original's bytes, or empty when there is none with that id. */
-    Optional<Original> fetch(ImageId id) throws StoreException;
+    /**
+     * The original's bytes, or empty when there is none with that id. {@code gate} is shown
+     * the original's size before its bytes are read, and may throw (an unchecked exception,
+     * passed on to the caller) to leave them unread: a size cap, or a budget of memory.
+     */
+    Optional<Original> fetch(ImageId id, SizeGate gate) throws StoreException;
+
+    /** The original's bytes, whatever their size. */
+    default Optional<Original> fetch(ImageId id) throws StoreException {
+        return fetch(id, bytes -> { });
+    }
+
+    /** Sees an original's size before its bytes are read. */
+    @FunctionalInterface
+    interface SizeGate {
+        /** Throws (unchecked) to refuse reading {@code bytes} bytes. */
+        void admit(long bytes);
+    }
 
     /** Whether an original with that id is stored, without reading it. */
     boolean exists(ImageId id) throws StoreException;
@@ -20,10 +36,6 @@ public interface OriginalStore extends AutoCloseable {
 
     /** Deletes an original; true if there was one. */
     boolean delete(ImageId id) throws StoreException;
-
-    /** Forgets any copy of the original kept on this node (a purge); the store itself is untouched. */
-    default void evictLocalCopy(ImageId id) {
-    }
 
     /** Throws when the store does not answer (for {@code /readyz}). */
     void check() throws StoreException;

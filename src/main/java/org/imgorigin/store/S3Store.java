@@ -11,7 +11,6 @@ import java.util.Optional;
 import org.imgorigin.image.ImageId;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
@@ -126,19 +125,39 @@ final class S3Store implements OriginalStore {
         return new S3Store(settings, builder.build(), parts);
     }
 
+    /**
+     * One GET; the gate sees the object's {@code Content-Length} before the body is read, and
+     * a refused body is aborted unread (the connection is dropped, not drained).
+     */
     @Override
-    public Optional<Original> fetch(ImageId id) throws StoreException {
+    public Optional<Original> fetch(ImageId id, SizeGate gate) throws StoreException {
         String key = settings.key(id.storageKey());
+        RuntimeException[] refused = {null};
+        String[] contentType = {UNKNOWN_TYPE};
         try {
-            ResponseBytes<GetObjectResponse> object =
-                    client.getObjectAsBytes(r -> r.bucket(settings.bucket()).key(key));
-            String contentType = Optional.ofNullable(object.response().contentType()).orElse(UNKNOWN_TYPE);
-            // The SDK's own buffer: nothing else holds it, so no copy is needed.
-            return Optional.of(new Original(object.asByteArrayUnsafe(), contentType));
+            byte[] bytes = client.getObject(r -> r.bucket(settings.bucket()).key(key), (response, in) -> {
+                long length = response.contentLength() == null ? -1 : response.contentLength();
+                try {
+                    gate.admit(length);
+                } catch (RuntimeException e) {
+                    refused[0] = e;
+                    in.abort();
+                    return null;
+                }
+                contentType[0] = Optional.ofNullable(response.contentType()).orElse(UNKNOWN_TYPE);
+                return length >= 0 && length < Integer.MAX_VALUE ? in.readNBytes((int) length) : in.readAllBytes();
+            });
+            if (refused[0] != null) {
+                throw refused[0];
+            }
+            return Optional.of(new Original(bytes, contentType[0]));
         } catch (NoSuchKeyException e) {
             // Only a missing key: a missing bucket (also 404) is a failure, not an absent image.
             return Optional.empty();
         } catch (SdkException e) {
+            if (refused[0] != null) {
+                throw refused[0];
+            }
             throw translate("GetObject", key, e);
         }
     }

@@ -51,14 +51,4 @@ public final class Ingest {
         store.put(body.id(), body.bytes(), info.format().mimeType());
         return new Stored(body.id(), info, body.bytes().length, true);
     }
-
-    /** An original's metadata, for {@code GET /images/<id>}. */
-    public java.util.Optional<Stored> describe(ImageId id) throws StoreException, RenderException {
-        var original = store.fetch(id);
-        if (original.isEmpty()) {
-            return java.util.Optional.empty();
-        }
-        SourceInfo info = renderer.inspect(original.get().bytes());
-        return java.util.Optional.of(new Stored(id, info, original.get().bytes().length, false));
-    }
 }

@@ -29,20 +29,25 @@ class CachedOriginalStoreTest {
     static final class Counting implements OriginalStore {
         final OriginalStore inner;
         final AtomicInteger fetches = new AtomicInteger();
+        /** Counted down when a fetch has started; the fetch then waits for {@link #release}. */
+        volatile CountDownLatch started = new CountDownLatch(0);
+        volatile CountDownLatch release = new CountDownLatch(0);
 
         Counting(OriginalStore inner) {
             this.inner = inner;
         }
 
         @Override
-        public Optional<Original> fetch(ImageId id) throws StoreException {
+        public Optional<Original> fetch(ImageId id, SizeGate gate) throws StoreException {
             fetches.incrementAndGet();
+            started.countDown();
             try {
                 Thread.sleep(100);
+                release.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            return inner.fetch(id);
+            return inner.fetch(id, gate);
         }
 
         @Override
@@ -77,7 +82,7 @@ class CachedOriginalStoreTest {
         remote.put(ID, new byte[] {1, 2, 3}, "image/jpeg");
         DiskLru copies = new DiskLru(copiesDir, 1_000_000, Clock.systemUTC(), Runnable::run);
         copies.rebuild();
-        CachedOriginalStore store = new CachedOriginalStore(remote, copies);
+        CachedOriginalStore store = new CachedOriginalStore(remote, copies, invalidation(remote));
         CountDownLatch go = new CountDownLatch(1);
         List<Thread> threads = new ArrayList<>();
         List<byte[]> results = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -117,14 +122,66 @@ class CachedOriginalStoreTest {
         bucket.put(ID, new byte[] {1, 2, 3}, "image/jpeg");
         DiskLru copies = new DiskLru(copiesDir, 1_000_000, Clock.systemUTC(), Runnable::run);
         copies.rebuild();
-        CachedOriginalStore nodeB = new CachedOriginalStore(bucket, copies);
+        Invalidation invalidation = invalidation(bucket);
+        CachedOriginalStore nodeB = new CachedOriginalStore(bucket, copies, invalidation);
         assertThat(nodeB.fetch(ID)).isPresent(); // B now keeps a copy
 
         assertThat(bucket.delete(ID)).isTrue(); // deleted through node A
         assertThat(nodeB.exists(ID)).as("B asks the bucket, not its copy").isFalse();
 
-        nodeB.evictLocalCopy(ID); // bin/imgorigin purge reaches B
+        invalidation.purge(ID); // bin/imgorigin purge reaches B
         assertThat(copiesDir.resolve(ID.storageKey())).doesNotExist();
         assertThat(nodeB.fetch(ID)).isEmpty();
+    }
+
+    private static Invalidation invalidation(OriginalStore store) {
+        return new Invalidation(store, Optional.empty(), Clock.systemUTC());
+    }
+
+    /**
+     * A GET in flight while the image is purged (or deleted through another node) answers its
+     * caller, but leaves no local copy behind: the next render must read the bucket.
+     */
+    @Test
+    void aGetInFlightDuringAPurgeLeavesNoCopy() throws Exception {
+        Counting remote = new Counting(OriginalStores.file(remoteDir));
+        remote.put(ID, new byte[] {1, 2, 3}, "image/jpeg");
+        DiskLru copies = new DiskLru(copiesDir, 1_000_000, Clock.systemUTC(), Runnable::run);
+        copies.rebuild();
+        Invalidation invalidation = invalidation(remote);
+        CachedOriginalStore store = new CachedOriginalStore(remote, copies, invalidation);
+        remote.started = new CountDownLatch(1);
+        remote.release = new CountDownLatch(1);
+        var fetched = new java.util.concurrent.CompletableFuture<Optional<Original>>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                fetched.complete(store.fetch(ID));
+            } catch (Exception e) {
+                fetched.completeExceptionally(e);
+            }
+        });
+        assertThat(remote.started.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        invalidation.purge(ID);
+        remote.release.countDown();
+        assertThat(fetched.get(10, java.util.concurrent.TimeUnit.SECONDS)).isPresent();
+        assertThat(copiesDir.resolve(ID.storageKey())).as("no copy written after the purge").doesNotExist();
+        assertThat(copies.get(ID.storageKey())).isEmpty();
+    }
+
+    /** The size gate sees a local copy's size before it is read, and its refusal reaches the caller. */
+    @Test
+    void theSizeGateSeesALocalCopyBeforeItIsRead() throws Exception {
+        OriginalStore bucket = OriginalStores.file(remoteDir);
+        bucket.put(ID, new byte[5000], "image/jpeg");
+        DiskLru copies = new DiskLru(copiesDir, 1_000_000, Clock.systemUTC(), Runnable::run);
+        copies.rebuild();
+        CachedOriginalStore store = new CachedOriginalStore(bucket, copies, invalidation(bucket));
+        assertThat(store.fetch(ID)).isPresent(); // now a local copy
+        List<Long> seen = new ArrayList<>();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.fetch(ID, size -> {
+            seen.add(size);
+            throw new IllegalStateException("too large");
+        })).hasMessage("too large");
+        assertThat(seen).containsExactly(5000L);
     }
 }

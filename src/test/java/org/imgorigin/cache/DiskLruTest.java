@@ -30,16 +30,16 @@ class DiskLruTest {
 
     @Test
     void staysUnderItsBoundAndEvictsTheLeastRecentlyUsedFirst() throws Exception {
-        DiskLru lru = lru(10_000);
+        DiskLru lru = lru(40_960);
         for (int i = 0; i < 5; i++) {
-            lru.put("a/" + i, bytes(2_000));
+            lru.put("a/" + i, bytes(8_192));
         }
-        assertThat(lru.totalBytes()).isEqualTo(10_000);
+        assertThat(lru.totalBytes()).isEqualTo(40_960);
         // Use 0 and 1: now 2 is the least recently used, then 3.
         assertThat(lru.get("a/0")).isPresent();
         assertThat(lru.get("a/1")).isPresent();
-        lru.put("a/5", bytes(3_000));
-        assertThat(lru.totalBytes()).isLessThanOrEqualTo(10_000);
+        lru.put("a/5", bytes(12_288));
+        assertThat(lru.totalBytes()).isLessThanOrEqualTo(40_960);
         assertThat(Files.exists(root.resolve("a/2"))).isFalse();
         assertThat(Files.exists(root.resolve("a/3"))).isFalse();
         assertThat(lru.get("a/2")).isEmpty();
@@ -68,6 +68,8 @@ class DiskLruTest {
         // What a killed process leaves: a temporary (and, on some file systems, an empty file).
         Path dir = Files.createDirectories(root.resolve("3972/b1/x"));
         Files.write(dir.resolve(DiskLru.TEMP_PREFIX + "1234"), bytes(700));
+        Files.setLastModifiedTime(dir.resolve(DiskLru.TEMP_PREFIX + "1234"),
+                FileTime.from(Instant.now().minusSeconds(3600)));
         Files.write(dir.resolve("empty.webp"), new byte[0]);
         Files.write(dir.resolve("w_100.webp"), bytes(300));
         DiskLru lru = lru(1_000_000);
@@ -82,7 +84,7 @@ class DiskLruTest {
     void recencySurvivesARestart() throws Exception {
         Path dir = Files.createDirectories(root.resolve("v"));
         for (int i = 0; i < 4; i++) {
-            Files.write(dir.resolve("f" + i), bytes(1_000));
+            Files.write(dir.resolve("f" + i), bytes(4_096));
             // f2 was used most recently before the restart, f0 least.
             int age = switch (i) {
                 case 0 -> 400;
@@ -92,8 +94,8 @@ class DiskLruTest {
             };
             Files.setLastModifiedTime(dir.resolve("f" + i), FileTime.from(Instant.now().minusSeconds(age)));
         }
-        DiskLru lru = lru(4_000);
-        lru.put("v/new", bytes(2_000)); // two must go: the two oldest
+        DiskLru lru = lru(16_384);
+        lru.put("v/new", bytes(8_192)); // two must go: the two oldest
         assertThat(dir.resolve("f0")).doesNotExist();
         assertThat(dir.resolve("f1")).doesNotExist();
         assertThat(dir.resolve("f2")).exists();
@@ -131,8 +133,57 @@ class DiskLruTest {
         assertThat(lru.removeUnder("3972/b1/aaaa")).isEqualTo(2);
         assertThat(lru.get("3972/b1/aaaa/w_1.webp")).isEmpty();
         assertThat(lru.get("3972/b1/aaab/w_1.webp")).isPresent();
-        assertThat(lru.totalBytes()).isEqualTo(10);
+        assertThat(lru.totalBytes()).as("a file takes whole 4 KiB blocks").isEqualTo(4_096);
         assertThat(lru.removeUnder("3972/b1/aaaa")).isZero();
+    }
+
+    /** A temporary newer than the process is a write in progress: the rebuild leaves it alone. */
+    @Test
+    void theRebuildLeavesWritesInProgressAlone() throws Exception {
+        DiskLru lru = new DiskLru(root, 1_000_000, Clock.systemUTC(), Runnable::run);
+        Path dir = Files.createDirectories(root.resolve("3972/b1/x"));
+        Path writing = dir.resolve(DiskLru.TEMP_PREFIX + "5678");
+        Files.write(writing, bytes(100));
+        lru.rebuild();
+        assertThat(writing).exists();
+        assertThat(lru.size()).isZero();
+    }
+
+    /**
+     * A purge costs the image's own files, not a scan of the index: with 200,000 indexed files,
+     * removing 1,000 images' variants keeps every lookup made meanwhile quick.
+     */
+    @Test
+    void purgesDoNotHoldLookupsUpInALargeIndex() throws Exception {
+        DiskLru lru = lru(Long.MAX_VALUE);
+        java.util.List<String> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 200_000; i++) {
+            String id = String.format("%040x", i / 4);
+            if (i % 4 == 0) {
+                ids.add(id);
+            }
+            lru.adoptForTest(id.substring(0, 4) + "/" + id.substring(4, 6) + "/" + id + "/w_" + i + ".webp", 1_000);
+        }
+        java.util.concurrent.atomic.AtomicLong worst = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread looker = Thread.ofPlatform().start(() -> {
+            while (!done.get()) {
+                long t = System.nanoTime();
+                lru.get(ids.get(0).substring(0, 4) + "/x");
+                worst.accumulateAndGet(System.nanoTime() - t, Math::max);
+            }
+        });
+        long start = System.nanoTime();
+        for (String id : ids.subList(1, 1_001)) {
+            lru.removeUnder(id.substring(0, 4) + "/" + id.substring(4, 6) + "/" + id);
+        }
+        long took = System.nanoTime() - start;
+        done.set(true);
+        looker.join();
+        assertThat(lru.size()).isEqualTo(200_000 - 4_000);
+        // The old scan took ~40 ms per id at this size; now the whole batch is far under that.
+        assertThat(took).as("1,000 purges, ns").isLessThan(2_000_000_000L);
+        assertThat(worst.get()).as("slowest lookup during the purges, ns").isLessThan(50_000_000L);
     }
 
     @Test

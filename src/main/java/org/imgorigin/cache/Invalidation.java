@@ -1,0 +1,183 @@
+package org.imgorigin.cache;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.imgorigin.image.ImageId;
+import org.imgorigin.store.OriginalStore;
+import org.imgorigin.store.StoreException;
+
+/**
+ * The one owner of "an image's copies are no longer good": a purge (its variants may be
+ * stale, or it was deleted through another node) and a delete (of the original too).
+ *
+ * <p>Work that makes copies — an S3 GET that keeps a local copy, a render that fills the
+ * tiers — takes a {@link #ticket()} before it starts and writes through
+ * {@link #write(ImageId, long, Write, Runnable)}. An invalidation first raises a fence for
+ * the id, then removes the copies from every {@link Tier}. A write whose work began before the
+ * fence is refused; one that lands while the fence goes up is checked again after it lands
+ * and undone. So whichever way a render, a fetch and a purge interleave, no copy made before
+ * the purge outlives it.
+ *
+ * <p>A delete also leaves a {@link Tombstones tombstone}, written to disk before anything
+ * else: the image is refused (404) on this node even if a copy survived somewhere (a crash
+ * mid-delete, a read-only disk), until an upload of the same bytes brings it back. After a
+ * restart the copies of every tombstoned image are removed again.
+ */
+public final class Invalidation implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Invalidation.class.getName());
+    /** How long a fence lasts: far longer than a render (its time limit) or a fetch (its timeouts) can run. */
+    static final Duration FENCE_LIFETIME = Duration.ofMinutes(15);
+    /** How long a delete is remembered; see {@link Tombstones}. */
+    static final Duration TOMBSTONE_LIFETIME = Duration.ofDays(30);
+
+    /** A place that keeps copies of images; {@link #drop} removes one image's and says how many files went. */
+    @FunctionalInterface
+    public interface Tier {
+        int drop(ImageId id) throws IOException;
+    }
+
+    /** A write of a copy. */
+    @FunctionalInterface
+    public interface Write<E extends Exception> {
+        void run() throws E;
+    }
+
+    private final OriginalStore store;
+    private final Tombstones tombstones;
+    private final List<Tier> tiers = new CopyOnWriteArrayList<>();
+    private final AtomicLong clock = new AtomicLong();
+    /** Tickets below this are stale: a fence that was forgotten (expired or evicted) may have covered them. */
+    private volatile long floor;
+    private final Cache<ImageId, Long> fences;
+
+    /**
+     * {@code store}: where originals live, for deletes. {@code tombstoneFile}: where deletes
+     * are remembered across restarts (empty: in memory only).
+     */
+    public Invalidation(OriginalStore store, Optional<Path> tombstoneFile, Clock clock) {
+        this.store = store;
+        this.tombstones = new Tombstones(tombstoneFile, clock, TOMBSTONE_LIFETIME);
+        this.fences = Caffeine.newBuilder()
+                .expireAfterWrite(FENCE_LIFETIME)
+                .maximumSize(1_000_000)
+                .evictionListener((ImageId id, Long fence, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
+                    if (fence != null) {
+                        raiseFloor(fence);
+                    }
+                })
+                .build();
+    }
+
+    private synchronized void raiseFloor(long fence) {
+        floor = Math.max(floor, fence);
+    }
+
+    /** Registers a place that keeps copies; every purge and delete empties it of the image. */
+    public void register(Tier tier) {
+        tiers.add(tier);
+    }
+
+    /** Taken before work that may make copies of an image starts. */
+    public long ticket() {
+        return clock.get();
+    }
+
+    /** Whether copies made by work that began at {@code ticket} may still be kept. */
+    public boolean current(ImageId id, long ticket) {
+        if (ticket < floor || tombstones.contains(id)) {
+            return false;
+        }
+        Long fence = fences.getIfPresent(id);
+        return fence == null || fence <= ticket;
+    }
+
+    /**
+     * Writes a copy made by work that began at {@code ticket}, unless the image was purged or
+     * deleted since; a write that raced an invalidation is undone. True if the copy stands.
+     */
+    public <E extends Exception> boolean write(ImageId id, long ticket, Write<E> write, Runnable undo) throws E {
+        if (!current(id, ticket)) {
+            return false;
+        }
+        write.run();
+        if (current(id, ticket)) {
+            return true;
+        }
+        undo.run();
+        return false;
+    }
+
+    /** Whether the image was deleted through this node (and not uploaded again since). */
+    public boolean deleted(ImageId id) {
+        return tombstones.contains(id);
+    }
+
+    /** Drops every copy of the image on this node; the original stays. Returns the variant files removed. */
+    public int purge(ImageId id) throws IOException {
+        fence(id);
+        return dropEverywhere(id);
+    }
+
+    /**
+     * Deletes the original and every copy on this node: tombstone first (on disk), then the
+     * fence, then the store, then the copies. Returns whether anything existed.
+     */
+    public boolean delete(ImageId id) throws IOException, StoreException {
+        tombstones.add(id);
+        fence(id);
+        boolean existed = store.delete(id);
+        int dropped = dropEverywhere(id);
+        return existed || dropped > 0;
+    }
+
+    /** An upload of the image: it is no longer deleted. Call before it is stored. */
+    public void undelete(ImageId id) throws IOException {
+        tombstones.remove(id);
+    }
+
+    /** After a restart: removes again whatever copies of deleted images the disk still holds. */
+    public void reapplyDeletes() {
+        for (ImageId id : tombstones.ids()) {
+            try {
+                dropEverywhere(id);
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "could not remove the copies of deleted image " + id, e);
+            }
+        }
+    }
+
+    private void fence(ImageId id) {
+        fences.put(id, clock.incrementAndGet());
+    }
+
+    private int dropEverywhere(ImageId id) throws IOException {
+        int dropped = 0;
+        IOException failure = null;
+        for (Tier tier : tiers) {
+            try {
+                dropped += tier.drop(id);
+            } catch (IOException e) {
+                failure = e; // the other tiers still go
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return dropped;
+    }
+
+    @Override
+    public void close() throws IOException {
+        tombstones.close();
+    }
+}

@@ -1,0 +1,202 @@
+package org.imgorigin.http;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.imgorigin.cache.Invalidation;
+import org.imgorigin.image.ImageId;
+import org.imgorigin.metrics.Metrics;
+import org.imgorigin.render.Renderer;
+import org.imgorigin.render.SourceInfo;
+import org.imgorigin.store.Original;
+import org.imgorigin.store.OriginalStore;
+
+/**
+ * Originals read into memory for renders, at most one copy of each however many variants are
+ * being made from it, and within a budget of bytes for all of them together.
+ *
+ * <p>What one request may cost in heap is bounded here: an original larger than
+ * {@code maxOriginalBytes} is refused (422) from its size, before its bytes are read; and a
+ * new original is read only while the originals already in memory leave room for it in
+ * {@code budgetBytes}, else the request gets 429 at once (one original is always let in, so
+ * the largest allowed one can still be served). Forty requests for forty widths of one
+ * 16 MB photo hold 16 MB, not 640.
+ */
+final class Sources {
+    private final OriginalStore store;
+    private final Renderer renderer;
+    private final Blocking blocking;
+    private final Metrics metrics;
+    private final Invalidation invalidation;
+    private final long maxOriginalBytes;
+    private final long budgetBytes;
+    /** What originals' headers say, so a URL without extension can be negotiated without reading the original. */
+    private final Cache<ImageId, SourceInfo> infos = Caffeine.newBuilder().maximumSize(100_000).build();
+
+    // Guarded by this.
+    private final Map<ImageId, Entry> loaded = new HashMap<>();
+    private long inMemory;
+
+    /** An original's bytes with what its header says. */
+    record Source(byte[] bytes, SourceInfo info) {
+    }
+
+    private static final class Entry {
+        final long ticket;
+        final CompletableFuture<Source> source = new CompletableFuture<>();
+        int leases;
+        long reserved;
+
+        Entry(long ticket) {
+            this.ticket = ticket;
+        }
+    }
+
+    /** A hold on a loaded original; close it when the render is done with the bytes. */
+    final class Lease implements AutoCloseable {
+        private final ImageId id;
+        private final Entry entry;
+        private final Source source;
+        private boolean closed;
+
+        private Lease(ImageId id, Entry entry, Source source) {
+            this.id = id;
+            this.entry = entry;
+            this.source = source;
+        }
+
+        Source source() {
+            return source;
+        }
+
+        @Override
+        public void close() {
+            synchronized (Sources.this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+            }
+            release(id, entry);
+        }
+    }
+
+    Sources(OriginalStore store, Renderer renderer, Blocking blocking, Metrics metrics, Invalidation invalidation,
+            long maxOriginalBytes, long budgetBytes) {
+        this.store = store;
+        this.renderer = renderer;
+        this.blocking = blocking;
+        this.metrics = metrics;
+        this.invalidation = invalidation;
+        this.maxOriginalBytes = maxOriginalBytes;
+        this.budgetBytes = budgetBytes;
+        invalidation.register(id -> {
+            infos.invalidate(id);
+            return 0;
+        });
+    }
+
+    Optional<SourceInfo> known(ImageId id) {
+        return Optional.ofNullable(infos.getIfPresent(id));
+    }
+
+    void remember(ImageId id, SourceInfo info) {
+        infos.put(id, info);
+    }
+
+    /** Bytes of originals held in memory now. */
+    synchronized long inMemory() {
+        return inMemory;
+    }
+
+    /**
+     * The original, read once for everyone who asks while it is held; fails with 404 when
+     * there is none (or it was deleted here), 422 when it is too large, 429 when the budget is
+     * spent. The lease must be closed.
+     */
+    Future<Lease> acquire(Context context, ImageId id) {
+        if (invalidation.deleted(id)) {
+            return Future.failedFuture(HttpError.notFound("no image with id " + id));
+        }
+        Entry entry;
+        boolean start = false;
+        synchronized (this) {
+            entry = loaded.get(id);
+            // A copy read before a purge or delete is not lent out after it.
+            if (entry == null || !invalidation.current(id, entry.ticket)) {
+                entry = new Entry(invalidation.ticket());
+                loaded.put(id, entry);
+                start = true;
+            }
+            entry.leases++;
+        }
+        Entry mine = entry;
+        if (start) {
+            blocking.executor().execute(() -> load(id, mine));
+        }
+        return Future.fromCompletionStage(mine.source, context).transform(done -> {
+            if (done.failed()) {
+                release(id, mine);
+                return Future.failedFuture(done.cause());
+            }
+            return Future.succeededFuture(new Lease(id, mine, done.result()));
+        });
+    }
+
+    /** Reads an original's header only (for negotiation and {@code GET /images/<id>}), through the same gate. */
+    Future<SourceInfo> peek(Context context, ImageId id) {
+        return acquire(context, id).map(lease -> {
+            lease.close();
+            return lease.source().info();
+        });
+    }
+
+    private void load(ImageId id, Entry entry) {
+        try {
+            long start = System.nanoTime();
+            Original original = store.fetch(id, size -> reserve(entry, size))
+                    .orElseThrow(() -> HttpError.notFound("no image with id " + id));
+            metrics.fetched(System.nanoTime() - start, original.bytes().length);
+            // A header parse: no pixels are decoded, so it is cheap enough for an I/O thread.
+            SourceInfo info = renderer.inspect(original.bytes());
+            if (invalidation.current(id, entry.ticket)) {
+                infos.put(id, info);
+            }
+            entry.source.complete(new Source(original.bytes(), info));
+        } catch (Throwable t) {
+            entry.source.completeExceptionally(t);
+        }
+    }
+
+    /** The size gate: runs before the original's bytes are read. */
+    private void reserve(Entry entry, long size) {
+        if (size > maxOriginalBytes) {
+            throw new HttpError(422, "the original is " + size + " bytes, over the limit of " + maxOriginalBytes
+                    + " bytes (IMGORIGIN_MAX_ORIGINAL_BYTES)");
+        }
+        long bytes = size < 0 ? maxOriginalBytes : size;
+        synchronized (this) {
+            if (inMemory > 0 && inMemory + bytes > budgetBytes) {
+                throw new HttpError(429, "too many large originals are being read; retry shortly");
+            }
+            inMemory += bytes;
+            entry.reserved = bytes;
+        }
+    }
+
+    private synchronized void release(ImageId id, Entry entry) {
+        if (--entry.leases > 0) {
+            return;
+        }
+        if (loaded.get(id) == entry) {
+            loaded.remove(id);
+        }
+        inMemory -= entry.reserved;
+        entry.reserved = 0;
+    }
+}
