@@ -141,7 +141,7 @@ public final class Invalidation implements AutoCloseable {
     }
 
     /** An upload of the image: it is no longer deleted. Call before it is stored. */
-    public void undelete(ImageId id) throws IOException {
+    public void undelete(ImageId id) {
         tombstones.remove(id);
     }
 

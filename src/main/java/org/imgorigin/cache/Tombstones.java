@@ -51,9 +51,11 @@ final class Tombstones implements AutoCloseable {
     }
 
     private void load(Path path) throws IOException {
-        Files.createDirectories(path.getParent());
         long oldest = clock.millis() - ttl.toMillis();
-        if (Files.exists(path)) {
+        if (!Files.exists(path)) {
+            return; // nothing deleted yet: the file is made by the first delete
+        }
+        {
             for (String line : Files.readAllLines(path, StandardCharsets.US_ASCII)) {
                 String[] f = line.split(" ");
                 if (f.length != 3 || !ImageId.isValid(f[2])) {
@@ -79,21 +81,24 @@ final class Tombstones implements AutoCloseable {
         deleted.forEach((id, at) -> live.append("D ").append(at).append(' ').append(id).append('\n'));
         Files.writeString(temp, live, StandardCharsets.US_ASCII);
         Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        log = FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         if (!deleted.isEmpty()) {
             LOG.info(() -> deleted.size() + " deleted images remembered from " + path);
         }
     }
 
-    /** Records a delete, on disk first: when this returns, a restart still knows. */
-    void add(ImageId id) throws IOException {
+    /**
+     * Records a delete, on disk first: when this returns, a restart still knows. A disk that
+     * refuses the write (full, read-only) does not stop the takedown: it is then remembered
+     * until the next restart only, and the log says so.
+     */
+    void add(ImageId id) {
         long now = clock.millis();
         append("D " + now + " " + id + "\n");
         deleted.put(id, now);
     }
 
     /** An upload of the same bytes brings the image back. */
-    void remove(ImageId id) throws IOException {
+    void remove(ImageId id) {
         if (deleted.remove(id) != null) {
             append("U " + clock.millis() + " " + id + "\n");
         }
@@ -116,15 +121,25 @@ final class Tombstones implements AutoCloseable {
         return java.util.Set.copyOf(deleted.keySet());
     }
 
-    private synchronized void append(String line) throws IOException {
-        if (log == null) {
+    private synchronized void append(String line) {
+        if (file.isEmpty()) {
             return;
         }
-        ByteBuffer bytes = ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII));
-        while (bytes.hasRemaining()) {
-            log.write(bytes);
+        try {
+            if (log == null) {
+                Files.createDirectories(file.get().getParent());
+                log = FileChannel.open(file.get(), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                        StandardOpenOption.APPEND);
+            }
+            ByteBuffer bytes = ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII));
+            while (bytes.hasRemaining()) {
+                log.write(bytes);
+            }
+            log.force(false);
+        } catch (IOException e) {
+            LOG.warning("could not record a delete in " + file.get() + " (" + e.getMessage()
+                    + "): it is remembered until the next restart only");
         }
-        log.force(false);
     }
 
     @Override

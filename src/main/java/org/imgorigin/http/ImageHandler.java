@@ -200,7 +200,12 @@ final class ImageHandler implements Handler<RoutingContext> {
                         response.putHeader(CONTENT_LENGTH, Long.toString(d.size()));
                         return response.end();
                     }
-                    // sendfile(2): the bytes go from the page cache to the socket without the heap.
+                    if (ctx.request().version() == io.vertx.core.http.HttpVersion.HTTP_2) {
+                        // Vert.x sends an open channel over HTTP/1.x only; over h2c (rare without
+                        // nginx) it opens the file by name, on the event loop.
+                        closeQuietly(file);
+                        return response.sendFile(d.path().toString());
+                    }
                     return response.sendFile(file, 0, d.size()).onComplete(done -> closeQuietly(file));
                 });
             }

@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * cannot carry the old behaviour over.
  */
 final class FaultyTcpProxy implements AutoCloseable {
-    enum Mode { PASS, DELAY, ERROR_500 }
+    enum Mode { PASS, DELAY, DELAY_ANSWER, ERROR_500 }
 
     private final int upstreamPort;
     private final int port;
@@ -49,6 +49,11 @@ final class FaultyTcpProxy implements AutoCloseable {
 
     synchronized void delay(long millis) {
         set(Mode.DELAY, millis);
+    }
+
+    /** The answer (its first bytes) is held back: the store has done the work, the client does not know yet. */
+    synchronized void delayAnswers(long millis) {
+        set(Mode.DELAY_ANSWER, millis);
     }
 
     synchronized void error500() {
@@ -118,8 +123,8 @@ final class FaultyTcpProxy implements AutoCloseable {
             upstream.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), upstreamPort), 2000);
             Socket up = upstream;
             // A request (a GET's head is one read) is held back before it goes upstream.
-            Thread.ofVirtual().start(() -> pump(client, up, m == Mode.DELAY ? delay : 0));
-            pump(up, client, 0);
+            Thread.ofVirtual().start(() -> pump(client, up, m == Mode.DELAY ? delay : 0, false));
+            pump(up, client, m == Mode.DELAY_ANSWER ? delay : 0, true);
         } catch (IOException e) {
             // upstream down or connection cut: close both ends
         } finally {
@@ -133,15 +138,17 @@ final class FaultyTcpProxy implements AutoCloseable {
     }
 
     /** Copies from one socket to the other, holding back every read by {@code delay} ms. */
-    private static void pump(Socket from, Socket to, long delay) {
+    private static void pump(Socket from, Socket to, long delay, boolean firstOnly) {
         try {
             InputStream in = from.getInputStream();
             OutputStream out = to.getOutputStream();
             byte[] buffer = new byte[16384];
+            boolean first = true;
             for (int n; (n = in.read(buffer)) >= 0; ) {
-                if (delay > 0) {
+                if (delay > 0 && (first || !firstOnly)) {
                     Thread.sleep(delay);
                 }
+                first = false;
                 out.write(buffer, 0, n);
                 out.flush();
             }

@@ -22,10 +22,12 @@ final class ServerProcess implements AutoCloseable {
 
     private final Process process;
     private final int port;
+    private final StringBuffer log;
 
-    private ServerProcess(Process process, int port) {
+    private ServerProcess(Process process, int port, StringBuffer log) {
         this.process = process;
         this.port = port;
+        this.log = log;
     }
 
     /** {@code env} adds or overrides variables, as name/value pairs; returns once it listens. */
@@ -37,8 +39,9 @@ final class ServerProcess implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().putAll(TestOrigin.env(root, env));
         Process process = builder.start();
+        StringBuffer log = new StringBuffer();
         try {
-            return new ServerProcess(process, awaitPort(process));
+            return new ServerProcess(process, awaitPort(process, log), log);
         } catch (Exception e) {
             process.destroyForcibly();
             throw e;
@@ -51,6 +54,11 @@ final class ServerProcess implements AutoCloseable {
 
     long pid() {
         return process.pid();
+    }
+
+    /** What the server has logged so far (standard output and error). */
+    String log() {
+        return log.toString();
     }
 
     /** SIGKILL: no shutdown hook runs, nothing is flushed. */
@@ -67,13 +75,16 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** Reads the log until it names the port; the rest is drained in the background. */
-    private static int awaitPort(Process server) throws Exception {
+    private static int awaitPort(Process server, StringBuffer kept) throws Exception {
         BufferedReader log = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
         CompletableFuture<Integer> port = new CompletableFuture<>();
         StringBuilder seen = new StringBuilder();
         Thread.ofVirtual().start(() -> {
             try {
                 for (String line; (line = log.readLine()) != null; ) {
+                    if (kept.length() < 4_000_000) {
+                        kept.append(line).append('\n');
+                    }
                     Matcher m = LISTENING.matcher(line);
                     if (m.find()) {
                         port.complete(Integer.parseInt(m.group(1)));
