@@ -45,10 +45,14 @@ final class UploadHandler {
     private final java.time.Duration bodyTimeout;
     private final java.time.Duration idleTimeout;
 
+    /** With IMGORIGIN_SIGNING_KEY set, {@code GET /images/<id>} needs the upload token too. */
+    private final boolean signedOnly;
+
     UploadHandler(Optional<String> token, long maxBytes, Ingest ingest, Blocking blocking, Variants variants,
             List<Transformation> eager, RecentUploads recent, Metrics metrics, java.time.Duration bodyTimeout,
-            java.time.Duration idleTimeout) {
+            java.time.Duration idleTimeout, boolean signedOnly) {
         this.token = token;
+        this.signedOnly = signedOnly;
         this.maxBytes = maxBytes;
         this.ingest = ingest;
         this.blocking = blocking;
@@ -209,6 +213,11 @@ final class UploadHandler {
 
     /** {@code GET /images/<id>} (routed by prefix: the rest of the path is the id). */
     void describe(RoutingContext ctx) {
+        if (signedOnly) {
+            // A server that serves only signed URLs does not tell anyone which ids exist, or
+            // how large they are: the metadata is for the backend that uploads.
+            Admin.authorise(ctx.request(), token, "upload");
+        }
         String id = ctx.request().path().substring("/images/".length());
         if (!ImageId.isValid(id)) {
             throw new HttpError(400, "invalid id: an image id is 16 to 64 lowercase hex characters");

@@ -56,6 +56,15 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 final class S3Store implements OriginalStore {
     private static final String UNKNOWN_TYPE = "application/octet-stream";
 
+    static {
+        // HttpURLConnection keeps 5 idle connections per destination unless told otherwise
+        // (read once, when its keep-alive cache is first used): under load every GET past the
+        // fifth concurrent one opened a new connection to S3. An operator's own setting wins.
+        if (System.getProperty("http.maxConnections") == null) {
+            System.setProperty("http.maxConnections", "64");
+        }
+    }
+
     /** How long a call may take; tests shrink them to see a timeout in milliseconds. */
     record Timeouts(Duration connect, Duration socket, Duration attempt, Duration call) {
         static final Timeouts DEFAULT =

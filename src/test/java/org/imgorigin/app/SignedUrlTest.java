@@ -37,6 +37,24 @@ class SignedUrlTest {
         }
     }
 
+    /** A signed-only server does not tell an anonymous client which ids exist: metadata needs the upload token. */
+    @Test
+    void metadataNeedsTheUploadToken() throws Exception {
+        String id = TestOrigin.store(root, "photo.jpg");
+        Vertx vertx = Vertx.vertx();
+        try (Server server = TestOrigin.start(root, "IMGORIGIN_SIGNING_KEY", KEY, "IMGORIGIN_UPLOAD_TOKEN", "up-token")) {
+            WebClient client = WebClient.create(vertx);
+            var anonymous = client.get(server.port(), "127.0.0.1", "/images/" + id).send().await(30, TimeUnit.SECONDS);
+            ServeImagesContract.assertJsonError(anonymous, 401, "token");
+            var backend = client.get(server.port(), "127.0.0.1", "/images/" + id)
+                    .putHeader("Authorization", "Bearer up-token").send().await(30, TimeUnit.SECONDS);
+            assertThat(backend.statusCode()).isEqualTo(200);
+            assertThat(backend.bodyAsJsonObject().getInteger("width")).isEqualTo(1200);
+        } finally {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        }
+    }
+
     private static int status(WebClient client, Server server, String path) throws Exception {
         return client.get(server.port(), "127.0.0.1", path).send().await(30, TimeUnit.SECONDS).statusCode();
     }
