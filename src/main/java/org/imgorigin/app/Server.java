@@ -100,8 +100,10 @@ public final class Server implements AutoCloseable {
             // Port 0 (tests) means one instance: instances would each get their own random port.
             int instances = config.port() == 0 ? 1 : eventLoops;
             AtomicReference<ImageServer> first = new AtomicReference<>();
+            java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
             vertx.deployVerticle(() -> {
-                ImageServer server = new ImageServer(config.port(), () -> routes.router(vertx), metrics);
+                ImageServer server = new ImageServer(config.port(), () -> routes.router(vertx), metrics,
+                        config.connections(), open);
                 first.compareAndSet(null, server);
                 return server;
             }, new DeploymentOptions().setInstances(instances)).await(30, TimeUnit.SECONDS);
