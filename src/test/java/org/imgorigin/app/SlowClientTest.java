@@ -191,6 +191,23 @@ class SlowClientTest {
     }
 
     @Test
+    void pipelinedRequestsAreAllAnsweredAndThenTheKeepAliveTimeoutRuns() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout((KEEPALIVE_TIMEOUT_S + 5) * 1_000);
+            InputStream in = socket.getInputStream();
+            socket.getOutputStream().write((REQUEST + "GET " + imagePath + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Accept: image/webp\r\n\r\n" + REQUEST).getBytes(StandardCharsets.US_ASCII));
+            for (int i = 0; i < 3; i++) {
+                assertThat(readResponse(in)).as("pipelined response " + (i + 1)).startsWith("HTTP/1.1 200");
+            }
+            long answered = System.nanoTime();
+            assertThat(in.read()).isEqualTo(-1);
+            assertThat((System.nanoTime() - answered) / 1_000_000)
+                    .isBetween(KEEPALIVE_TIMEOUT_S * 1_000L - 100, KEEPALIVE_TIMEOUT_S * 1_000L + MARGIN_MILLIS);
+        }
+    }
+
+    @Test
     void aRequestTrickledOnAKeptAliveConnectionGets408AtTheHeaderDeadline() throws Exception {
         try (Socket socket = new Socket("127.0.0.1", server.port())) {
             socket.setSoTimeout(15_000);
