@@ -15,12 +15,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * No handler holds an event loop: a representative mix of requests (uploads, cold renders,
- * cache hits, HEAD, 304, 404, 400, purges, metrics, readiness, analytics, the upload page)
+ * cache hits from memory or from disk, HEAD, 304, 404, 400, purges, metrics, readiness, analytics, the upload page)
  * from several clients at once, with Vert.x's blocked-thread checker at
  * {@link TestOrigin#BLOCKED_MILLIS}, and not one "has been blocked for" warning may appear.
  * A first pass of each kind warms the JVM up first: loading and initialising classes on first
@@ -33,10 +34,12 @@ class EventLoopBlockingTest {
     @TempDir
     Path root;
 
-    @Test
-    void aMixOfRequestsNeverBlocksAnEventLoop() throws Exception {
+    /** With the memory tier (hits from memory) and without it (every hit read from disk, sent with sendfile). */
+    @ParameterizedTest(name = "memory cache {0}")
+    @ValueSource(strings = {"256MB", "0"})
+    void aMixOfRequestsNeverBlocksAnEventLoop(String memoryCache) throws Exception {
         List<String> images = new ArrayList<>();
-        try (Server server = TestOrigin.start(root);
+        try (Server server = TestOrigin.start(root, "IMGORIGIN_MEMORY_CACHE_BYTES", memoryCache);
                 HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                         .connectTimeout(Duration.ofSeconds(5)).build()) {
             Mix mix = new Mix(http, "http://127.0.0.1:" + server.port());
@@ -73,8 +76,8 @@ class EventLoopBlockingTest {
             long millis = (System.nanoTime() - start) / 1_000_000;
             List<String> blocked = TestOrigin.blockedThreadWarnings().subList(warmUp.size(),
                     TestOrigin.blockedThreadWarnings().size());
-            System.out.println("EventLoopBlockingTest: " + requests.get() + " requests from " + CLIENTS + " clients in "
-                    + millis + " ms, statuses " + statuses + ", " + blocked.size() + " blocked-thread warnings");
+            System.out.println("EventLoopBlockingTest: memory cache " + memoryCache + ": " + requests.get()
+                    + " requests from " + CLIENTS + " clients in " + millis + " ms, statuses " + statuses + ", " + blocked.size() + " blocked-thread warnings");
             blocked.forEach(w -> System.out.println("EventLoopBlockingTest: " + w));
             assertThat(statuses).containsKeys(200, 304, 400, 404);
             assertThat(blocked).as("event loops held longer than " + TestOrigin.BLOCKED_MILLIS + " ms").isEmpty();
