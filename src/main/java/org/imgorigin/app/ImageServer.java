@@ -5,7 +5,9 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import org.imgorigin.config.Config;
 import org.imgorigin.metrics.Metrics;
 
 /** One HTTP server instance on one event loop; several share the port. */
@@ -15,18 +17,30 @@ final class ImageServer extends VerticleBase {
     private final int port;
     private final Supplier<Router> router;
     private final Metrics metrics;
+    private final Config.Connections limits;
+    /** Open connections across every instance on the port: the cap is per node, not per event loop. */
+    private final AtomicInteger open;
     private HttpServer server;
 
-    ImageServer(int port, Supplier<Router> router, Metrics metrics) {
+    ImageServer(int port, Supplier<Router> router, Metrics metrics, Config.Connections limits, AtomicInteger open) {
         this.port = port;
         this.router = router;
         this.metrics = metrics;
+        this.limits = limits;
+        this.open = open;
     }
 
     @Override
     public Future<?> start() {
         HttpServerOptions options = new HttpServerOptions()
-                .setIdleTimeout(75)
+                // A backstop for a request in progress that goes silent both ways; between
+                // requests and during a request head, ConnectionDeadlines is stricter.
+                .setIdleTimeout((int) Math.max(75, limits.keepAliveTimeout().toSeconds()))
+                // No h2c: with it, Vert.x waits for a client's first bytes before it makes the
+                // connection, so a client that connects and sends nothing would escape the
+                // header deadline and the cap. Browsers never speak h2c and nginx speaks HTTP/1.1
+                // to its upstreams.
+                .setHttp2ClearTextEnabled(false)
                 .setMaxInitialLineLength(4096)
                 .setMaxHeaderSize(16 * 1024)
                 .setCompressionSupported(false);
@@ -59,8 +73,25 @@ final class ImageServer extends VerticleBase {
                             .onComplete(done -> request.connection().close());
                 })
                 .connectionHandler(connection -> {
+                    if (open.incrementAndGet() > limits.max()) {
+                        // Past the cap: closed at once, before a byte is read. The connections
+                        // already open keep their service.
+                        open.decrementAndGet();
+                        metrics.connectionRefused();
+                        if (connection instanceof io.vertx.core.http.impl.HttpServerConnection c) {
+                            c.channelHandlerContext().channel().close();
+                        } else {
+                            connection.close();
+                        }
+                        return;
+                    }
                     metrics.connection(1);
-                    connection.closeHandler(closed -> metrics.connection(-1));
+                    connection.closeHandler(closed -> {
+                        open.decrementAndGet();
+                        metrics.connection(-1);
+                    });
+                    ConnectionDeadlines.install(connection, limits.headerTimeout().toMillis(),
+                            limits.keepAliveTimeout().toMillis(), metrics::connectionTimedOut);
                 });
         // This verticle's event loop: a periodic timer that fires late measures how long
         // handlers on the loop kept it busy.

@@ -69,11 +69,34 @@ public final class Server implements AutoCloseable {
         });
     }
 
+    /** System property: an event loop busy longer than this with one task is logged as blocked (ms). */
+    static final String EVENT_LOOP_MAX_MILLIS = "imgorigin.eventLoop.maxMillis";
+    /** System property: how often the event loops are checked (ms). */
+    static final String EVENT_LOOP_CHECK_MILLIS = "imgorigin.eventLoop.checkMillis";
+    /** System property: a blocked event loop blocked this long gets its stack trace logged too (ms). */
+    static final String EVENT_LOOP_STACK_MILLIS = "imgorigin.eventLoop.stackMillis";
+
+    /**
+     * Vert.x's blocked-thread checker, stricter than its defaults (2 s, checked every second):
+     * an image server whose event loops serve thousands of requests a second must not hold one
+     * for 100 ms, so that is logged ("Thread ... has been blocked for"), and with a stack trace
+     * from 1 s. Tests lower the thresholds through the system properties above.
+     */
+    static VertxOptions blockedThreadChecks(VertxOptions options) {
+        long max = Long.getLong(EVENT_LOOP_MAX_MILLIS, 100);
+        long check = Long.getLong(EVENT_LOOP_CHECK_MILLIS, 100);
+        long stack = Long.getLong(EVENT_LOOP_STACK_MILLIS, 1_000);
+        return options.setMaxEventLoopExecuteTime(max).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
+                .setBlockedThreadCheckInterval(check).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
+                .setWarningExceptionTime(stack).setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS);
+    }
+
     /** Starts everything and returns once the port listens; throws if anything fails to start. */
     public static Server start(Config config) throws Exception {
         Vips.init();
         int eventLoops = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 8));
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops).setPreferNativeTransport(true));
+        Vertx vertx = Vertx.vertx(blockedThreadChecks(new VertxOptions().setEventLoopPoolSize(eventLoops)
+                .setPreferNativeTransport(true)));
         LOG.info(() -> "network transport: " + (vertx.isNativeTransportEnabled() ? "epoll"
                 : "NIO (" + vertx.unavailableNativeTransportCause() + ")"));
         OriginalStore store = null;
@@ -110,11 +133,17 @@ public final class Server implements AutoCloseable {
             Analytics analytics = new Analytics(accessLog);
             Routes routes = new Routes(config, store, renderer, pool, blocking, metrics, analytics, cache,
                     invalidation, recent);
+            // Vert.x's JSON codec (Jackson) initialises on first use: 0.3-1 s of class loading on
+            // an event loop, under the first JSON answer (EventLoopBlockingTest's warm-up). Here
+            // it costs start-up time instead, and no client waits on it.
+            new io.vertx.core.json.JsonObject().put("status", 200).encode();
             // Port 0 (tests) means one instance: instances would each get their own random port.
             int instances = config.port() == 0 ? 1 : eventLoops;
             AtomicReference<ImageServer> first = new AtomicReference<>();
+            java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
             vertx.deployVerticle(() -> {
-                ImageServer server = new ImageServer(config.port(), () -> routes.router(vertx), metrics);
+                ImageServer server = new ImageServer(config.port(), () -> routes.router(vertx), metrics,
+                        config.connections(), open);
                 first.compareAndSet(null, server);
                 return server;
             }, new DeploymentOptions().setInstances(instances)).await(30, TimeUnit.SECONDS);

@@ -31,7 +31,26 @@ public record Config(
         java.time.Duration uploadBodyTimeout,
         java.time.Duration uploadIdleTimeout,
         long maxOriginalBytes,
-        long originalsInFlightBytes) {
+        long originalsInFlightBytes,
+        Connections connections) {
+
+    /**
+     * Bounds on client connections: the time a request head may take, the time a kept-alive
+     * connection may sit idle, and how many connections may be open at once.
+     */
+    public record Connections(java.time.Duration headerTimeout, java.time.Duration keepAliveTimeout, int max) {
+    }
+
+    /**
+     * Half the process's open-file limit (as the JVM raised it at start: the hard limit on
+     * Linux), at most 10,000: the other half is left for cache files being sent, originals,
+     * S3 sockets, jars and the JVM's own.
+     */
+    static int defaultMaxConnections() {
+        long files = java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.UnixOperatingSystemMXBean unix ? unix.getMaxFileDescriptorCount() : 20_000;
+        return (int) Math.max(64, Math.min(10_000, files / 2));
+    }
 
     /** Where originals live: {@code file:<dir>} or {@code s3://bucket/prefix} with the S3 client settings. */
     public record Originals(String url, Optional<String> s3Endpoint, String s3Region, boolean s3PathStyle) {
@@ -138,6 +157,10 @@ public record Config(
                 maxOriginalBytes,
                 // Originals held in memory for renders: a quarter of the heap, so that renders
                 // of large originals cannot take the rest (one is always let in; see Sources).
-                Math.max(maxOriginalBytes, Runtime.getRuntime().maxMemory() / 4));
+                Math.max(maxOriginalBytes, Runtime.getRuntime().maxMemory() / 4),
+                new Connections(
+                        java.time.Duration.ofSeconds(env.integer("IMGORIGIN_HEADER_TIMEOUT", 10, 1, 3_600)),
+                        java.time.Duration.ofSeconds(env.integer("IMGORIGIN_KEEPALIVE_TIMEOUT", 75, 1, 3_600)),
+                        env.integer("IMGORIGIN_MAX_CONNECTIONS", defaultMaxConnections(), 1, 10_000_000)));
     }
 }

@@ -158,6 +158,20 @@ public final class Metrics {
         connections.addAndGet(delta);
     }
 
+    /** A connection closed at once because {@code IMGORIGIN_MAX_CONNECTIONS} were already open. */
+    public void connectionRefused() {
+        Counter.builder("imgorigin.http.connections.refused")
+                .description("connections closed at once because the connection cap was reached")
+                .register(registry).increment();
+    }
+
+    /** A connection closed because a request head took too long or a kept-alive connection idled out. */
+    public void connectionTimedOut(String phase) {
+        Counter.builder("imgorigin.http.connections.timed.out")
+                .description("connections closed by the header deadline or the keep-alive timeout")
+                .tag("phase", phase).register(registry).increment();
+    }
+
     /**
      * How late an event loop ran a timer: the time a request waits before its handler runs.
      * It should stay near zero; blocking work on an event loop shows here first.

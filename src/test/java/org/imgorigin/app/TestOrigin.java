@@ -1,6 +1,13 @@
 package org.imgorigin.app;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.security.MessageDigest;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -15,7 +22,54 @@ import org.imgorigin.store.OriginalStores;
  * {@code <root>/cache}, a random port, no access log; fixtures stored under their hash.
  */
 final class TestOrigin {
+    /**
+     * Vert.x's blocked-thread checker, strict for every server a test starts in this JVM: an
+     * event loop held 500 ms by one task is logged with its stack, checked every 50 ms (Vert.x's
+     * defaults: 2 s, every second). Not 200 ms: on this shared 2-core box (load average 11 while
+     * measured) a task that only starts a virtual thread was once logged at 202 ms, the loop's
+     * thread descheduled while renders and clients ran; the check must not cry wolf.
+     */
+    static final long BLOCKED_MILLIS = Long.getLong(Server.EVENT_LOOP_MAX_MILLIS, 500);
+    private static final List<String> BLOCKED = new CopyOnWriteArrayList<>();
+
+    static {
+        // -Dimgorigin.eventLoop.maxMillis=50 on the mvn command line looks closer (surefire
+        // passes user properties on to the tests).
+        System.setProperty(Server.EVENT_LOOP_MAX_MILLIS, Long.toString(BLOCKED_MILLIS));
+        System.setProperty(Server.EVENT_LOOP_CHECK_MILLIS, Long.toString(Math.min(50, BLOCKED_MILLIS / 2)));
+        System.setProperty(Server.EVENT_LOOP_STACK_MILLIS, Long.toString(BLOCKED_MILLIS));
+        // Vert.x logs through SLF4J to java.util.logging here: the root logger sees its warnings.
+        Logger.getLogger("").addHandler(new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                String message = record.getMessage();
+                if (message != null && message.contains("has been blocked for")) {
+                    StringWriter text = new StringWriter();
+                    text.append(message);
+                    if (record.getThrown() != null) {
+                        text.append('\n');
+                        record.getThrown().printStackTrace(new PrintWriter(text));
+                    }
+                    BLOCKED.add(text.toString());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        });
+    }
+
     private TestOrigin() {
+    }
+
+    /** Every "has been blocked for" warning Vert.x logged in this JVM so far, with its stack. */
+    static List<String> blockedThreadWarnings() {
+        return List.copyOf(BLOCKED);
     }
 
     /** The first 40 hex characters of the SHA-256: the id imgorigin gives these bytes. */

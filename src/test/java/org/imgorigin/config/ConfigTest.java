@@ -37,6 +37,30 @@ class ConfigTest {
     }
 
     @Test
+    void connectionBoundsDefaultToTheDocumentedValues() {
+        Config.Connections c = Config.fromEnv(Map.of()).connections();
+        assertThat(c.headerTimeout()).isEqualTo(java.time.Duration.ofSeconds(10));
+        assertThat(c.keepAliveTimeout()).isEqualTo(java.time.Duration.ofSeconds(75));
+        long files = ((com.sun.management.UnixOperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getMaxFileDescriptorCount();
+        assertThat(c.max()).isEqualTo((int) Math.max(64, Math.min(10_000, files / 2)));
+    }
+
+    @Test
+    void connectionBoundsAreRead() {
+        Config.Connections c = Config.fromEnv(Map.of("IMGORIGIN_HEADER_TIMEOUT", "3",
+                "IMGORIGIN_KEEPALIVE_TIMEOUT", "30", "IMGORIGIN_MAX_CONNECTIONS", "500")).connections();
+        assertThat(c.headerTimeout()).isEqualTo(java.time.Duration.ofSeconds(3));
+        assertThat(c.keepAliveTimeout()).isEqualTo(java.time.Duration.ofSeconds(30));
+        assertThat(c.max()).isEqualTo(500);
+        for (String name : new String[] {"IMGORIGIN_HEADER_TIMEOUT", "IMGORIGIN_KEEPALIVE_TIMEOUT",
+                "IMGORIGIN_MAX_CONNECTIONS"}) {
+            assertThatThrownBy(() -> Config.fromEnv(Map.of(name, "0"))).hasMessageContaining(name);
+            assertThatThrownBy(() -> Config.fromEnv(Map.of(name, "soon"))).hasMessageContaining(name);
+        }
+    }
+
+    @Test
     void readsEveryVariable() {
         Config c = Config.fromEnv(Map.ofEntries(
                 Map.entry("IMGORIGIN_PORT", "9000"),
