@@ -109,7 +109,8 @@ public final class Renderer {
         boolean noRotate = transformation.angle().filter(a -> a == Transformation.Angle.IGNORE).isPresent();
         int width = noRotate ? header.width() : info.width();
         int height = noRotate ? header.height() : info.height();
-        Plan plan = Geometry.plan(width, height, transformation, limits.maxDimension());
+        Plan plan = Geometry.plan(width, height, transformation, limits.maxDimension(),
+                limits.maxOutputPixels());
 
         VipsImage image = scope.thumbnail(buffer, plan.loadWidth(), plan.loadHeight(), VipsScope.Size.FORCE,
                 plan.noRotate());

@@ -205,7 +205,7 @@ class RendererTest {
 
     @Test
     void refusesSourcesOverThePixelLimitFromTheHeader() {
-        Renderer strict = new Renderer(new RenderLimits(500_000, 8192, 2, java.time.Duration.ofSeconds(30)));
+        Renderer strict = new Renderer(new RenderLimits(500_000, 8192, 40_000_000, 2, java.time.Duration.ofSeconds(30)));
         assertThatThrownBy(() -> strict.render(photo, t("w_10"), ImageFormat.JPEG))
                 .isInstanceOf(RenderException.class)
                 .hasMessageContaining("over the limit")
@@ -219,7 +219,7 @@ class RendererTest {
      */
     @Test
     void aRenderOverTheTimeLimitIsStoppedWith503() throws Exception {
-        Renderer limited = new Renderer(new RenderLimits(50_000_000, 8192, 2, java.time.Duration.ofSeconds(1)));
+        Renderer limited = new Renderer(new RenderLimits(50_000_000, 8192, 40_000_000, 2, java.time.Duration.ofSeconds(1)));
         long start = System.nanoTime();
         assertThatThrownBy(() -> limited.render(photo, t("c_scale,w_6000,h_6000,e_blur:2000"), ImageFormat.JPEG))
                 .isInstanceOf(RenderException.class)
