@@ -17,7 +17,8 @@ import org.imgorigin.vips.VipsScope;
 
 /**
  * Renders a variant of an original: sniff, check the header against the limits, plan the
- * geometry, then load (shrinking on load) and run the steps in order, within a time limit. Thread-safe; each call
+ * geometry, then load (shrinking on load) and run the steps in order, within a time limit that
+ * {@link EncodeBudget} extends to the encoders. Thread-safe; each call
  * owns its native memory through one {@link VipsScope} and releases it before returning,
  * failures included.
  */
@@ -52,9 +53,11 @@ public final class Renderer {
     }
 
     private final RenderLimits limits;
+    private final EncodeBudget budget;
 
     public Renderer(RenderLimits limits) {
         this.limits = Objects.requireNonNull(limits, "limits");
+        this.budget = new EncodeBudget(limits);
         Vips.init();
     }
 
@@ -79,11 +82,12 @@ public final class Renderer {
             throw new IllegalArgumentException("not an output format: " + output);
         }
         ImageFormat format = sniff(source);
+        long start = System.nanoTime();
         try (VipsScope scope = Vips.scope()) {
             ScheduledFuture<?> alarm =
                     WATCHDOG.schedule(scope::kill, limits.timeout().toMillis(), TimeUnit.MILLISECONDS);
             try {
-                return render(scope, source, format, transformation, output);
+                return render(scope, source, format, transformation, output, start);
             } catch (VipsException e) {
                 if (scope.killed()) {
                     throw new RenderException(503, "rendering took longer than the limit of "
@@ -98,7 +102,7 @@ public final class Renderer {
     }
 
     private RenderedImage render(VipsScope scope, byte[] source, ImageFormat format, Transformation transformation,
-            ImageFormat output) throws RenderException {
+            ImageFormat output, long start) throws RenderException {
         MemorySegment buffer = scope.buffer(source);
         VipsScope.Header header = scope.header(buffer);
         SourceInfo info = info(format, header, source.length);
@@ -111,6 +115,8 @@ public final class Renderer {
         int height = noRotate ? header.height() : info.height();
         Plan plan = Geometry.plan(width, height, transformation, limits.maxDimension(),
                 limits.maxOutputPixels());
+        long outputPixels = (long) plan.outputWidth() * plan.outputHeight();
+        budget.checkPlan(output, outputPixels);
 
         VipsImage image = scope.thumbnail(buffer, plan.loadWidth(), plan.loadHeight(), VipsScope.Size.FORCE,
                 plan.noRotate());
@@ -118,8 +124,12 @@ public final class Renderer {
         for (Step step : STEPS) {
             image = step.apply(context, image);
         }
+        if (budget.checkBeforeEncoding(output, outputPixels)) {
+            image = scope.materialise(image);
+            budget.checkTimeLeft(output, outputPixels, start);
+        }
         byte[] bytes = Encoder.encode(scope, image, output, transformation.quality(),
-                transformation.progressive(), limits.avifEffort());
+                transformation.progressive(), budget.avifEffort(outputPixels));
         if (bytes.length > source.length && satisfiedByOriginal(format, header, info, transformation, output,
                 image.width(), image.height())) {
             return new RenderedImage(source, output, image.width(), image.height(), true, bytes.length);
