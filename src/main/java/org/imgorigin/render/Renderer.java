@@ -3,6 +3,7 @@ package org.imgorigin.render;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -130,23 +131,27 @@ public final class Renderer {
         }
         byte[] bytes = Encoder.encode(scope, image, output, transformation.quality(),
                 transformation.progressive(), budget.avifEffort(outputPixels));
-        if (bytes.length > source.length && satisfiedByOriginal(format, header, info, transformation, output,
+        if (bytes.length > source.length && satisfiedByOriginal(format, info, header, transformation, output,
                 image.width(), image.height())) {
-            return new RenderedImage(source, output, image.width(), image.height(), true, bytes.length);
+            Optional<byte[]> stripped = Strip.original(format, source);
+            if (stripped.isPresent() && stripped.get().length < bytes.length) {
+                return new RenderedImage(stripped.get(), output, image.width(), image.height(), true, bytes.length);
+            }
         }
         return new RenderedImage(bytes, output, image.width(), image.height(), false, bytes.length);
     }
 
     /**
-     * Never heavier than needed: the original itself answers when it already is what was asked
-     * for (same format, same dimensions, same pixels: no effect, rotation, flip or
-     * background) and carries nothing that stripping would have removed (EXIF, XMP or IPTC
-     * may hold a location) nor an orientation a viewer would have to apply.
+     * Never heavier than needed: the original answers, through {@link Strip#original} (which
+     * keeps its pixels and nothing else, or declines), when it already is what was asked for:
+     * same format, same dimensions, same pixels (no effect, rotation, flip or background), one
+     * frame, and no orientation a viewer would have to apply (stripping takes the EXIF that
+     * says it).
      */
-    private static boolean satisfiedByOriginal(ImageFormat format, VipsScope.Header header, SourceInfo info,
+    private static boolean satisfiedByOriginal(ImageFormat format, SourceInfo info, VipsScope.Header header,
             Transformation t, ImageFormat output, int width, int height) {
         return format == output && width == info.width() && height == info.height() && info.pages() == 1
-                && !header.hasMetadata() && header.orientation() == 1
+                && header.orientation() == 1
                 && t.blur().isEmpty() && t.sharpen().isEmpty() && !t.grayscale()
                 && t.angle().isEmpty() && t.background().isEmpty();
     }
