@@ -82,7 +82,8 @@ final class EncodeBudget {
 
     /**
      * The largest output of {@code format} whose encode alone fits in the limit plus the grace
-     * (large AVIF is estimated at effort 0, which {@link #avifEffort} then uses).
+     * (large AVIF is estimated at effort 0, which {@link #avifEffort} then uses). The canvas
+     * itself is bounded by {@link RenderLimits#maxOutputPixels()} where the plan is made.
      */
     long maxPixels(ImageFormat format) {
         double rate = switch (format) {
@@ -92,10 +93,9 @@ final class EncodeBudget {
             default -> 0;
         };
         if (rate == 0) {
-            return limits.maxOutputPixels();
+            return Long.MAX_VALUE; // stopped by the kill like any pipeline; Geometry bounds the canvas
         }
-        long fits = (long) (budgetSeconds() / rate * 1e6);
-        return Math.min(limits.maxOutputPixels(), fits);
+        return (long) (budgetSeconds() / rate * 1e6);
     }
 
     private double budgetSeconds() {

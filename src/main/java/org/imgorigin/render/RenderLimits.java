@@ -6,7 +6,8 @@ import java.time.Duration;
  * Bounds on what one render may cost: source pixels (checked from the header, before any
  * decoding), the largest output side after DPR, the output's pixels (the final canvas, after
  * DPR and padding: two sides under {@code maxDimension} still make 67 MP, and a padded canvas
- * costs its encoder as much as a photo of that size), the AVIF encoder's effort (0-9;
+ * costs its encoder as much as a photo of that size; an output no larger than its source is
+ * bounded by {@code maxSourcePixels} instead), the AVIF encoder's effort (0-9;
  * libvips' default of 4 takes seconds on a large image, 2 keeps AVIF within a few times
  * WebP), and the time one render may take before it is stopped.
  */

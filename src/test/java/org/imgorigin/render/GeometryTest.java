@@ -3,6 +3,7 @@ package org.imgorigin.render;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -74,6 +75,15 @@ class GeometryTest {
     void acceptsAnOutputCanvasUnderThePixelLimit(String spec) throws Exception {
         Plan plan = Geometry.plan(1200, 600, Fixtures.t(spec), 8192, 40_000_000L);
         assertThat((long) plan.outputWidth() * plan.outputHeight()).isLessThanOrEqualTo(40_000_000L);
+    }
+
+    /** A 49 MP original (under the source limit) stays servable at its own size, not larger. */
+    @Test
+    void anOutputNoLargerThanItsSourceIsBoundByTheSourceLimitInstead() throws Exception {
+        assertThat(Geometry.plan(7000, 7000, Fixtures.t("f_png"), 8192, 40_000_000L).outputWidth()).isEqualTo(7000);
+        assertThatThrownBy(() -> Geometry.plan(7000, 7000, Fixtures.t("c_pad,w_7001,h_7000"), 8192, 40_000_000L))
+                .isInstanceOf(RenderException.class)
+                .hasMessageContaining("IMGORIGIN_MAX_OUTPUT_PIXELS");
     }
 
     @ParameterizedTest
