@@ -75,20 +75,17 @@ public final class VipsScope implements AutoCloseable {
         int orientation = Native.callInt("vips_image_get_int", -1, image, arena.allocateFrom("orientation"), out) == 0
                 ? out.get(ValueLayout.JAVA_INT, 0) : 1;
         Native.callVoid("vips_error_clear"); // a missing orientation field is no error
-        boolean metadata = false;
-        for (String field : new String[] {"exif-data", "xmp-data", "iptc-data"}) {
-            metadata |= Native.callLong("vips_image_get_typeof", -1, image, arena.allocateFrom(field)) != 0;
-        }
         VipsImage wrapped = new VipsImage(image);
         return new Header(wrapped.width(), wrapped.height(), Math.max(1, pages),
-                orientation >= 1 && orientation <= 8 ? orientation : 1, wrapped.hasAlpha(), metadata);
+                orientation >= 1 && orientation <= 8 ? orientation : 1, wrapped.hasAlpha());
     }
 
     /**
-     * What the header says: stored dimensions (before orientation), frames, EXIF orientation,
-     * alpha, and whether EXIF, XMP or IPTC metadata is embedded (it may hold a location).
+     * What the header says: stored dimensions (before orientation), frames, EXIF orientation
+     * and alpha. Which metadata an original carries is not asked: an original served as it is
+     * goes through the renderer's {@code Strip}, which keeps pixel data only.
      */
-    public record Header(int width, int height, int pages, int orientation, boolean hasAlpha, boolean hasMetadata) {
+    public record Header(int width, int height, int pages, int orientation, boolean hasAlpha) {
         /** True when applying the orientation swaps width and height. */
         public boolean transposed() {
             return orientation >= 5;

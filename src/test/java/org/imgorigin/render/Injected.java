@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 
@@ -76,7 +77,12 @@ public final class Injected {
     // ---- PNG: tEXt, zTXt, iTXt, tIME, eXIf after IHDR; bytes after IEND
 
     public static byte[] png(String fixture) {
-        return pngWith(fixture,
+        return png(fixture(fixture));
+    }
+
+    /** {@code clean} (a PNG) with the chunks above. */
+    public static byte[] png(byte[] clean) {
+        return pngWith(clean,
                 chunk("tEXt", ascii("Author\0" + AUTHOR)),
                 chunk("zTXt", cat(ascii("Comment\0\0"), deflate(ascii(PHP)))),
                 chunk("iTXt", ascii("XML:com.adobe.xmp\0\0\0\0\0<x:xmpmeta>" + HOME + "</x:xmpmeta>")),
@@ -86,16 +92,15 @@ public final class Injected {
 
     /** With an ICC profile (iCCP): the re-encode must convert it. */
     public static byte[] pngWithIcc(String fixture) {
-        return pngWith(fixture, chunk("iCCP", cat(ascii("Photo\0\0"), deflate(ascii(AUTHOR)))));
+        return pngWith(fixture(fixture), chunk("iCCP", cat(ascii("Photo\0\0"), deflate(ascii(AUTHOR)))));
     }
 
     /** With a gamma other than sRGB's. */
     public static byte[] pngWithGamma(String fixture) {
-        return pngWith(fixture, chunk("gAMA", new byte[] {0, 1, (byte) 0x86, (byte) 0xA0}));
+        return pngWith(fixture(fixture), chunk("gAMA", new byte[] {0, 1, (byte) 0x86, (byte) 0xA0}));
     }
 
-    private static byte[] pngWith(String fixture, byte[]... chunks) {
-        byte[] clean = fixture(fixture);
+    private static byte[] pngWith(byte[] clean, byte[]... chunks) {
         int afterIhdr = 8 + 12 + 13;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.write(clean, 0, afterIhdr);
@@ -119,7 +124,11 @@ public final class Injected {
     // ---- GIF: comment, XMP application and plain text extensions; bytes after the trailer
 
     public static byte[] gif() {
-        byte[] clean = fixture("small.gif");
+        return gif(fixture("small.gif"));
+    }
+
+    /** {@code clean} (a GIF) with the extensions above. */
+    public static byte[] gif(byte[] clean) {
         int packed = clean[10] & 0xFF;
         int afterTable = 13 + ((packed & 0x80) != 0 ? 3 << ((packed & 7) + 1) : 0);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -181,6 +190,51 @@ public final class Injected {
         ByteBuffer b = ByteBuffer.allocate(8 + data.length + (data.length & 1)).order(ByteOrder.LITTLE_ENDIAN);
         b.put(ascii(id)).putInt(data.length).put(data);
         return b.array();
+    }
+
+    /**
+     * The photo as libvips writes a PNG (zlib level 6), with its IDAT deflated again at level
+     * 9: the same filtered rows, fewer bytes, so the server's re-encode is the heavier and the
+     * original answers.
+     */
+    public static byte[] tightPng() {
+        try {
+            byte[] png = new Renderer(RenderLimits.DEFAULTS).render(fixture("photo.jpg"), Fixtures.t("w_600"),
+                    org.imgorigin.image.ImageFormat.PNG).bytes();
+            ByteArrayOutputStream idat = new ByteArrayOutputStream();
+            ByteArrayOutputStream rest = new ByteArrayOutputStream();
+            int p = 8;
+            while (p < png.length) {
+                int length = ByteBuffer.wrap(png, p, 4).getInt();
+                String type = new String(png, p + 4, 4, StandardCharsets.ISO_8859_1);
+                if (type.equals("IDAT")) {
+                    idat.write(png, p + 8, length);
+                } else if (!type.equals("IEND")) {
+                    rest.write(png, p, 12 + length);
+                }
+                p += 12 + length;
+            }
+            java.util.zip.Inflater inflater = new java.util.zip.Inflater();
+            inflater.setInput(idat.toByteArray());
+            ByteArrayOutputStream raw = new ByteArrayOutputStream();
+            byte[] buf = new byte[65536];
+            while (!inflater.finished()) {
+                raw.write(buf, 0, inflater.inflate(buf));
+            }
+            inflater.end();
+            Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION);
+            deflater.setInput(raw.toByteArray());
+            deflater.finish();
+            ByteArrayOutputStream tight = new ByteArrayOutputStream();
+            while (!deflater.finished()) {
+                tight.write(buf, 0, deflater.deflate(buf));
+            }
+            deflater.end();
+            return cat(Arrays.copyOf(png, 8), rest.toByteArray(), chunk("IDAT", tight.toByteArray()),
+                    chunk("IEND", new byte[0]));
+        } catch (RenderException | java.util.zip.DataFormatException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     // ---- helpers
