@@ -30,14 +30,14 @@ final class EncodeBudget {
     /** Measured 0.07-0.14 s/MP (4-36 MP). */
     private static final double AVIF_EFFORT0_SECONDS_PER_MP = 0.25;
     /**
-     * Measured 0.10-0.55 s/MP at effort 2 (2-9 MP), 0.66 for 3.8 MP with the machine's load at
-     * 6, and 1.4 for 16 MP (which effort 0 now takes); each effort step above 2 is assumed to
-     * double it.
+     * Measured 0.16-0.55 s/MP at effort 2 (4-36 MP), 0.66 for 3.8 MP with the machine's load at
+     * 6, and 1.4 for a 16 MP photo (which effort 0 now takes); each effort step above 2 is
+     * assumed to double it (not measured).
      */
     private static final double AVIF_EFFORT2_SECONDS_PER_MP = 0.8;
-    /** Measured 0.19-0.64 s/MP, the pull included, and 1.06 s/MP with the machine's load at 6. */
+    /** Measured 0.19-0.64 s/MP (4-36 MP), the pull included, and 1.06 s/MP with the machine's load at 6. */
     private static final double GIF_SECONDS_PER_MP = 1.2;
-    /** Measured 0.07-0.13 s/MP, the pull included. */
+    /** Measured 0.07-0.13 s/MP (4-36 MP), the pull included. */
     private static final double WEBP_SECONDS_PER_MP = 0.2;
 
     private final RenderLimits limits;
@@ -106,8 +106,9 @@ final class EncodeBudget {
     void checkPlan(ImageFormat format, long pixels) throws RenderException {
         long max = maxPixels(format);
         if (pixels > max || seconds(format, pixels) > budgetSeconds()) {
-            throw new RenderException(400, "a " + format.name() + " output of " + pixels + " pixels exceeds the "
-                    + max + " this server encodes within its render time limit of " + limits.timeout().toSeconds()
+            throw new RenderException(400, "an output of " + pixels + " pixels in " + format.name()
+                    + " exceeds the " + max + " this server encodes within its render time limit of "
+                    + limits.timeout().toSeconds()
                     + " s (IMGORIGIN_RENDER_TIMEOUT); ask for fewer pixels or another format", "");
         }
     }
