@@ -237,6 +237,42 @@ public final class Injected {
         }
     }
 
+    /**
+     * One injected part per input, named "format: kind", each carrying a marker, so that a
+     * part that survives is named by the failing case.
+     */
+    public static java.util.Map<String, byte[]> oneEach() {
+        java.util.Map<String, byte[]> cases = new java.util.LinkedHashMap<>();
+        byte[] jpeg = fixture("photo.jpg");
+        cases.put("JPEG: COM", jpegWith(0xFE, ascii(PHP)));
+        cases.put("JPEG: APP1 XMP", jpegWith(0xE1, ascii("http://ns.adobe.com/xap/1.0/\0" + AUTHOR)));
+        cases.put("JPEG: APP1 EXIF", jpegWith(0xE1, ascii("Exif\0\0MM\0*\0\0\0\u0008" + HOME)));
+        cases.put("JPEG: APP13 IPTC", jpegWith(0xED, ascii("Photoshop 3.0\0" + HOME)));
+        cases.put("JPEG: APP15", jpegWith(0xEF, ascii(PHP)));
+        cases.put("JPEG: after EOI", cat(jpeg, ascii(PHP)));
+        cases.put("PNG: tEXt", pngWith(fixture("alpha.png"), chunk("tEXt", ascii("Author\0" + AUTHOR))));
+        cases.put("PNG: zTXt", pngWith(fixture("alpha.png"), chunk("zTXt", cat(ascii(PHP + "\0\0"), deflate(ascii(PHP))))));
+        cases.put("PNG: iTXt", pngWith(fixture("alpha.png"), chunk("iTXt", ascii("XML:com.adobe.xmp\0\0\0\0\0" + HOME))));
+        cases.put("PNG: eXIf", pngWith(fixture("alpha.png"), chunk("eXIf", ascii("MM\0*\0\0\0\u0008" + AUTHOR))));
+        cases.put("PNG: unknown ancillary chunk", pngWith(fixture("alpha.png"), chunk("prVt", ascii(PHP))));
+        byte[] gif = fixture("small.gif");
+        int packed = gif[10] & 0xFF;
+        int afterTable = 13 + ((packed & 0x80) != 0 ? 3 << ((packed & 7) + 1) : 0);
+        byte[] head = Arrays.copyOf(gif, afterTable);
+        byte[] tail = Arrays.copyOfRange(gif, afterTable, gif.length);
+        cases.put("GIF: comment", cat(head, new byte[] {0x21, (byte) 0xFE}, subBlocks(ascii(PHP)), tail));
+        cases.put("GIF: XMP application", cat(head, new byte[] {0x21, (byte) 0xFF, 11}, ascii("XMP DataXMP"),
+                subBlocks(ascii(AUTHOR)), tail));
+        cases.put("GIF: plain text", cat(head, new byte[] {0x21, 0x01, 12, 0, 0, 0, 0, 8, 0, 8, 0, 8, 8, 1, 0},
+                subBlocks(ascii(HOME)), tail));
+        cases.put("GIF: after the trailer", cat(gif, ascii(PHP)));
+        cases.put("WebP: EXIF", webpWith(0x08, riffChunk("EXIF", ascii("MM\0*\0\0\0\u0008" + AUTHOR))));
+        cases.put("WebP: XMP", webpWith(0x04, riffChunk("XMP ", ascii(HOME))));
+        cases.put("WebP: unknown chunk", webpWith(0, riffChunk("ZZZZ", ascii(PHP))));
+        cases.put("WebP: after the RIFF", webpWith(0));
+        return cases;
+    }
+
     // ---- helpers
 
     static byte[] ascii(String s) {

@@ -57,6 +57,27 @@ class StripTest {
         assertThat(Strip.original(format, stripped)).as("stripping is idempotent").hasValue(stripped);
     }
 
+    static Stream<Arguments> oneEach() {
+        return Injected.oneEach().entrySet().stream().map(e -> Arguments.of(e.getKey(), e.getValue()));
+    }
+
+    /** Each kind of part alone: gone, and the pixels as before. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("oneEach")
+    void takesOutEachKindOfPart(String name, byte[] injected) throws Exception {
+        ImageFormat format = ImageFormat.sniff(injected).orElseThrow();
+        assertThat(Arrays.stream(Injected.MARKERS).anyMatch(latin1(injected)::contains)).as("a marker in " + name)
+                .isTrue();
+        byte[] stripped = Strip.original(format, injected).orElseThrow();
+        for (String marker : Injected.MARKERS) {
+            assertThat(latin1(stripped)).as(name + " without " + marker).doesNotContain(marker);
+        }
+        SourceInfo before = renderer.inspect(injected);
+        SourceInfo after = renderer.inspect(stripped);
+        assertThat(after.width() + "x" + after.height()).isEqualTo(before.width() + "x" + before.height());
+        assertThat(samePixels(injected, stripped, before.width())).as("pixels unchanged").isTrue();
+    }
+
     @Test
     void aJpegWithOnlyDroppableSegmentsComesBackAsTheCleanFile() {
         assertThat(Strip.original(ImageFormat.JPEG, Injected.jpeg()).orElseThrow())
