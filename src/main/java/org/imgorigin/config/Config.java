@@ -107,10 +107,12 @@ public record Config(
 
         long maxSourcePixels = env.longValue("IMGORIGIN_MAX_SOURCE_PIXELS", 50_000_000L, 1);
         int maxDimension = env.integer("IMGORIGIN_MAX_DIMENSION", 8192, 1, 65_535);
+        long maxOutputPixels = env.longValue("IMGORIGIN_MAX_OUTPUT_PIXELS", 40_000_000L, 1);
         int avifEffort = env.integer("IMGORIGIN_AVIF_EFFORT", 2, 0, 9);
         java.time.Duration renderTimeout =
                 java.time.Duration.ofSeconds(env.integer("IMGORIGIN_RENDER_TIMEOUT", 10, 1, 3_600));
-        RenderLimits limits = new RenderLimits(maxSourcePixels, maxDimension, avifEffort, renderTimeout);
+        RenderLimits limits = new RenderLimits(maxSourcePixels, maxDimension, maxOutputPixels, avifEffort,
+                renderTimeout);
 
         Presets presets;
         try {

@@ -17,7 +17,7 @@ final class Encoder {
         return switch (format) {
             case JPEG -> scope.saveJpeg(image, q, progressive);
             case PNG -> scope.savePng(image, progressive);
-            case WEBP -> WebpMetadata.strip(scope.saveWebp(image, q));
+            case WEBP -> Strip.webpOutput(scope.saveWebp(image, q));
             case AVIF -> scope.saveAvif(image, q, avifEffort);
             case GIF -> scope.saveGif(image);
             case HEIC, TIFF -> throw new IllegalArgumentException("not an output format: " + format);

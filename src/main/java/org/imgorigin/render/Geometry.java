@@ -17,8 +17,24 @@ final class Geometry {
     /**
      * Plans a render of a {@code sourceWidth}×{@code sourceHeight} image (as displayed, i.e.
      * after EXIF orientation unless {@code a_ignore}). {@code auto} forms must already be
-     * resolved.
+     * resolved. A plan whose final canvas (after DPR, crop and padding) has more than
+     * {@code maxOutputPixels} pixels, and more than the source itself, is refused here, before
+     * a pixel is decoded. An output no larger than its source is bounded by the source-pixel
+     * limit already, so an original accepted at upload stays servable at its own size.
      */
+    static Plan plan(int sourceWidth, int sourceHeight, Transformation t, int maxDimension, long maxOutputPixels)
+            throws RenderException {
+        Plan plan = plan(sourceWidth, sourceHeight, t, maxDimension);
+        long pixels = (long) plan.outputWidth() * plan.outputHeight();
+        if (pixels > maxOutputPixels && pixels > (long) sourceWidth * sourceHeight) {
+            throw new RenderException(400, "requested output of " + plan.outputWidth() + "x" + plan.outputHeight()
+                    + " (" + pixels + " pixels) exceeds the maximum of " + maxOutputPixels
+                    + " output pixels (IMGORIGIN_MAX_OUTPUT_PIXELS)", "");
+        }
+        return plan;
+    }
+
+    /** The plan without the output-pixel bound (each side is still bounded by {@code maxDimension}). */
     static Plan plan(int sourceWidth, int sourceHeight, Transformation t, int maxDimension) throws RenderException {
         boolean noRotate = t.angle().filter(a -> a == Transformation.Angle.IGNORE).isPresent();
         double dpr = t.dpr().map(d -> switch (d) {

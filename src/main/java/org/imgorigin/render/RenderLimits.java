@@ -4,12 +4,17 @@ import java.time.Duration;
 
 /**
  * Bounds on what one render may cost: source pixels (checked from the header, before any
- * decoding), the largest output side after DPR, the AVIF encoder's effort (0-9; libvips'
- * default of 4 takes seconds on a large image, 2 keeps AVIF within a few times WebP), and
- * the time one render may take before it is stopped.
+ * decoding), the largest output side after DPR, the output's pixels (the final canvas, after
+ * DPR and padding: two sides under {@code maxDimension} still make 67 MP, and a padded canvas
+ * costs its encoder as much as a photo of that size; an output no larger than its source is
+ * bounded by {@code maxSourcePixels} instead), the AVIF encoder's effort (0-9;
+ * libvips' default of 4 takes seconds on a large image, 2 keeps AVIF within a few times
+ * WebP), and the time one render may take before it is stopped.
  */
-public record RenderLimits(long maxSourcePixels, int maxDimension, int avifEffort, Duration timeout) {
-    public static final RenderLimits DEFAULTS = new RenderLimits(50_000_000L, 8192, 2, Duration.ofSeconds(10));
+public record RenderLimits(long maxSourcePixels, int maxDimension, long maxOutputPixels, int avifEffort,
+        Duration timeout) {
+    public static final RenderLimits DEFAULTS =
+            new RenderLimits(50_000_000L, 8192, 40_000_000L, 2, Duration.ofSeconds(10));
 
     public RenderLimits {
         if (maxSourcePixels < 1) {
@@ -17,6 +22,9 @@ public record RenderLimits(long maxSourcePixels, int maxDimension, int avifEffor
         }
         if (maxDimension < 1) {
             throw new IllegalArgumentException("maxDimension must be positive: " + maxDimension);
+        }
+        if (maxOutputPixels < 1) {
+            throw new IllegalArgumentException("maxOutputPixels must be positive: " + maxOutputPixels);
         }
         if (avifEffort < 0 || avifEffort > 9) {
             throw new IllegalArgumentException("avifEffort must be 0-9: " + avifEffort);

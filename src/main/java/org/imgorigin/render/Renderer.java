@@ -3,6 +3,7 @@ package org.imgorigin.render;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -17,7 +18,8 @@ import org.imgorigin.vips.VipsScope;
 
 /**
  * Renders a variant of an original: sniff, check the header against the limits, plan the
- * geometry, then load (shrinking on load) and run the steps in order, within a time limit. Thread-safe; each call
+ * geometry, then load (shrinking on load) and run the steps in order, within a time limit that
+ * {@link EncodeBudget} extends to the encoders. Thread-safe; each call
  * owns its native memory through one {@link VipsScope} and releases it before returning,
  * failures included.
  */
@@ -52,9 +54,11 @@ public final class Renderer {
     }
 
     private final RenderLimits limits;
+    private final EncodeBudget budget;
 
     public Renderer(RenderLimits limits) {
         this.limits = Objects.requireNonNull(limits, "limits");
+        this.budget = new EncodeBudget(limits);
         Vips.init();
     }
 
@@ -79,11 +83,12 @@ public final class Renderer {
             throw new IllegalArgumentException("not an output format: " + output);
         }
         ImageFormat format = sniff(source);
+        long start = System.nanoTime();
         try (VipsScope scope = Vips.scope()) {
             ScheduledFuture<?> alarm =
                     WATCHDOG.schedule(scope::kill, limits.timeout().toMillis(), TimeUnit.MILLISECONDS);
             try {
-                return render(scope, source, format, transformation, output);
+                return render(scope, source, format, transformation, output, start);
             } catch (VipsException e) {
                 if (scope.killed()) {
                     throw new RenderException(503, "rendering took longer than the limit of "
@@ -98,7 +103,7 @@ public final class Renderer {
     }
 
     private RenderedImage render(VipsScope scope, byte[] source, ImageFormat format, Transformation transformation,
-            ImageFormat output) throws RenderException {
+            ImageFormat output, long start) throws RenderException {
         MemorySegment buffer = scope.buffer(source);
         VipsScope.Header header = scope.header(buffer);
         SourceInfo info = info(format, header, source.length);
@@ -109,7 +114,10 @@ public final class Renderer {
         boolean noRotate = transformation.angle().filter(a -> a == Transformation.Angle.IGNORE).isPresent();
         int width = noRotate ? header.width() : info.width();
         int height = noRotate ? header.height() : info.height();
-        Plan plan = Geometry.plan(width, height, transformation, limits.maxDimension());
+        Plan plan = Geometry.plan(width, height, transformation, limits.maxDimension(),
+                limits.maxOutputPixels());
+        long outputPixels = (long) plan.outputWidth() * plan.outputHeight();
+        budget.checkPlan(output, outputPixels);
 
         VipsImage image = scope.thumbnail(buffer, plan.loadWidth(), plan.loadHeight(), VipsScope.Size.FORCE,
                 plan.noRotate());
@@ -117,25 +125,33 @@ public final class Renderer {
         for (Step step : STEPS) {
             image = step.apply(context, image);
         }
+        if (budget.checkBeforeEncoding(output, outputPixels)) {
+            image = scope.materialise(image);
+            budget.checkTimeLeft(output, outputPixels, start);
+        }
         byte[] bytes = Encoder.encode(scope, image, output, transformation.quality(),
-                transformation.progressive(), limits.avifEffort());
-        if (bytes.length > source.length && satisfiedByOriginal(format, header, info, transformation, output,
+                transformation.progressive(), budget.avifEffort(outputPixels));
+        if (bytes.length > source.length && satisfiedByOriginal(format, info, header, transformation, output,
                 image.width(), image.height())) {
-            return new RenderedImage(source, output, image.width(), image.height(), true, bytes.length);
+            Optional<byte[]> stripped = Strip.original(format, source);
+            if (stripped.isPresent() && stripped.get().length < bytes.length) {
+                return new RenderedImage(stripped.get(), output, image.width(), image.height(), true, bytes.length);
+            }
         }
         return new RenderedImage(bytes, output, image.width(), image.height(), false, bytes.length);
     }
 
     /**
-     * Never heavier than needed: the original itself answers when it already is what was asked
-     * for (same format, same dimensions, same pixels: no effect, rotation, flip or
-     * background) and carries nothing that stripping would have removed (EXIF, XMP or IPTC
-     * may hold a location) nor an orientation a viewer would have to apply.
+     * Never heavier than needed: the original answers, through {@link Strip#original} (which
+     * keeps its pixels and nothing else, or declines), when it already is what was asked for:
+     * same format, same dimensions, same pixels (no effect, rotation, flip or background), one
+     * frame, and no orientation a viewer would have to apply (stripping takes the EXIF that
+     * says it).
      */
-    private static boolean satisfiedByOriginal(ImageFormat format, VipsScope.Header header, SourceInfo info,
+    private static boolean satisfiedByOriginal(ImageFormat format, SourceInfo info, VipsScope.Header header,
             Transformation t, ImageFormat output, int width, int height) {
         return format == output && width == info.width() && height == info.height() && info.pages() == 1
-                && !header.hasMetadata() && header.orientation() == 1
+                && header.orientation() == 1
                 && t.blur().isEmpty() && t.sharpen().isEmpty() && !t.grayscale()
                 && t.angle().isEmpty() && t.background().isEmpty();
     }

@@ -75,20 +75,17 @@ public final class VipsScope implements AutoCloseable {
         int orientation = Native.callInt("vips_image_get_int", -1, image, arena.allocateFrom("orientation"), out) == 0
                 ? out.get(ValueLayout.JAVA_INT, 0) : 1;
         Native.callVoid("vips_error_clear"); // a missing orientation field is no error
-        boolean metadata = false;
-        for (String field : new String[] {"exif-data", "xmp-data", "iptc-data"}) {
-            metadata |= Native.callLong("vips_image_get_typeof", -1, image, arena.allocateFrom(field)) != 0;
-        }
         VipsImage wrapped = new VipsImage(image);
         return new Header(wrapped.width(), wrapped.height(), Math.max(1, pages),
-                orientation >= 1 && orientation <= 8 ? orientation : 1, wrapped.hasAlpha(), metadata);
+                orientation >= 1 && orientation <= 8 ? orientation : 1, wrapped.hasAlpha());
     }
 
     /**
-     * What the header says: stored dimensions (before orientation), frames, EXIF orientation,
-     * alpha, and whether EXIF, XMP or IPTC metadata is embedded (it may hold a location).
+     * What the header says: stored dimensions (before orientation), frames, EXIF orientation
+     * and alpha. Which metadata an original carries is not asked: an original served as it is
+     * goes through the renderer's {@code Strip}, which keeps pixel data only.
      */
-    public record Header(int width, int height, int pages, int orientation, boolean hasAlpha, boolean hasMetadata) {
+    public record Header(int width, int height, int pages, int orientation, boolean hasAlpha) {
         /** True when applying the orientation swaps width and height. */
         public boolean transposed() {
             return orientation >= 5;
@@ -126,15 +123,30 @@ public final class VipsScope implements AutoCloseable {
      * loaded image cannot do; so the (already shrunk) input is rendered to memory first.
      */
     public VipsImage smartCrop(VipsImage in, int width, int height) {
-        MemorySegment copy = Native.callPointer("vips_image_copy_memory", -1, in.pointer);
-        if (copy.equals(MemorySegment.NULL)) {
-            throw failure("image could not be cropped");
-        }
-        own(copy);
+        VipsImage copy = inMemory(in, "image could not be cropped");
         MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-        int rc = Native.callInt("vips_smartcrop", 4, copy, out, width, height,
+        int rc = Native.callInt("vips_smartcrop", 4, copy.pointer, out, width, height,
                 arena.allocateFrom("interesting"), 3, END);
         return take(rc, out, "image could not be cropped");
+    }
+
+    /**
+     * Computes the image into memory, tile by tile, so {@link #kill()} stops it like any
+     * pipeline. Encoders that take the whole frame and then work on it without asking for
+     * tiles (AVIF, GIF, WebP) can then be given a frame that is already made, and the time
+     * left checked before their uninterruptible part starts.
+     */
+    public VipsImage materialise(VipsImage in) {
+        return inMemory(in, "image could not be rendered");
+    }
+
+    private VipsImage inMemory(VipsImage in, String publicMessage) {
+        MemorySegment copy = Native.callPointer("vips_image_copy_memory", -1, in.pointer);
+        if (copy.equals(MemorySegment.NULL)) {
+            throw failure(publicMessage);
+        }
+        own(copy);
+        return new VipsImage(copy);
     }
 
     /** Places the image at (x, y) on a {@code width}×{@code height} canvas of {@code background}. */
@@ -330,8 +342,9 @@ public final class VipsScope implements AutoCloseable {
     /**
      * Stops this scope's work: every image it owns, and every one it makes from now on, is
      * marked killed, so libvips fails the evaluation at its next tile (a render is pulled
-     * tile by tile through the pipeline by the saver). Work inside one call that does not
-     * ask for tiles, such as an encoder's final pass, runs to its end. Safe from any thread,
+     * tile by tile through the pipeline by the saver, or by {@link #materialise}). Work inside
+     * one call that does not ask for tiles, such as the AVIF, GIF or WebP encoder's pass over
+     * a whole frame, runs to its end: the renderer bounds those before they start. Safe from any thread,
      * at any time, also after {@link #close()}.
      */
     public void kill() {

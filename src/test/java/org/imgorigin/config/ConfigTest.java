@@ -31,6 +31,7 @@ class ConfigTest {
         assertThat(c.maxUploadBytes()).isEqualTo(50_000_000L);
         assertThat(c.limits().maxSourcePixels()).isEqualTo(50_000_000L);
         assertThat(c.limits().maxDimension()).isEqualTo(8192);
+        assertThat(c.limits().maxOutputPixels()).isEqualTo(40_000_000L);
         assertThat(c.uploadToken()).isEmpty();
         assertThat(c.signer()).isEmpty();
         assertThat(c.eager()).isEmpty();
@@ -118,6 +119,7 @@ class ConfigTest {
             IMGORIGIN_MAX_UPLOAD_BYTES    | 99999999999999999999999
             IMGORIGIN_MAX_SOURCE_PIXELS   | 0
             IMGORIGIN_MAX_DIMENSION       | big
+            IMGORIGIN_MAX_OUTPUT_PIXELS   | 0
             IMGORIGIN_PRESETS             | thumb
             IMGORIGIN_PRESETS             | thumb=w_abc
             IMGORIGIN_EAGER               | t_missing

@@ -3,6 +3,7 @@ package org.imgorigin.render;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -56,6 +57,33 @@ class GeometryTest {
                 .isInstanceOf(RenderException.class)
                 .hasMessageContaining("exceeds the maximum of 8192")
                 .extracting(e -> ((RenderException) e).status()).isEqualTo(400);
+    }
+
+    /** The cap counts the final canvas: after DPR, and padding included (lpad never upscales the photo). */
+    @ParameterizedTest
+    @CsvSource({"'c_pad,w_8000,h_8000'", "'c_lpad,w_7000,h_7000'", "'c_pad,w_4000,h_4000,dpr_2.0'",
+            "'c_scale,w_8192,h_5000'", "'c_fill,w_7000,h_6000'"})
+    void refusesAnOutputCanvasOverThePixelLimit(String spec) {
+        assertThatThrownBy(() -> Geometry.plan(1200, 600, Fixtures.t(spec), 8192, 40_000_000L))
+                .isInstanceOf(RenderException.class)
+                .hasMessageContaining("exceeds the maximum of 40000000 output pixels (IMGORIGIN_MAX_OUTPUT_PIXELS)")
+                .extracting(e -> ((RenderException) e).status()).isEqualTo(400);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"'c_pad,w_6000,h_6000'", "'w_8192'", "'c_lpad,w_6000,h_6000,dpr_1.0'"})
+    void acceptsAnOutputCanvasUnderThePixelLimit(String spec) throws Exception {
+        Plan plan = Geometry.plan(1200, 600, Fixtures.t(spec), 8192, 40_000_000L);
+        assertThat((long) plan.outputWidth() * plan.outputHeight()).isLessThanOrEqualTo(40_000_000L);
+    }
+
+    /** A 49 MP original (under the source limit) stays servable at its own size, not larger. */
+    @Test
+    void anOutputNoLargerThanItsSourceIsBoundByTheSourceLimitInstead() throws Exception {
+        assertThat(Geometry.plan(7000, 7000, Fixtures.t("f_png"), 8192, 40_000_000L).outputWidth()).isEqualTo(7000);
+        assertThatThrownBy(() -> Geometry.plan(7000, 7000, Fixtures.t("c_pad,w_7001,h_7000"), 8192, 40_000_000L))
+                .isInstanceOf(RenderException.class)
+                .hasMessageContaining("IMGORIGIN_MAX_OUTPUT_PIXELS");
     }
 
     @ParameterizedTest

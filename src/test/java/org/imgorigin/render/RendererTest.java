@@ -161,11 +161,15 @@ class RendererTest {
         assertThat(renderer.render(webp, t("q_100,a_hflip"), ImageFormat.WEBP).original()).isFalse();
         assertThat(renderer.render(webp, t("q_100"), ImageFormat.PNG).original()).isFalse();
         assertThat(renderer.render(webp, t("w_100,q_100"), ImageFormat.WEBP).original()).isFalse();
-        // Nor when the original carries metadata that stripping would have removed.
+        // An original carrying metadata still answers, without it (Strip), when its orientation is 1.
         byte[] withExif = Fixtures.withExifOrientation(photo, 1);
         RenderedImage stripped = renderer.render(withExif, t("q_100"), ImageFormat.JPEG);
-        assertThat(stripped.original()).isFalse();
+        assertThat(stripped.original()).isTrue();
+        assertThat(stripped.bytes()).isEqualTo(photo);
         assertThat(new String(stripped.bytes(), java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("Exif");
+        // Not when a viewer would have to apply an orientation the EXIF says.
+        assertThat(renderer.render(Fixtures.withExifOrientation(photo, 6), t("q_100"), ImageFormat.JPEG).original())
+                .isFalse();
     }
 
     @ParameterizedTest
@@ -205,7 +209,7 @@ class RendererTest {
 
     @Test
     void refusesSourcesOverThePixelLimitFromTheHeader() {
-        Renderer strict = new Renderer(new RenderLimits(500_000, 8192, 2, java.time.Duration.ofSeconds(30)));
+        Renderer strict = new Renderer(new RenderLimits(500_000, 8192, 40_000_000, 2, java.time.Duration.ofSeconds(30)));
         assertThatThrownBy(() -> strict.render(photo, t("w_10"), ImageFormat.JPEG))
                 .isInstanceOf(RenderException.class)
                 .hasMessageContaining("over the limit")
@@ -219,7 +223,7 @@ class RendererTest {
      */
     @Test
     void aRenderOverTheTimeLimitIsStoppedWith503() throws Exception {
-        Renderer limited = new Renderer(new RenderLimits(50_000_000, 8192, 2, java.time.Duration.ofSeconds(1)));
+        Renderer limited = new Renderer(new RenderLimits(50_000_000, 8192, 40_000_000, 2, java.time.Duration.ofSeconds(1)));
         long start = System.nanoTime();
         assertThatThrownBy(() -> limited.render(photo, t("c_scale,w_6000,h_6000,e_blur:2000"), ImageFormat.JPEG))
                 .isInstanceOf(RenderException.class)
