@@ -51,8 +51,12 @@ public final class CachedOriginalStore implements OriginalStore {
                     return Optional.of(new Original(bytes.array(), UNKNOWN_TYPE));
                 }
                 copies.remove(id.storageKey()); // cut short under us: fetch again
-            } catch (IOException | ArithmeticException e) {
+            } catch (java.nio.file.NoSuchFileException e) {
                 copies.remove(id.storageKey()); // evicted under us: fetch again
+            } catch (IOException | ArithmeticException e) {
+                // Unreadable for another reason (out of file descriptors, permissions): the copy
+                // may be fine, so it stays; the bucket answers this time.
+                LOG.warning(() -> "could not read the local copy of original " + id + ": " + e);
             }
         }
         CompletableFuture<Optional<Original>> mine = new CompletableFuture<>();
@@ -93,6 +97,9 @@ public final class CachedOriginalStore implements OriginalStore {
         } catch (ExecutionException e) {
             if (e.getCause() instanceof StoreException se) {
                 throw se;
+            }
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re; // e.g. the leader's size gate refused: the same answer, not a store failure
             }
             throw new StoreException(StoreException.Kind.FAILED, "fetch failed", e.getCause());
         }

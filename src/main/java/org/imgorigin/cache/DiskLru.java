@@ -35,6 +35,12 @@ import java.util.logging.Logger;
 public final class DiskLru {
     private static final Logger LOG = Logger.getLogger(DiskLru.class.getName());
     static final String TEMP_PREFIX = ".tmp-";
+    /**
+     * This process's mark in its temporaries' names: a temporary without it was left by an
+     * earlier process (a crash) and is deleted by the rebuild; one with it is a write in
+     * progress, and stays.
+     */
+    static final String NONCE = Long.toHexString(new java.security.SecureRandom().nextLong() | 1L << 60);
     static final Duration TOUCH_INTERVAL = Duration.ofMinutes(10);
     private static final int MERGE_BATCH = 2048;
 
@@ -52,8 +58,11 @@ public final class DiskLru {
     private final Map<String, java.util.Set<String>> byDirectory = new java.util.HashMap<>();
     /** Bytes the indexed files take on disk: sizes rounded up to whole blocks. */
     private long totalBytes;
-    /** Temporaries older than this were left by an earlier process; newer ones are writes in progress. */
-    private final long startedMillis = System.currentTimeMillis() - 1_000;
+    /**
+     * Files removed while the rebuild walks: the walk may have seen them, and must not index
+     * them again. Guarded by this; null once rebuilt.
+     */
+    private java.util.Set<String> removedWhileRebuilding = new java.util.HashSet<>();
     private volatile boolean rebuilt;
     /** Why the last write failed (the file system's words), or null once a write succeeds again. */
     private volatile String writeProblem;
@@ -86,6 +95,9 @@ public final class DiskLru {
 
     /** Removes an entry; the caller holds the lock. */
     private Entry unindex(String relative) {
+        if (removedWhileRebuilding != null) {
+            removedWhileRebuilding.add(relative);
+        }
         Entry old = index.remove(relative);
         if (old != null) {
             totalBytes -= old.blocks();
@@ -146,8 +158,7 @@ public final class DiskLru {
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
                 String name = file.getFileName().toString();
-                boolean leftover = name.startsWith(TEMP_PREFIX)
-                        && attrs.lastModifiedTime().toMillis() < startedMillis;
+                boolean leftover = name.startsWith(TEMP_PREFIX) && !name.startsWith(TEMP_PREFIX + NONCE);
                 if (leftover || (attrs.size() == 0 && !name.startsWith(TEMP_PREFIX))) {
                     try {
                         Files.deleteIfExists(file);
@@ -172,13 +183,16 @@ public final class DiskLru {
         for (int from = 0; from < found.size(); from += MERGE_BATCH) {
             synchronized (this) {
                 for (Found f : found.subList(from, Math.min(found.size(), from + MERGE_BATCH))) {
-                    if (!index.containsKey(f.relative())) {
+                    if (!index.containsKey(f.relative()) && !removedWhileRebuilding.contains(f.relative())) {
                         index(f.relative(), new Entry(f.size(), f.modified()));
                     }
                 }
             }
         }
-        rebuilt = true;
+        synchronized (this) {
+            removedWhileRebuilding = null;
+            rebuilt = true;
+        }
         deleteAll(trim());
     }
 
@@ -249,6 +263,9 @@ public final class DiskLru {
         Path target = resolve(relative);
         try {
             write(target, writer);
+        } catch (NoSuchFileException e) {
+            // A purge emptied the directory under this write: a lost race, not a disk fault.
+            throw e;
         } catch (IOException e) {
             throw failed(e);
         }
@@ -258,7 +275,8 @@ public final class DiskLru {
 
     private static void write(Path target, Writer writer) throws IOException {
         Files.createDirectories(target.getParent());
-        Path temp = target.resolveSibling(TEMP_PREFIX + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        Path temp = target.resolveSibling(TEMP_PREFIX + NONCE + "-"
+                + Long.toHexString(ThreadLocalRandom.current().nextLong()));
         try {
             try (var out = Files.newOutputStream(temp)) {
                 writer.write(out);
@@ -291,7 +309,8 @@ public final class DiskLru {
             return Optional.empty();
         }
         try {
-            Path probe = root.resolve(TEMP_PREFIX + "probe-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+            Path probe = root.resolve(TEMP_PREFIX + NONCE + "-probe-"
+                    + Long.toHexString(ThreadLocalRandom.current().nextLong()));
             write(probe, out -> out.write(0));
             Files.delete(probe);
             writeProblem = null;
@@ -324,9 +343,14 @@ public final class DiskLru {
         if (Files.isDirectory(dir)) {
             try (var files = Files.list(dir)) {
                 for (Path file : files.toList()) {
-                    if (Files.isRegularFile(file) && Files.deleteIfExists(file)
-                            && !file.getFileName().toString().startsWith(TEMP_PREFIX)) {
+                    String name = file.getFileName().toString();
+                    if (Files.isRegularFile(file) && Files.deleteIfExists(file) && !name.startsWith(TEMP_PREFIX)) {
                         removed++;
+                        synchronized (this) {
+                            if (removedWhileRebuilding != null) {
+                                removedWhileRebuilding.add(prefix + name);
+                            }
+                        }
                     }
                 }
             }

@@ -1,13 +1,12 @@
 package org.imgorigin.cache;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
@@ -58,7 +57,12 @@ public final class Invalidation implements AutoCloseable {
     private final AtomicLong clock = new AtomicLong();
     /** Tickets below this are stale: a fence that was forgotten (expired or evicted) may have covered them. */
     private volatile long floor;
-    private final Cache<ImageId, Long> fences;
+    /** Id → its newest fence and when it went up (clock millis). Swept under {@link #sweep}'s lock. */
+    private final ConcurrentHashMap<ImageId, long[]> fences = new ConcurrentHashMap<>();
+    /** Ids whose copies are being removed now: no write is current while that runs. */
+    private final ConcurrentHashMap<ImageId, Integer> dropping = new ConcurrentHashMap<>();
+    private final Clock wallClock;
+    private long lastSweep;
 
     /**
      * {@code store}: where originals live, for deletes. {@code tombstoneFile}: where deletes
@@ -67,19 +71,7 @@ public final class Invalidation implements AutoCloseable {
     public Invalidation(OriginalStore store, Optional<Path> tombstoneFile, Clock clock) {
         this.store = store;
         this.tombstones = new Tombstones(tombstoneFile, clock, TOMBSTONE_LIFETIME);
-        this.fences = Caffeine.newBuilder()
-                .expireAfterWrite(FENCE_LIFETIME)
-                .maximumSize(1_000_000)
-                .evictionListener((ImageId id, Long fence, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
-                    if (fence != null) {
-                        raiseFloor(fence);
-                    }
-                })
-                .build();
-    }
-
-    private synchronized void raiseFloor(long fence) {
-        floor = Math.max(floor, fence);
+        this.wallClock = clock;
     }
 
     /** Registers a place that keeps copies; every purge and delete empties it of the image. */
@@ -94,11 +86,11 @@ public final class Invalidation implements AutoCloseable {
 
     /** Whether copies made by work that began at {@code ticket} may still be kept. */
     public boolean current(ImageId id, long ticket) {
-        if (ticket < floor || tombstones.contains(id)) {
+        if (ticket < floor || dropping.containsKey(id) || tombstones.contains(id)) {
             return false;
         }
-        Long fence = fences.getIfPresent(id);
-        return fence == null || fence <= ticket;
+        long[] fence = fences.get(id);
+        return fence == null || fence[0] <= ticket;
     }
 
     /**
@@ -124,7 +116,6 @@ public final class Invalidation implements AutoCloseable {
 
     /** Drops every copy of the image on this node; the original stays. Returns the variant files removed. */
     public int purge(ImageId id) throws IOException {
-        fence(id);
         return dropEverywhere(id);
     }
 
@@ -134,10 +125,16 @@ public final class Invalidation implements AutoCloseable {
      */
     public boolean delete(ImageId id) throws IOException, StoreException {
         tombstones.add(id);
-        fence(id);
-        boolean existed = store.delete(id);
-        int dropped = dropEverywhere(id);
-        return existed || dropped > 0;
+        int[] dropped = {0};
+        boolean existed;
+        try {
+            existed = store.delete(id);
+        } finally {
+            // The copies go even when the store failed: the node refuses the image from now
+            // on (the tombstone), and the client, told of the failure, retries the delete.
+            dropped[0] = dropEverywhere(id);
+        }
+        return existed || dropped[0] > 0;
     }
 
     /** An upload of the image: it is no longer deleted. Call before it is stored. */
@@ -157,23 +154,60 @@ public final class Invalidation implements AutoCloseable {
     }
 
     private void fence(ImageId id) {
-        fences.put(id, clock.incrementAndGet());
+        sweep();
+        fences.put(id, new long[] {clock.incrementAndGet(), wallClock.millis()});
     }
 
-    private int dropEverywhere(ImageId id) throws IOException {
-        int dropped = 0;
-        IOException failure = null;
-        for (Tier tier : tiers) {
-            try {
-                dropped += tier.drop(id);
-            } catch (IOException e) {
-                failure = e; // the other tiers still go
+    /**
+     * Forgets fences older than {@link #FENCE_LIFETIME}, raising the floor to the newest of
+     * them first, so forgetting can only ever refuse a write, never let one through. Past a
+     * million live fences (a purge storm), all are forgotten the same way.
+     */
+    private synchronized void sweep() {
+        long now = wallClock.millis();
+        if (now - lastSweep < 10_000 && fences.size() < 1_000_000) {
+            return;
+        }
+        lastSweep = now;
+        boolean all = fences.size() >= 1_000_000;
+        long oldest = now - FENCE_LIFETIME.toMillis();
+        long raise = floor;
+        for (long[] fence : fences.values()) {
+            if (all || fence[1] < oldest) {
+                raise = Math.max(raise, fence[0]);
             }
         }
-        if (failure != null) {
-            throw failure;
+        long raised = raise;
+        floor = raised;
+        fences.values().removeIf(fence -> fence[0] <= raised);
+    }
+
+    /**
+     * Removes every copy of the image: while it runs no write for the id is current (work
+     * that starts meanwhile may read a copy not yet removed), and afterwards a new fence
+     * refuses whatever began before it ended.
+     */
+    private int dropEverywhere(ImageId id) throws IOException {
+        dropping.merge(id, 1, Integer::sum);
+        try {
+            fence(id);
+            int dropped = 0;
+            IOException failure = null;
+            for (Tier tier : tiers) {
+                try {
+                    dropped += tier.drop(id);
+                } catch (IOException e) {
+                    failure = e; // the other tiers still go
+                }
+            }
+            if (failure != null) {
+                throw failure;
+            }
+            return dropped;
+        } finally {
+            fence(id);
+            dropping.computeIfPresent(id, (k, n) -> n == 1 ? null : n - 1);
         }
-        return dropped;
     }
 
     @Override

@@ -79,8 +79,16 @@ final class Tombstones implements AutoCloseable {
         Path temp = path.resolveSibling(path.getFileName() + ".tmp");
         StringBuilder live = new StringBuilder();
         deleted.forEach((id, at) -> live.append("D ").append(at).append(' ').append(id).append('\n'));
-        Files.writeString(temp, live, StandardCharsets.US_ASCII);
+        try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer bytes = ByteBuffer.wrap(live.toString().getBytes(StandardCharsets.US_ASCII));
+            while (bytes.hasRemaining()) {
+                out.write(bytes);
+            }
+            out.force(true);
+        }
         Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        forceDirectory(path.getParent());
         if (!deleted.isEmpty()) {
             LOG.info(() -> deleted.size() + " deleted images remembered from " + path);
         }
@@ -130,6 +138,7 @@ final class Tombstones implements AutoCloseable {
                 Files.createDirectories(file.get().getParent());
                 log = FileChannel.open(file.get(), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                         StandardOpenOption.APPEND);
+                forceDirectory(file.get().getParent()); // the new file's name, too, survives a crash
             }
             ByteBuffer bytes = ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII));
             while (bytes.hasRemaining()) {
@@ -139,6 +148,12 @@ final class Tombstones implements AutoCloseable {
         } catch (IOException e) {
             LOG.warning("could not record a delete in " + file.get() + " (" + e.getMessage()
                     + "): it is remembered until the next restart only");
+        }
+    }
+
+    private static void forceDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
         }
     }
 

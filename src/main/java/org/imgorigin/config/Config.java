@@ -159,7 +159,7 @@ public record Config(
                 maxOriginalBytes,
                 // Originals held in memory for renders: a quarter of the heap, so that renders
                 // of large originals cannot take the rest (one is always let in; see Sources).
-                Math.max(maxOriginalBytes, Runtime.getRuntime().maxMemory() / 4),
+                Runtime.getRuntime().maxMemory() / 4,
                 new Connections(
                         java.time.Duration.ofSeconds(env.integer("IMGORIGIN_HEADER_TIMEOUT", 10, 1, 3_600)),
                         java.time.Duration.ofSeconds(env.integer("IMGORIGIN_KEEPALIVE_TIMEOUT", 75, 1, 3_600)),

@@ -184,39 +184,60 @@ final class ImageHandler implements Handler<RoutingContext> {
                 yield response.end();
             }
             case Hit.Disk d -> {
-                // Opened off the event loop (open(2) may wait on the disk); a file gone behind
-                // the index is forgotten and rendered again.
+                // Opened off the event loop (open(2) may wait on the disk). A file gone behind
+                // the index is forgotten there and rendered again; one that cannot be opened
+                // for another reason (out of descriptors, permissions) is kept, and this
+                // request is rendered.
                 Context context = ctx.vertx().getOrCreateContext();
-                yield blocking.run(context, () -> open(d)).compose(channel -> {
-                    if (channel.isEmpty()) {
-                        variants.cache().forgetFile(d);
-                        return miss(ctx, exchange, context, path, negotiated, key);
-                    }
-                    HttpServerResponse response = ctx.response().setStatusCode(200);
-                    entityHeaders(response, path, negotiated, key, hit.tier());
-                    FileChannel file = channel.get();
-                    if (ctx.request().method() == HttpMethod.HEAD) {
-                        closeQuietly(file);
-                        response.putHeader(CONTENT_LENGTH, Long.toString(d.size()));
-                        return response.end();
-                    }
-                    if (ctx.request().version() == io.vertx.core.http.HttpVersion.HTTP_2) {
-                        // Vert.x sends an open channel over HTTP/1.x only; over h2c (rare without
-                        // nginx) it opens the file by name, on the event loop.
-                        closeQuietly(file);
-                        return response.sendFile(d.path().toString());
-                    }
-                    return response.sendFile(file, 0, d.size()).onComplete(done -> closeQuietly(file));
-                });
+                yield blocking.run(context, () -> open(d))
+                        .recover(failure -> Future.succeededFuture(null))
+                        .compose(opened -> {
+                            if (opened == null) {
+                                return miss(ctx, exchange, context, path, negotiated, key);
+                            }
+                            try {
+                                HttpServerResponse response = ctx.response().setStatusCode(200);
+                                entityHeaders(response, path, negotiated, key, hit.tier());
+                                if (ctx.request().method() == HttpMethod.HEAD) {
+                                    closeQuietly(opened.channel());
+                                    response.putHeader(CONTENT_LENGTH, Long.toString(opened.size()));
+                                    return response.end();
+                                }
+                                if (ctx.request().version() == io.vertx.core.http.HttpVersion.HTTP_2) {
+                                    // Vert.x sends an open channel over HTTP/1.x only; over h2c
+                                    // it opens the file by name, on the event loop.
+                                    closeQuietly(opened.channel());
+                                    return response.sendFile(d.path().toString());
+                                }
+                                return response.sendFile(opened.channel(), 0, opened.size())
+                                        .onComplete(done -> closeQuietly(opened.channel()));
+                            } catch (RuntimeException e) {
+                                closeQuietly(opened.channel());
+                                return Future.failedFuture(e);
+                            }
+                        });
             }
         };
     }
 
-    private static Optional<FileChannel> open(Hit.Disk hit) {
+    /** A cached file, open, and its size when opened. */
+    private record Opened(FileChannel channel, long size) {
+    }
+
+    /** Blocking: opens a disk hit's file; null (and forgotten) when it is gone, throws when unreadable. */
+    private Opened open(Hit.Disk hit) throws java.io.IOException {
+        FileChannel channel;
         try {
-            return Optional.of(FileChannel.open(hit.path(), java.nio.file.StandardOpenOption.READ));
+            channel = FileChannel.open(hit.path(), java.nio.file.StandardOpenOption.READ);
+        } catch (java.nio.file.NoSuchFileException e) {
+            variants.cache().forgetFile(hit);
+            return null;
+        }
+        try {
+            return new Opened(channel, channel.size());
         } catch (java.io.IOException e) {
-            return Optional.empty();
+            closeQuietly(channel);
+            throw e;
         }
     }
 

@@ -26,15 +26,6 @@ public final class RenderPool implements AutoCloseable {
         this.executor = vertx.createSharedWorkerExecutor("imgorigin-render", workers, 60, TimeUnit.SECONDS);
     }
 
-    /** Runs {@code task} on a render worker, or fails with 429 when the queue is full. */
-    public <T> Future<T> submit(Callable<T> task) {
-        try {
-            return admit().run(task);
-        } catch (HttpError e) {
-            return Future.failedFuture(e);
-        }
-    }
-
     /**
      * A place in the pool, taken before anything is spent on a render (reading its original
      * above all), so a full queue answers 429 before a byte of the original is read. Throws
@@ -43,9 +34,18 @@ public final class RenderPool implements AutoCloseable {
     public Slot admit() {
         if (admitted.incrementAndGet() > capacity) {
             admitted.decrementAndGet();
-            throw new HttpError(429, "too many renders waiting; retry shortly");
+            throw full();
         }
         return new Slot();
+    }
+
+    /** Whether a render admitted now would find room (a check, not a reservation). */
+    public boolean hasRoom() {
+        return admitted.get() < capacity;
+    }
+
+    static HttpError full() {
+        return new HttpError(429, "too many renders waiting; retry shortly");
     }
 
     /** An admitted render: {@link #run} it once, or {@link #release} it unused. */
@@ -60,15 +60,26 @@ public final class RenderPool implements AutoCloseable {
             if (done.getAndSet(true)) {
                 throw new IllegalStateException("a slot runs one render");
             }
-            return executor.executeBlocking(() -> {
-                running.incrementAndGet();
-                try {
-                    return task.call();
-                } finally {
-                    running.decrementAndGet();
-                    admitted.decrementAndGet();
-                }
-            }, false);
+            java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+            try {
+                return executor.executeBlocking(() -> {
+                    started.set(true);
+                    running.incrementAndGet();
+                    try {
+                        return task.call();
+                    } finally {
+                        running.decrementAndGet();
+                        admitted.decrementAndGet();
+                    }
+                }, false).onFailure(failure -> {
+                    if (!started.get()) {
+                        admitted.decrementAndGet(); // never ran (the pool is closing)
+                    }
+                });
+            } catch (RuntimeException e) {
+                admitted.decrementAndGet();
+                throw e;
+            }
         }
 
         /** Gives the slot back without running anything (the original could not be read). */

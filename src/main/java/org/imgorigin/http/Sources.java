@@ -48,12 +48,14 @@ final class Sources {
 
     private static final class Entry {
         final long ticket;
+        final Runnable beforeRead;
         final CompletableFuture<Source> source = new CompletableFuture<>();
         int leases;
         long reserved;
 
-        Entry(long ticket) {
+        Entry(long ticket, Runnable beforeRead) {
             this.ticket = ticket;
+            this.beforeRead = beforeRead;
         }
     }
 
@@ -105,8 +107,9 @@ final class Sources {
         return Optional.ofNullable(infos.getIfPresent(id));
     }
 
-    void remember(ImageId id, SourceInfo info) {
-        infos.put(id, info);
+    /** What an upload learned of an original, kept unless the image was purged or deleted since {@code ticket}. */
+    void remember(ImageId id, SourceInfo info, long ticket) {
+        invalidation.write(id, ticket, () -> infos.put(id, info), () -> infos.invalidate(id));
     }
 
     /** Bytes of originals held in memory now. */
@@ -120,6 +123,16 @@ final class Sources {
      * spent. The lease must be closed.
      */
     Future<Lease> acquire(Context context, ImageId id) {
+        return acquire(context, id, () -> { });
+    }
+
+    /**
+     * As {@link #acquire(Context, ImageId)}; {@code beforeRead} runs once the store has found
+     * the original and its size, before its bytes are read, when this request starts the
+     * read (a render checks there that the pool has room, so a full pool is a 429 before any
+     * byte is read, and an unknown id never holds a place in the pool).
+     */
+    Future<Lease> acquire(Context context, ImageId id, Runnable beforeRead) {
         if (invalidation.deleted(id)) {
             return Future.failedFuture(HttpError.notFound("no image with id " + id));
         }
@@ -129,7 +142,7 @@ final class Sources {
             entry = loaded.get(id);
             // A copy read before a purge or delete is not lent out after it.
             if (entry == null || !invalidation.current(id, entry.ticket)) {
-                entry = new Entry(invalidation.ticket());
+                entry = new Entry(invalidation.ticket(), beforeRead);
                 loaded.put(id, entry);
                 start = true;
             }
@@ -137,7 +150,11 @@ final class Sources {
         }
         Entry mine = entry;
         if (start) {
-            blocking.executor().execute(() -> load(id, mine));
+            try {
+                blocking.executor().execute(() -> load(id, mine));
+            } catch (RuntimeException e) { // shutting down
+                mine.source.completeExceptionally(e);
+            }
         }
         return Future.fromCompletionStage(mine.source, context).transform(done -> {
             if (done.failed()) {
@@ -164,29 +181,33 @@ final class Sources {
             metrics.fetched(System.nanoTime() - start, original.bytes().length);
             // A header parse: no pixels are decoded, so it is cheap enough for an I/O thread.
             SourceInfo info = renderer.inspect(original.bytes());
-            if (invalidation.current(id, entry.ticket)) {
-                infos.put(id, info);
-            }
+            invalidation.write(id, entry.ticket, () -> infos.put(id, info), () -> infos.invalidate(id));
             entry.source.complete(new Source(original.bytes(), info));
         } catch (Throwable t) {
             entry.source.completeExceptionally(t);
         }
     }
 
-    /** The size gate: runs before the original's bytes are read. */
-    private void reserve(Entry entry, long size) {
+    /**
+     * The size gate: runs before the original's bytes are read (again, if a store retries or
+     * finds more than it said: the reservation is replaced, never added to).
+     */
+    private long reserve(Entry entry, long size) {
         if (size > maxOriginalBytes) {
             throw new HttpError(422, "the original is " + size + " bytes, over the limit of " + maxOriginalBytes
                     + " bytes (IMGORIGIN_MAX_ORIGINAL_BYTES)");
         }
         long bytes = size < 0 ? maxOriginalBytes : size;
         synchronized (this) {
-            if (inMemory > 0 && inMemory + bytes > budgetBytes) {
+            long others = inMemory - entry.reserved;
+            if (others > 0 && others + bytes > budgetBytes) {
                 throw new HttpError(429, "too many large originals are being read; retry shortly");
             }
-            inMemory += bytes;
+            inMemory = others + bytes;
             entry.reserved = bytes;
         }
+        entry.beforeRead.run();
+        return maxOriginalBytes;
     }
 
     private synchronized void release(ImageId id, Entry entry) {

@@ -153,14 +153,17 @@ final class UploadHandler {
                 return;
             }
             Context context = ctx.vertx().getOrCreateContext();
+            long ticket = variants.invalidation().ticket();
             blocking.run(context, () -> {
-                // The same bytes again: an image deleted here may come back.
+                Ingest.Stored stored = ingest.ingest(body);
+                // The same bytes again, stored: an image deleted here comes back. Not before
+                // the store has them, so a failed upload leaves a deleted image deleted.
                 variants.invalidation().undelete(body.id());
-                return ingest.ingest(body);
+                return stored;
             }).onSuccess(stored -> {
                 metrics.uploaded(stored.created() ? "created" : "existing", stored.bytes());
                 recent.add(stored);
-                variants.remember(stored.id(), stored.info());
+                variants.remember(stored.id(), stored.info(), ticket);
                 ctx.response().setStatusCode(stored.created() ? 201 : 200)
                         .putHeader("Content-Type", "application/json; charset=utf-8")
                         .putHeader("Cache-Control", "no-store")

@@ -38,6 +38,10 @@ final class Variants {
     private final VariantCache cache;
     private final Invalidation invalidation;
     private final SingleFlight<VariantKey, byte[]> flights = new SingleFlight<>();
+    /** Ids the store said exist, so conditional requests for cold ids cost one HEAD, not one each. */
+    private final com.github.benmanes.caffeine.cache.Cache<ImageId, Boolean> existing =
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(100_000)
+                    .expireAfterWrite(java.time.Duration.ofMinutes(10)).build();
 
     Variants(OriginalStore store, Sources sources, Renderer renderer, RenderPool pool, Blocking blocking,
             Metrics metrics, VariantCache cache, Invalidation invalidation) {
@@ -49,6 +53,10 @@ final class Variants {
         this.metrics = metrics;
         this.cache = cache;
         this.invalidation = invalidation;
+        invalidation.register(id -> {
+            existing.invalidate(id);
+            return 0;
+        });
     }
 
     VariantCache cache() {
@@ -63,26 +71,39 @@ final class Variants {
         return sources.known(id);
     }
 
-    /** After an upload: the original is known. */
-    void remember(ImageId id, SourceInfo info) {
-        sources.remember(id, info);
+    /** After an upload whose work began at {@code ticket}: the original is known. */
+    void remember(ImageId id, SourceInfo info, long ticket) {
+        sources.remember(id, info, ticket);
     }
 
     /** What the original's header says, reading it (under the same limits as a render) if need be. */
     Future<SourceInfo> inspect(Context context, ImageId id) {
+        if (invalidation.deleted(id)) {
+            return Future.failedFuture(HttpError.notFound("no image with id " + id));
+        }
         Optional<SourceInfo> known = sources.known(id);
         return known.isPresent() ? Future.succeededFuture(known.get()) : sources.peek(context, id);
     }
 
-    /** Whether the image exists, without reading it: known here, or in the store (a HEAD). */
+    /**
+     * Whether the image exists, without reading it: known here, or in the store (a HEAD,
+     * remembered for a while, and forgotten by a purge like every other copy).
+     */
     Future<Boolean> exists(Context context, ImageId id) {
         if (invalidation.deleted(id)) {
             return Future.succeededFuture(false);
         }
-        if (sources.known(id).isPresent()) {
+        if (sources.known(id).isPresent() || existing.getIfPresent(id) != null) {
             return Future.succeededFuture(true);
         }
-        return blocking.run(context, () -> store.exists(id));
+        long ticket = invalidation.ticket();
+        return blocking.run(context, () -> {
+            boolean exists = store.exists(id);
+            if (exists) {
+                invalidation.write(id, ticket, () -> existing.put(id, Boolean.TRUE), () -> existing.invalidate(id));
+            }
+            return exists;
+        });
     }
 
     /** Renders {@code transformation} for {@code key} (once, however many ask) and caches it. */
@@ -91,17 +112,25 @@ final class Variants {
     }
 
     private Future<byte[]> attempt(Context context, VariantKey key, Transformation transformation, boolean again) {
-        RenderPool.Slot slot;
-        try {
-            slot = pool.admit();
-        } catch (HttpError e) {
-            return Future.failedFuture(e);
-        }
         long ticket = invalidation.ticket();
-        return sources.acquire(context, key.id())
-                .onFailure(failure -> slot.release())
-                .compose(lease -> slot.run(() -> render(lease.source(), transformation, key))
-                        .onComplete(done -> lease.close()))
+        // The pool's room is checked once the store has found the original, before its bytes
+        // are read: a full pool is a 429 that cost no read, and an unknown id is a 404 that
+        // never held a place in the pool.
+        return sources.acquire(context, key.id(), () -> {
+                    if (!pool.hasRoom()) {
+                        throw RenderPool.full();
+                    }
+                })
+                .compose(lease -> {
+                    try {
+                        RenderPool.Slot slot = pool.admit();
+                        return slot.run(() -> render(lease.source(), transformation, key))
+                                .onComplete(done -> lease.close());
+                    } catch (RuntimeException e) {
+                        lease.close();
+                        return Future.failedFuture(e);
+                    }
+                })
                 .compose(rendered -> {
                     byte[] bytes = rendered.bytes();
                     if (!invalidation.write(key.id(), ticket, () -> cache.remember(key, bytes),

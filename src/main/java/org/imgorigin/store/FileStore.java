@@ -51,7 +51,7 @@ final class FileStore implements OriginalStore {
         Path path = pathOf(id.storageKey());
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = channel.size();
-            gate.admit(size);
+            gate.admit(size); // the file's size is what is read
             if (size > Integer.MAX_VALUE - 16) {
                 throw new IOException("too large to read: " + size + " bytes");
             }

@@ -18,14 +18,18 @@ public interface OriginalStore extends AutoCloseable {
 
     /** The original's bytes, whatever their size. */
     default Optional<Original> fetch(ImageId id) throws StoreException {
-        return fetch(id, bytes -> { });
+        return fetch(id, bytes -> Long.MAX_VALUE);
     }
 
     /** Sees an original's size before its bytes are read. */
     @FunctionalInterface
     interface SizeGate {
-        /** Throws (unchecked) to refuse reading {@code bytes} bytes. */
-        void admit(long bytes);
+        /**
+         * Throws (unchecked) to refuse reading {@code bytes} bytes (-1: the store does not
+         * know); returns the most bytes the store may read. A store that finds more than it
+         * was told shows the gate the real size again.
+         */
+        long admit(long bytes);
     }
 
     /** Whether an original with that id is stored, without reading it. */

@@ -147,14 +147,27 @@ final class S3Store implements OriginalStore {
             byte[] bytes = client.getObject(r -> r.bucket(settings.bucket()).key(key), (response, in) -> {
                 long length = response.contentLength() == null ? -1 : response.contentLength();
                 try {
-                    gate.admit(length);
+                    long limit = Math.min(gate.admit(length), Integer.MAX_VALUE - 17);
+                    contentType[0] = Optional.ofNullable(response.contentType()).orElse(UNKNOWN_TYPE);
+                    if (length >= 0) {
+                        byte[] body = in.readNBytes((int) Math.min(length, limit + 1));
+                        if (body.length != length) {
+                            // A body cut short: an error (the SDK retries it), never a shorter original.
+                            throw new java.io.IOException("GetObject body ended after " + body.length + " of "
+                                    + length + " bytes");
+                        }
+                        return body;
+                    }
+                    byte[] body = in.readNBytes((int) limit + 1);
+                    if (body.length > limit) {
+                        gate.admit(body.length); // more than it may read: the gate refuses
+                    }
+                    return body;
                 } catch (RuntimeException e) {
                     refused[0] = e;
                     in.abort();
                     return null;
                 }
-                contentType[0] = Optional.ofNullable(response.contentType()).orElse(UNKNOWN_TYPE);
-                return length >= 0 && length < Integer.MAX_VALUE ? in.readNBytes((int) length) : in.readAllBytes();
             });
             if (refused[0] != null) {
                 throw refused[0];

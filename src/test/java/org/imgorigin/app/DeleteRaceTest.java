@@ -94,7 +94,7 @@ class DeleteRaceTest {
         String base = "http://127.0.0.1:" + server.port();
         faults.delay(1_500);
         CompletableFuture<HttpResponse<byte[]>> racing = get(base + "/w_200/" + id + ".webp");
-        Thread.sleep(300); // the GET is held in the proxy
+        awaitHeld(); // the GET is held in the proxy
         assertThat(delete(base, id)).isEqualTo(204);
         assertThat(racing.get().statusCode()).as("the request whose GET raced the delete").isEqualTo(404);
         faults.pass();
@@ -124,7 +124,7 @@ class DeleteRaceTest {
         assertThat(get(bases.get(2) + "/w_200/" + id + ".webp").get().statusCode()).isEqualTo(200);
         faults.delayAnswers(2_000);
         CompletableFuture<HttpResponse<byte[]>> racing = get(bases.get(1) + "/w_200/" + id + ".webp");
-        Thread.sleep(300);
+        awaitHeld(); // S3 has answered B; the answer is held in the proxy
         assertThat(delete(bases.get(0), id)).isEqualTo(204);
         for (String base : bases.subList(1, 3)) {
             assertThat(purge(base, id)).isEqualTo(200);
@@ -146,6 +146,16 @@ class DeleteRaceTest {
         try (Stream<Path> files = Files.walk(cache)) {
             assertThat(files.filter(Files::isRegularFile).map(Path::toString).filter(p -> p.contains(id)).toList())
                     .as("files of the deleted image under " + cache).isEmpty();
+        }
+    }
+
+    private void awaitHeld() throws Exception {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (faults.held.get() == 0) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("nothing reached the proxy");
+            }
+            Thread.sleep(5);
         }
     }
 

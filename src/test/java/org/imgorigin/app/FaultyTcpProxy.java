@@ -27,6 +27,8 @@ final class FaultyTcpProxy implements AutoCloseable {
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     /** Requests that reached this proxy while it answered 500 (one per SDK attempt). */
     final AtomicInteger errorRequests = new AtomicInteger();
+    /** Reads or answers being held back by a delay right now. */
+    final AtomicInteger held = new AtomicInteger();
     /** Connections accepted, in any mode. */
     final AtomicInteger connections = new AtomicInteger();
     private volatile ServerSocket listener;
@@ -138,7 +140,7 @@ final class FaultyTcpProxy implements AutoCloseable {
     }
 
     /** Copies from one socket to the other, holding back every read by {@code delay} ms. */
-    private static void pump(Socket from, Socket to, long delay, boolean firstOnly) {
+    private void pump(Socket from, Socket to, long delay, boolean firstOnly) {
         try {
             InputStream in = from.getInputStream();
             OutputStream out = to.getOutputStream();
@@ -146,7 +148,12 @@ final class FaultyTcpProxy implements AutoCloseable {
             boolean first = true;
             for (int n; (n = in.read(buffer)) >= 0; ) {
                 if (delay > 0 && (first || !firstOnly)) {
-                    Thread.sleep(delay);
+                    held.incrementAndGet();
+                    try {
+                        Thread.sleep(delay);
+                    } finally {
+                        held.decrementAndGet();
+                    }
                 }
                 first = false;
                 out.write(buffer, 0, n);

@@ -142,7 +142,7 @@ class DiskLruTest {
     void theRebuildLeavesWritesInProgressAlone() throws Exception {
         DiskLru lru = new DiskLru(root, 1_000_000, Clock.systemUTC(), Runnable::run);
         Path dir = Files.createDirectories(root.resolve("3972/b1/x"));
-        Path writing = dir.resolve(DiskLru.TEMP_PREFIX + "5678");
+        Path writing = dir.resolve(DiskLru.TEMP_PREFIX + DiskLru.NONCE + "-5678");
         Files.write(writing, bytes(100));
         lru.rebuild();
         assertThat(writing).exists();
@@ -186,7 +186,9 @@ class DiskLruTest {
         assertThat(lru.size()).isEqualTo(indexed - 4_000);
         // The old scan took ~40 ms per id at this size; now the whole batch is far under that.
         assertThat(took).as("1,000 purges, ns").isLessThan(2_000_000_000L);
-        assertThat(worst.get()).as("slowest lookup during the purges, ns").isLessThan(50_000_000L);
+        // A GC pause or a preempted thread on a loaded box can still stall one lookup; a scan
+        // under the lock held every lookup for the whole batch.
+        assertThat(worst.get()).as("slowest lookup during the purges, ns").isLessThan(1_000_000_000L);
     }
 
     @Test

@@ -1,0 +1,171 @@
+package org.imgorigin.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.imgorigin.image.ImageId;
+import org.imgorigin.store.OriginalStore;
+import org.imgorigin.store.OriginalStores;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The fence and tombstone rules, one interleaving at a time. */
+class InvalidationTest {
+    private static final ImageId ID = new ImageId("3972b16287e595a88a50624587bccc66ece0f4c7");
+    private static final ImageId OTHER = new ImageId("aaaab16287e595a88a50624587bccc66ece0f4c7");
+
+    @TempDir
+    Path dir;
+
+    private Invalidation invalidation(Clock clock) {
+        OriginalStore store = OriginalStores.file(dir.resolve("originals"));
+        return new Invalidation(store, Optional.of(dir.resolve("state/deleted")), clock);
+    }
+
+    @Test
+    void workBeganBeforeAPurgeWritesNothingAndWorkAfterItDoes() throws Exception {
+        Invalidation inv = invalidation(Clock.systemUTC());
+        long before = inv.ticket();
+        inv.purge(ID);
+        List<String> kept = new ArrayList<>();
+        assertThat(inv.write(ID, before, () -> kept.add("stale"), () -> kept.remove("stale"))).isFalse();
+        assertThat(inv.write(OTHER, before, () -> kept.add("other id"), () -> { })).as("other ids unaffected").isTrue();
+        long after = inv.ticket();
+        assertThat(inv.write(ID, after, () -> kept.add("fresh"), () -> { })).isTrue();
+        assertThat(kept).containsExactly("other id", "fresh");
+    }
+
+    /**
+     * Work that starts while the copies are being removed may read a copy not yet removed:
+     * nothing it writes may stand, neither during the removal nor after it.
+     */
+    @Test
+    void workStartedWhileCopiesAreRemovedWritesNothing() throws Exception {
+        Invalidation inv = invalidation(Clock.systemUTC());
+        CountDownLatch dropping = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        inv.register(id -> {
+            dropping.countDown();
+            try {
+                release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return 1;
+        });
+        CompletableFuture<Integer> purge = CompletableFuture.supplyAsync(() -> {
+            try {
+                return inv.purge(ID);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        assertThat(dropping.await(10, TimeUnit.SECONDS)).isTrue();
+        long during = inv.ticket();
+        assertThat(inv.current(ID, during)).as("while the drop runs").isFalse();
+        assertThat(inv.write(ID, during, () -> { }, () -> { })).isFalse();
+        release.countDown();
+        assertThat(purge.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+        assertThat(inv.current(ID, during)).as("after the drop, work begun during it").isFalse();
+        assertThat(inv.current(ID, inv.ticket())).as("work begun after it").isTrue();
+    }
+
+    /** A write that lands while a purge raises its fence is undone. */
+    @Test
+    void aWriteThatRacesTheFenceIsUndone() throws Exception {
+        Invalidation inv = invalidation(Clock.systemUTC());
+        long ticket = inv.ticket();
+        AtomicReference<String> copy = new AtomicReference<>();
+        boolean stands = inv.write(ID, ticket, () -> {
+            copy.set("written");
+            inv.purge(ID); // the purge lands between the write and its check
+        }, () -> copy.set(null));
+        assertThat(stands).isFalse();
+        assertThat(copy.get()).isNull();
+    }
+
+    @Test
+    void aDeleteIsRememberedAcrossARestartUntilTheImageIsUploadedAgain() throws Exception {
+        Invalidation first = invalidation(Clock.systemUTC());
+        assertThat(Files.exists(dir.resolve("state/deleted"))).as("made by the first delete").isFalse();
+        first.delete(ID);
+        first.close();
+        Invalidation second = invalidation(Clock.systemUTC());
+        assertThat(second.deleted(ID)).isTrue();
+        assertThat(second.current(ID, second.ticket())).isFalse();
+        assertThat(second.deleted(OTHER)).isFalse();
+        second.undelete(ID);
+        second.close();
+        Invalidation third = invalidation(Clock.systemUTC());
+        assertThat(third.deleted(ID)).isFalse();
+        third.close();
+    }
+
+    @Test
+    void tombstonesExpire() throws Exception {
+        Instant t0 = Instant.parse("2026-12-01T00:00:00Z");
+        Invalidation first = invalidation(Clock.fixed(t0, ZoneOffset.UTC));
+        first.delete(ID);
+        first.close();
+        Invalidation later = invalidation(Clock.fixed(t0.plus(Invalidation.TOMBSTONE_LIFETIME).plus(Duration.ofHours(1)),
+                ZoneOffset.UTC));
+        assertThat(later.deleted(ID)).isFalse();
+        later.close();
+    }
+
+    /** A store that fails the delete: the node still refuses the image and drops its copies. */
+    @Test
+    void aFailedStoreDeleteStillDropsTheCopies() throws Exception {
+        OriginalStore failing = new OriginalStore() {
+            @Override
+            public Optional<org.imgorigin.store.Original> fetch(ImageId id, SizeGate gate) {
+                return Optional.empty();
+            }
+
+            @Override
+            public boolean exists(ImageId id) {
+                return true;
+            }
+
+            @Override
+            public void put(ImageId id, byte[] bytes, String contentType) {
+            }
+
+            @Override
+            public boolean delete(ImageId id) throws org.imgorigin.store.StoreException {
+                throw new org.imgorigin.store.StoreException(org.imgorigin.store.StoreException.Kind.FAILED, "down");
+            }
+
+            @Override
+            public void check() {
+            }
+
+            @Override
+            public String describe() {
+                return "failing";
+            }
+        };
+        Invalidation inv = new Invalidation(failing, Optional.empty(), Clock.systemUTC());
+        List<ImageId> dropped = new ArrayList<>();
+        inv.register(id -> {
+            dropped.add(id);
+            return 1;
+        });
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> inv.delete(ID))
+                .isInstanceOf(org.imgorigin.store.StoreException.class);
+        assertThat(dropped).containsExactly(ID);
+        assertThat(inv.deleted(ID)).isTrue();
+    }
+}
