@@ -72,9 +72,12 @@ public final class VipsScope implements AutoCloseable {
         own(image);
         int pages = Native.callInt("vips_image_get_n_pages", -1, image);
         MemorySegment out = arena.allocate(ValueLayout.JAVA_INT);
-        int orientation = Native.callInt("vips_image_get_int", -1, image, arena.allocateFrom("orientation"), out) == 0
+        MemorySegment orientationField = arena.allocateFrom("orientation");
+        // Asked only when present: a missing field is an error in libvips' process-wide buffer,
+        // and clearing it would also clear another thread's failure before it is read.
+        int orientation = Native.callLong("vips_image_get_typeof", -1, image, orientationField) != 0
+                && Native.callInt("vips_image_get_int", -1, image, orientationField, out) == 0
                 ? out.get(ValueLayout.JAVA_INT, 0) : 1;
-        Native.callVoid("vips_error_clear"); // a missing orientation field is no error
         boolean metadata = false;
         for (String field : new String[] {"exif-data", "xmp-data", "iptc-data"}) {
             metadata |= Native.callLong("vips_image_get_typeof", -1, image, arena.allocateFrom(field)) != 0;
