@@ -82,16 +82,24 @@ public final class VipsScope implements AutoCloseable {
         for (String field : new String[] {"exif-data", "xmp-data", "iptc-data"}) {
             metadata |= Native.callLong("vips_image_get_typeof", -1, image, arena.allocateFrom(field)) != 0;
         }
+        MemorySegment loaderField = arena.allocateFrom("vips-loader");
+        MemorySegment loaderOut = arena.allocate(ValueLayout.ADDRESS);
+        String loader = Native.callLong("vips_image_get_typeof", -1, image, loaderField) != 0
+                && Native.callInt("vips_image_get_string", -1, image, loaderField, loaderOut) == 0
+                ? loaderOut.get(ValueLayout.ADDRESS, 0).reinterpret(256).getString(0) : "";
         VipsImage wrapped = new VipsImage(image);
         return new Header(wrapped.width(), wrapped.height(), Math.max(1, pages),
-                orientation >= 1 && orientation <= 8 ? orientation : 1, wrapped.hasAlpha(), metadata);
+                orientation >= 1 && orientation <= 8 ? orientation : 1, wrapped.hasAlpha(), metadata, loader);
     }
 
     /**
      * What the header says: stored dimensions (before orientation), frames, EXIF orientation,
-     * alpha, and whether EXIF, XMP or IPTC metadata is embedded (it may hold a location).
+     * alpha, whether EXIF, XMP or IPTC metadata is embedded (it may hold a location), and the
+     * libvips loader that read it ({@code jpegload_buffer}, {@code heifload_buffer}...: libvips
+     * chooses it from the bytes, independently of {@code ImageFormat.sniff}).
      */
-    public record Header(int width, int height, int pages, int orientation, boolean hasAlpha, boolean hasMetadata) {
+    public record Header(int width, int height, int pages, int orientation, boolean hasAlpha, boolean hasMetadata,
+            String loader) {
         /** True when applying the orientation swaps width and height. */
         public boolean transposed() {
             return orientation >= 5;

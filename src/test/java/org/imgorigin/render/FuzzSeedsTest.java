@@ -24,7 +24,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * The seed corpus of the image fuzz targets ({@code ImageFormatFuzzTest}, {@code DecodeFuzzTest},
- * {@code UploadFuzzTest}): small real images made from the photos in
+ * {@code UploadFuzzTest}, {@code LoaderAgreementFuzzTest}): small real images made from the photos in
  * {@code src/test/resources/images}, then broken the ways hostile or damaged uploads are
  * (truncated, bit-flipped headers, empty, a JPEG declaring 65500×65500, PNGs with a bad CRC,
  * a GIF with an overlong LZW code size, WebPs whose RIFF size lies, AVIFs with a truncated or
@@ -43,7 +43,8 @@ class FuzzSeedsTest {
     static final List<Path> WHOLE = List.of(
             RESOURCES.resolve("render/DecodeFuzzTestInputs/inspect"),
             RESOURCES.resolve("render/DecodeFuzzTestInputs/render"),
-            RESOURCES.resolve("upload/UploadFuzzTestInputs/upload"));
+            RESOURCES.resolve("upload/UploadFuzzTestInputs/upload"),
+            RESOURCES.resolve("vips/LoaderAgreementFuzzTestInputs/header"));
     static final Path SNIFF = RESOURCES.resolve("image/ImageFormatFuzzTestInputs/sniff");
     static final long MAX_TOTAL_BYTES = 400_000;
 

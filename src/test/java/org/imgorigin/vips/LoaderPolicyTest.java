@@ -43,6 +43,14 @@ class LoaderPolicyTest {
             var buffer = scope.buffer(bytes);
             VipsScope.Header header = scope.header(buffer);
             assertThat(header.width()).as(format).isPositive();
+            assertThat(header.loader()).isEqualTo(switch (format) {
+                case "jpeg" -> "jpegload_buffer";
+                case "png" -> "pngload_buffer";
+                case "webp" -> "webpload_buffer";
+                case "gif" -> "gifload_buffer";
+                case "avif" -> "heifload_buffer";
+                default -> "tiffload_buffer";
+            });
             VipsImage thumb = scope.thumbnail(buffer, 16, 16, VipsScope.Size.BOTH, false);
             assertThat(thumb.width()).as(format).isLessThanOrEqualTo(16);
             assertThat(scope.savePng(thumb, false)).isNotEmpty(); // the pixels really decode
