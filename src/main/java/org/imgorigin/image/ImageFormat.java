@@ -75,9 +75,11 @@ public enum ImageFormat {
         }
         if (startsWith(head, 4, 'f', 't', 'y', 'p') && head.length >= 12) {
             String brand = new String(head, 8, 4, java.nio.charset.StandardCharsets.US_ASCII);
+            // Only the major brands libvips 8.14's HEIF loader claims: with any other (avis,
+            // hevx) libvips looked for another loader and handed the bytes to ImageMagick.
             return switch (brand) {
-                case "avif", "avis" -> Optional.of(AVIF);
-                case "heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1" -> Optional.of(HEIC);
+                case "avif" -> Optional.of(AVIF);
+                case "heic", "heix", "heim", "heis", "hevc", "mif1", "msf1" -> Optional.of(HEIC);
                 default -> Optional.empty();
             };
         }

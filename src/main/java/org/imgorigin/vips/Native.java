@@ -93,13 +93,32 @@ final class Native {
         }
     }
 
-    /** Takes and clears libvips' error buffer (it is process-wide; we read it right after a failure). */
+    /**
+     * Takes libvips' error text after a failed call: {@code vips_error_buffer_copy} copies and
+     * clears the buffer under libvips' own lock, so no other thread's message can land between
+     * the read and the clear (as it could with {@code vips_error_buffer} then
+     * {@code vips_error_clear}, two calls), and the copy is ours to free.
+     *
+     * <p>What is still shared: libvips 8.14 has one error buffer for the whole process, not one
+     * per thread. When renders fail at the same moment on several threads, the first to take it
+     * gets every message written so far (its own and others'), and a later one may find it empty;
+     * a successful load can leave text behind too (libheif's "source: bad seek" on every AVIF),
+     * which the next failure then carries. So the text is for logs only, never a decision or a
+     * client; an empty buffer gives a placeholder, never an empty detail.
+     */
     static String takeError() {
-        MemorySegment buffer = callPointer("vips_error_buffer", -1);
-        String message = buffer.equals(MemorySegment.NULL)
-                ? ""
-                : buffer.reinterpret(Integer.MAX_VALUE).getString(0).strip();
-        callVoid("vips_error_clear");
-        return message;
+        MemorySegment copy = callPointer("vips_error_buffer_copy", -1);
+        if (copy.equals(MemorySegment.NULL)) {
+            return NO_MESSAGE;
+        }
+        try {
+            String message = copy.reinterpret(Integer.MAX_VALUE).getString(0).strip();
+            return message.isEmpty() ? NO_MESSAGE : message;
+        } finally {
+            callVoid("g_free", copy);
+        }
     }
+
+    /** The detail of a failure whose message another thread's failure took first (see {@link #takeError()}). */
+    static final String NO_MESSAGE = "libvips left no message (another thread may have taken it)";
 }

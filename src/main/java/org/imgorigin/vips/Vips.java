@@ -1,15 +1,46 @@
 package org.imgorigin.vips;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.logging.Logger;
 
 /**
  * Process-wide libvips state. {@link #init()} runs once, before any image work: the
  * operation cache is off (variants are cached by imgorigin, and libvips' cache would pin
- * source buffers) and libvips' own thread pool is 1, so parallelism comes from imgorigin's
- * render workers and one large image cannot take every core.
+ * source buffers), libvips' own thread pool is 1, so parallelism comes from imgorigin's
+ * render workers and one large image cannot take every core, and every loader and saver
+ * but those of the formats imgorigin reads and writes is blocked (see {@link #LOADERS}).
  */
 public final class Vips {
     private static volatile Version version;
+
+    /**
+     * The only loaders libvips may run: JPEG, PNG, WebP, GIF, HEIF/AVIF and TIFF, the formats
+     * {@code ImageFormat.sniff} lets through. Class names as {@code vips -l} prints them for
+     * libvips 8.14 (GIF is libnsgif's since 8.11; PNG keeps this name whether libpng or spng
+     * reads it). Each name covers its file, buffer and source variants.
+     *
+     * <p>Sniffing alone kept SVG, PDF and ImageMagick away only as long as the sniffer and
+     * libvips agreed on what the bytes are; they did not always ({@code ftyp} brand
+     * {@code avis} sniffed as AVIF but libvips 8.14's HEIF loader refuses it, so it went to
+     * ImageMagick). Blocked here, a loader cannot run whatever the bytes look like.
+     */
+    static final List<String> LOADERS = List.of(
+            "VipsForeignLoadJpeg",
+            "VipsForeignLoadPng",
+            "VipsForeignLoadWebp",
+            "VipsForeignLoadNsgif",
+            "VipsForeignLoadHeif",
+            "VipsForeignLoadTiff");
+
+    /** The only savers libvips may run: those {@code VipsScope} encodes with (JPEG, PNG, WebP, AVIF, GIF). */
+    static final List<String> SAVERS = List.of(
+            "VipsForeignSaveJpeg",
+            "VipsForeignSavePng",
+            "VipsForeignSaveWebp",
+            "VipsForeignSaveHeif",
+            "VipsForeignSaveCgif");
 
     private Vips() {
     }
@@ -36,16 +67,49 @@ public final class Vips {
                 throw new VipsException("libvips failed to start", Native.takeError());
             }
         }
-        Native.callVoid("vips_cache_set_max", 0);
-        Native.callVoid("vips_cache_set_max_mem", 0L);
-        Native.callVoid("vips_concurrency_set", 1);
         Version v = new Version(Native.callInt("vips_version", -1, 0), Native.callInt("vips_version", -1, 1),
                 Native.callInt("vips_version", -1, 2));
         if (!v.atLeast(8, 14)) {
             throw new VipsException("libvips " + v + " is too old: imgorigin needs 8.14 or newer", "");
         }
+        Native.callVoid("vips_cache_set_max", 0);
+        Native.callVoid("vips_cache_set_max_mem", 0L);
+        Native.callVoid("vips_concurrency_set", 1);
+        restrictOperations();
         version = v;
         return v;
+    }
+
+    /**
+     * Blocks libvips' untrusted operations (8.13+: the loaders and savers it marks as not for
+     * hostile input, such as ImageMagick, PDF, SVG, FITS, Matlab), then every loader and every
+     * saver, then unblocks exactly {@link #LOADERS} and {@link #SAVERS}. A blocked operation
+     * fails when built ("operation is blocked"), so bytes that reach libvips however they were
+     * sniffed are decoded by one of the six loaders or not at all. A name this libvips lacks
+     * (built without libheif, say) is logged: that format then fails to decode (422).
+     */
+    private static void restrictOperations() {
+        try (Arena arena = Arena.ofConfined()) {
+            Native.callVoid("vips_block_untrusted_set", true);
+            block(arena, "VipsForeignLoad", true);
+            block(arena, "VipsForeignSave", true);
+            for (String name : LOADERS) {
+                block(arena, name, false);
+            }
+            for (String name : SAVERS) {
+                block(arena, name, false);
+            }
+        }
+    }
+
+    private static void block(Arena arena, String className, boolean state) {
+        MemorySegment name = arena.allocateFrom(className);
+        if (Native.callLong("g_type_from_name", -1, name) == 0) {
+            Logger.getLogger(Vips.class.getName())
+                    .warning("libvips has no operation " + className + ": its format cannot be read or written");
+            return;
+        }
+        Native.callVoid("vips_operation_block_set", name, state);
     }
 
     public static Version version() {

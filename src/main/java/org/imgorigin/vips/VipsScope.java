@@ -72,20 +72,31 @@ public final class VipsScope implements AutoCloseable {
         own(image);
         int pages = Native.callInt("vips_image_get_n_pages", -1, image);
         MemorySegment out = arena.allocate(ValueLayout.JAVA_INT);
-        int orientation = Native.callInt("vips_image_get_int", -1, image, arena.allocateFrom("orientation"), out) == 0
+        MemorySegment orientationField = arena.allocateFrom("orientation");
+        // Asked only when present: a missing field is an error in libvips' process-wide buffer,
+        // and clearing it would also clear another thread's failure before it is read.
+        int orientation = Native.callLong("vips_image_get_typeof", -1, image, orientationField) != 0
+                && Native.callInt("vips_image_get_int", -1, image, orientationField, out) == 0
                 ? out.get(ValueLayout.JAVA_INT, 0) : 1;
-        Native.callVoid("vips_error_clear"); // a missing orientation field is no error
+        MemorySegment loaderField = arena.allocateFrom("vips-loader");
+        MemorySegment loaderOut = arena.allocate(ValueLayout.ADDRESS);
+        String loader = Native.callLong("vips_image_get_typeof", -1, image, loaderField) != 0
+                && Native.callInt("vips_image_get_string", -1, image, loaderField, loaderOut) == 0
+                ? loaderOut.get(ValueLayout.ADDRESS, 0).reinterpret(256).getString(0) : "";
         VipsImage wrapped = new VipsImage(image);
         return new Header(wrapped.width(), wrapped.height(), Math.max(1, pages),
-                orientation >= 1 && orientation <= 8 ? orientation : 1, wrapped.hasAlpha());
+                orientation >= 1 && orientation <= 8 ? orientation : 1, wrapped.hasAlpha(), loader);
     }
 
     /**
-     * What the header says: stored dimensions (before orientation), frames, EXIF orientation
-     * and alpha. Which metadata an original carries is not asked: an original served as it is
-     * goes through the renderer's {@code Strip}, which keeps pixel data only.
+     * What the header says: stored dimensions (before orientation), frames, EXIF orientation,
+     * alpha, and the libvips loader that read it ({@code jpegload_buffer},
+     * {@code heifload_buffer}...: libvips chooses it from the bytes, independently of
+     * {@code ImageFormat.sniff}). Which metadata an original carries is not asked: an
+     * original served as it is goes through the renderer's {@code Strip}, which keeps pixel
+     * data only.
      */
-    public record Header(int width, int height, int pages, int orientation, boolean hasAlpha) {
+    public record Header(int width, int height, int pages, int orientation, boolean hasAlpha, String loader) {
         /** True when applying the orientation swaps width and height. */
         public boolean transposed() {
             return orientation >= 5;
