@@ -161,7 +161,24 @@ public final class Renderer {
                 () -> new RenderException(415, "the original is not an image format imgorigin reads", ""));
     }
 
-    private static SourceInfo info(ImageFormat format, VipsScope.Header header, long bytes) {
+    /**
+     * What the header says, once libvips' own choice of loader agrees with the sniffed format:
+     * a polyglot (bytes that sniff as one format and load as another) is refused, so what is
+     * rendered, stripped or served as it is is always what the sniffing said.
+     */
+    private static SourceInfo info(ImageFormat format, VipsScope.Header header, long bytes) throws RenderException {
+        String expected = switch (format) {
+            case JPEG -> "jpegload";
+            case PNG -> "pngload";
+            case WEBP -> "webpload";
+            case GIF -> "gifload";
+            case AVIF, HEIC -> "heifload";
+            case TIFF -> "tiffload";
+        };
+        if (!header.loader().isEmpty() && !header.loader().startsWith(expected)) {
+            throw new RenderException(422, "the image's bytes are not the " + format.extension()
+                    + " its signature says", "loaded by " + header.loader());
+        }
         return header.transposed()
                 ? new SourceInfo(format, header.height(), header.width(), header.pages(), header.hasAlpha(), bytes)
                 : new SourceInfo(format, header.width(), header.height(), header.pages(), header.hasAlpha(), bytes);
