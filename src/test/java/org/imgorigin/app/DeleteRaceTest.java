@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
-import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
 import org.imgorigin.image.ImageId;
 import org.imgorigin.store.OriginalStore;
@@ -175,12 +174,7 @@ class DeleteRaceTest {
     private String s3WithPhoto() throws Exception {
         blobs = ContextBuilder.newBuilder("transient").credentials("k", "s").build(BlobStoreContext.class);
         blobs.getBlobStore().createContainerInLocation(null, BUCKET);
-        s3 = S3Proxy.builder().blobStore(blobs.getBlobStore()).endpoint(URI.create("http://127.0.0.1:0"))
-                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, "k", "s").build();
-        s3.start();
-        while (!"STARTED".equals(s3.getState())) {
-            Thread.sleep(10);
-        }
+        s3 = TestOrigin.s3Proxy(blobs.getBlobStore(), 0);
         faults = new FaultyTcpProxy(s3.getPort());
         byte[] bytes = ServeImagesContract.fixture("photo.jpg");
         String id = TestOrigin.idOf(bytes);

@@ -15,7 +15,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
 import org.imgorigin.config.Config;
 import org.imgorigin.image.ImageId;
@@ -87,14 +86,7 @@ class StoreFaultTest {
     }
 
     private S3Proxy startS3(int port) throws Exception {
-        S3Proxy proxy = S3Proxy.builder().blobStore(blobs.getBlobStore())
-                .endpoint(URI.create("http://127.0.0.1:" + port))
-                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, "k", "s").build();
-        proxy.start();
-        while (!"STARTED".equals(proxy.getState())) {
-            Thread.sleep(10);
-        }
-        return proxy;
+        return TestOrigin.s3Proxy(blobs.getBlobStore(), port);
     }
 
     /** S3 stopped: the server process gone, its port refusing connections. */

@@ -87,6 +87,18 @@ final class TestOrigin {
         return id;
     }
 
+    /** S3Proxy over {@code blobs} on 127.0.0.1:{@code port} (0: any), keys k/s, started. */
+    static org.gaul.s3proxy.S3Proxy s3Proxy(org.jclouds.blobstore.BlobStore blobs, int port) throws Exception {
+        org.gaul.s3proxy.S3Proxy proxy = org.gaul.s3proxy.S3Proxy.builder().blobStore(blobs)
+                .endpoint(java.net.URI.create("http://127.0.0.1:" + port))
+                .awsAuthentication(org.gaul.s3proxy.AuthenticationType.AWS_V2_OR_V4, "k", "s").build();
+        proxy.start();
+        while (!"STARTED".equals(proxy.getState())) {
+            Thread.sleep(10);
+        }
+        return proxy;
+    }
+
     /** A server over {@code root}; {@code env} adds or overrides variables, as name/value pairs. */
     static Server start(Path root, String... env) throws Exception {
         return Server.start(Config.fromEnv(env(root, env)));
