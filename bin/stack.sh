@@ -1,0 +1,216 @@
+# `bin/imgorigin stack`: the documented production topology on one machine, on loopback,
+# without Docker, from the shipped configs:
+#
+#   client ── Varnish (docker/varnish/default.vcl) ── balancer (nginx/cluster.conf)
+#                 ──┬── nginx (nginx/nginx.conf) ── imgorigin node 1 ── cache 1
+#                   ├── nginx (nginx/nginx.conf) ── imgorigin node 2 ── cache 2
+#                   └── ...                                  one originals folder for all
+#
+# Sourced by bin/imgorigin (it uses its helpers: ensure_runtime, ensure_jar, say, die ...).
+# Everything lives under $STACK_DIR (default data/stack): rendered configs, logs, pid files,
+# caches and the originals. Ports, from IMGORIGIN_STACK_PORT (default 8000):
+#   base      Varnish, the entry point
+#   base+1    the balancer
+#   base+10+i node i's nginx        base+20+i node i's origin (127.0.0.1 only)
+
+STACK_DIR=${IMGORIGIN_STACK_DIR:-$ROOT/data/stack}
+STACK_BASE=${IMGORIGIN_STACK_PORT:-8000}
+
+stack_usage() {
+  cat <<'EOF'
+usage: bin/imgorigin stack start [NODES]   start Varnish, the balancer and NODES nodes (1-9, default 3),
+                                           each an origin behind its own nginx; all on 127.0.0.1
+       bin/imgorigin stack status          one line per process: pid, port, answering or not
+       bin/imgorigin stack stop            stop them all
+Files: $IMGORIGIN_STACK_DIR (default data/stack); ports from $IMGORIGIN_STACK_PORT (default 8000).
+EOF
+}
+
+stack_nodes() {
+  if [ -f "$STACK_DIR/nodes" ]; then cat "$STACK_DIR/nodes"; else echo 0; fi
+}
+
+# Replaces each exact placeholder string in a shipped config; fails if one is missing, so a
+# config that drifted from what this script (and the tests) expect is caught, not half-rendered.
+stack_render() {
+  local file=$1 out=$2
+  shift 2
+  local text
+  text=$(<"$file")
+  while [ "$#" -gt 0 ]; do
+    [[ $text == *"$1"* ]] || die "stack: $file no longer has the placeholder '$1'"
+    text=${text//"$1"/"$2"}
+    shift 2
+  done
+  printf '%s\n' "$text" >"$out"
+}
+
+# The file places every nginx config has, under one directory.
+stack_nginx_dirs() {
+  local dir=$1
+  mkdir -p "$dir/logs" "$dir/temp"
+  printf '%s\n' /var/log/nginx/ "$dir/logs/" /var/lib/nginx/ "$dir/temp/" /run/nginx.pid "$dir/nginx.pid"
+}
+
+stack_wait_port() {
+  local port=$1 what=$2 i
+  for ((i = 0; i < 150; i++)); do
+    if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/healthz"; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  die "stack: $what did not answer on 127.0.0.1:$port within 30 s (logs in $STACK_DIR)"
+}
+
+stack_start() {
+  local nodes=${1:-3}
+  [[ $nodes =~ ^[1-9]$ ]] || die "stack: NODES must be 1-9, got '$nodes'"
+  [ "$(stack_nodes)" = 0 ] || die "stack: already started ($STACK_DIR/nodes); bin/imgorigin stack stop first"
+  ensure_runtime
+  ensure_test_tools
+  # IMGORIGIN_STACK_CLASSPATH runs the nodes from a classpath instead of the jar (the tests,
+  # which run before the jar is packaged).
+  local -a launch=(-jar "$ROOT/$JAR")
+  if [ -n "${IMGORIGIN_STACK_CLASSPATH:-}" ]; then
+    launch=(-cp "$IMGORIGIN_STACK_CLASSPATH" org.imgorigin.app.Main)
+  else
+    ensure_jar
+  fi
+  command -v curl >/dev/null 2>&1 || apt_install curl || die "curl is required"
+  mkdir -p "$STACK_DIR/originals"
+  echo "$nodes" >"$STACK_DIR/nodes"
+  local -a java_opts=()
+  read -r -a java_opts <<<"${IMGORIGIN_JAVA_OPTS:--Xmx512m}"
+  local i
+  for ((i = 1; i <= nodes; i++)); do
+    local dir=$STACK_DIR/node$i origin=$((STACK_BASE + 20 + i)) front=$((STACK_BASE + 10 + i))
+    mkdir -p "$dir/cache"
+    # The origin: loopback only, X-Accel hits for its nginx, one originals folder for all.
+    (
+      export IMGORIGIN_PORT=$origin IMGORIGIN_HOST=127.0.0.1 IMGORIGIN_ACCEL_PREFIX=/_cache/
+      export IMGORIGIN_CACHE_DIR=$dir/cache IMGORIGIN_ORIGINALS=file:$STACK_DIR/originals
+      exec java -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError --sun-misc-unsafe-memory-access=allow \
+        --enable-native-access=ALL-UNNAMED "${java_opts[@]}" "${launch[@]}" >"$dir/origin.log" 2>&1
+    ) &
+    echo $! >"$dir/origin.pid"
+    local -a places
+    mapfile -t places < <(stack_nginx_dirs "$dir/nginx")
+    stack_render "$ROOT/nginx/nginx.conf" "$dir/nginx/nginx.conf" \
+      "user www-data;" "user $(id -un);" \
+      "listen 80;" "listen 127.0.0.1:$front;" \
+      "127.0.0.1:8080" "127.0.0.1:$origin" \
+      "/var/cache/imgorigin/" "$dir/cache/" \
+      "${places[@]}"
+  done
+  for ((i = 1; i <= nodes; i++)); do
+    stack_wait_port $((STACK_BASE + 20 + i)) "node $i's origin"
+    nginx -p "$STACK_DIR/node$i/nginx/" -c "$STACK_DIR/node$i/nginx/nginx.conf" \
+      || die "stack: node $i's nginx did not start (see $STACK_DIR/node$i/nginx/logs)"
+  done
+  # The balancer: cluster.conf's node1:80... lines become this machine's nginx ports; more or
+  # fewer nodes than the shipped three get one `server` line each, cloned from node1's.
+  local -a places
+  mapfile -t places < <(stack_nginx_dirs "$STACK_DIR/balancer")
+  local conf=$STACK_DIR/balancer/nginx.conf servers='' line
+  line=$(grep -m1 'server node1:80' "$ROOT/nginx/cluster.conf") || die "stack: nginx/cluster.conf has no 'server node1:80' line"
+  for ((i = 1; i <= nodes; i++)); do
+    servers+=${line//node1:80/127.0.0.1:$((STACK_BASE + 10 + i))}$'\n'
+  done
+  grep -v 'server node[0-9]*:80' "$ROOT/nginx/cluster.conf" \
+    | awk -v servers="$servers" '/^[[:space:]]*upstream / && !done { print; printf "%s", servers; done = 1; next } { print }' \
+    >"$conf.in"
+  stack_render "$conf.in" "$conf" "user www-data;" "user $(id -un);" \
+    "listen 80;" "listen 127.0.0.1:$((STACK_BASE + 1));" "${places[@]}"
+  nginx -p "$STACK_DIR/balancer/" -c "$conf" || die "stack: the balancer did not start (see $STACK_DIR/balancer/logs)"
+  # Varnish on the shipped VCL, filled in by its own start script, in front of the balancer.
+  mkdir -p "$STACK_DIR/varnish"
+  VARNISH_VCL=$ROOT/docker/varnish/default.vcl VARNISH_VCL_OUT=$STACK_DIR/varnish/default.vcl \
+    VARNISH_BACKEND_HOST=127.0.0.1 VARNISH_BACKEND_PORT=$((STACK_BASE + 1)) \
+    sh "$ROOT/docker/varnish/start.sh" render || die "stack: could not render the VCL"
+  # -j none: everything as the invoking user, like the nodes; Varnish's jail would otherwise
+  # read the VCL as its own user, who may not see into this checkout.
+  varnishd -j none -n "$STACK_DIR/varnish/work" -P "$STACK_DIR/varnish/varnishd.pid" -f "$STACK_DIR/varnish/default.vcl" \
+    -a "127.0.0.1:$STACK_BASE" -s malloc,256M >"$STACK_DIR/varnish/varnishd.log" 2>&1 \
+    || die "stack: Varnish did not start: $(tail -n 5 "$STACK_DIR/varnish/varnishd.log")"
+  stack_wait_port "$STACK_BASE" "Varnish"
+  stack_status
+  say "images: http://127.0.0.1:$STACK_BASE/ (upload to any node's origin, e.g. IMGORIGIN_URL=http://127.0.0.1:$((STACK_BASE + 21)) bin/imgorigin upload photo.jpg)"
+  say "purge everywhere: IMGORIGIN_NODES=$(stack_origin_urls) IMGORIGIN_VARNISH_URL=http://127.0.0.1:$STACK_BASE bin/imgorigin purge <id>"
+}
+
+stack_origin_urls() {
+  local i urls=''
+  for ((i = 1; i <= $(stack_nodes); i++)); do
+    urls+="${urls:+,}http://127.0.0.1:$((STACK_BASE + 20 + i))"
+  done
+  printf '%s' "$urls"
+}
+
+# One line per process: what, pid, port, whether it answers.
+stack_line() {
+  local what=$1 pidfile=$2 port=$3 pid='-' state='stopped' answer
+  if [ -r "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    pid=$(cat "$pidfile")
+    answer=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/healthz" || true)
+    if [ "$answer" = 200 ]; then state='up'; else state="running, /healthz answered ${answer:-nothing}"; fi
+  fi
+  printf '%-18s pid %-8s 127.0.0.1:%-6s %s\n' "$what" "$pid" "$port" "$state"
+}
+
+stack_status() {
+  local nodes i
+  nodes=$(stack_nodes)
+  [ "$nodes" != 0 ] || { echo "stack: not started"; return 0; }
+  stack_line varnish "$STACK_DIR/varnish/varnishd.pid" "$STACK_BASE"
+  stack_line balancer "$STACK_DIR/balancer/nginx.pid" $((STACK_BASE + 1))
+  for ((i = 1; i <= nodes; i++)); do
+    stack_line "node$i nginx" "$STACK_DIR/node$i/nginx/nginx.pid" $((STACK_BASE + 10 + i))
+    stack_line "node$i origin" "$STACK_DIR/node$i/origin.pid" $((STACK_BASE + 20 + i))
+  done
+}
+
+# Stops a process from its pid file and waits for it (up to 20 s, then SIGKILL).
+stack_kill() {
+  local pidfile=$1 pid i
+  [ -r "$pidfile" ] || return 0
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+stack_stop() {
+  local nodes i
+  nodes=$(stack_nodes)
+  stack_kill "$STACK_DIR/varnish/varnishd.pid"
+  stack_kill "$STACK_DIR/balancer/nginx.pid"
+  for ((i = 1; i <= nodes; i++)); do
+    stack_kill "$STACK_DIR/node$i/nginx/nginx.pid"
+    stack_kill "$STACK_DIR/node$i/origin.pid"
+  done
+  rm -f "$STACK_DIR/nodes"
+  say "stack stopped (files kept in $STACK_DIR)"
+}
+
+cmd_stack() {
+  case "${1:-}" in
+    start)
+      shift
+      # A start that fails part-way stops what it started, so a retry begins clean.
+      if ! (stack_start "$@"); then
+        stack_stop
+        exit 1
+      fi
+      ;;
+    status) stack_status ;;
+    stop) stack_stop ;;
+    *) stack_usage >&2; exit 2 ;;
+  esac
+}
