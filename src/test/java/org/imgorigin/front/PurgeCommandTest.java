@@ -276,4 +276,27 @@ class PurgeCommandTest {
         assertThat(result.stderr()).contains("FASTLY_API_TOKEN");
         assertThat(seen).isEmpty();
     }
+
+    @Test
+    void readmeAndHelpNameEveryVariablePurgeReads() throws Exception {
+        String script = java.nio.file.Files.readString(PurgeCommand.SCRIPT);
+        String purgeSection = script.substring(script.indexOf("# --- purge"), script.indexOf("# --- upload and warm"));
+        java.util.Set<String> read = java.util.regex.Pattern.compile("\\b(?:IMGORIGIN|FASTLY)_[A-Z_]+\\b")
+                .matcher(purgeSection).results().map(java.util.regex.MatchResult::group)
+                .collect(Collectors.toCollection(java.util.TreeSet::new));
+        assertThat(read).contains("IMGORIGIN_URL", "IMGORIGIN_NODES", "IMGORIGIN_ADMIN_TOKEN", "IMGORIGIN_CDN",
+                "IMGORIGIN_VARNISH_URL", "FASTLY_SERVICE_ID", "FASTLY_API_TOKEN");
+
+        String readme = java.nio.file.Files.readString(Path.of("README.md"));
+        String purgeTable = readme.substring(readme.indexOf("`bin/imgorigin purge` is what a takedown relies on"));
+        Process help = new ProcessBuilder("bash", PurgeCommand.SCRIPT.toString(), "help").start();
+        String helpText = new String(help.getInputStream().readAllBytes());
+        assertThat(help.waitFor()).isZero();
+        for (String variable : read) {
+            assertThat(purgeTable).as("README's purge table names " + variable).contains("| `" + variable + "` |");
+            assertThat(helpText).as("help names " + variable).contains("  " + variable + " ");
+        }
+        assertThat(purgeTable).contains("| `0` |", "| `1` |", "| `2` |");
+        assertThat(helpText).contains("Exit: 0", "1 an id failed", "2 configuration error");
+    }
 }
