@@ -7,11 +7,17 @@ import com.sun.net.httpserver.HttpServer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.MatchResult;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
@@ -188,7 +194,7 @@ class PurgeCommandTest {
                 Map.of("IMGORIGIN_CDN", "none,varnish", "IMGORIGIN_VARNISH_URL", base("/varnish")),
                 "IMGORIGIN_CDN=none cannot name a CDN as well");
         for (var c : cases.entrySet()) {
-            Map<String, String> env = new java.util.HashMap<>(c.getKey());
+            Map<String, String> env = new HashMap<>(c.getKey());
             env.put("IMGORIGIN_NODES", nodes);
             PurgeCommand.Result result = PurgeCommand.run(env, "", A);
             assertThat(result.exit()).as(env + ": " + result.output()).isEqualTo(2);
@@ -279,15 +285,15 @@ class PurgeCommandTest {
 
     @Test
     void readmeAndHelpNameEveryVariablePurgeReads() throws Exception {
-        String script = java.nio.file.Files.readString(PurgeCommand.SCRIPT);
+        String script = Files.readString(PurgeCommand.SCRIPT);
         String purgeSection = script.substring(script.indexOf("# --- purge"), script.indexOf("# --- upload and warm"));
-        java.util.Set<String> read = java.util.regex.Pattern.compile("\\b(?:IMGORIGIN|FASTLY)_[A-Z_]+\\b")
-                .matcher(purgeSection).results().map(java.util.regex.MatchResult::group)
-                .collect(Collectors.toCollection(java.util.TreeSet::new));
+        Set<String> read = Pattern.compile("\\b(?:IMGORIGIN|FASTLY)_[A-Z_]+\\b")
+                .matcher(purgeSection).results().map(MatchResult::group)
+                .collect(Collectors.toCollection(TreeSet::new));
         assertThat(read).contains("IMGORIGIN_URL", "IMGORIGIN_NODES", "IMGORIGIN_ADMIN_TOKEN", "IMGORIGIN_CDN",
                 "IMGORIGIN_VARNISH_URL", "FASTLY_SERVICE_ID", "FASTLY_API_TOKEN");
 
-        String readme = java.nio.file.Files.readString(Path.of("README.md"));
+        String readme = Files.readString(Path.of("README.md"));
         String purgeTable = readme.substring(readme.indexOf("`bin/imgorigin purge` is what a takedown relies on"));
         Process help = new ProcessBuilder("bash", PurgeCommand.SCRIPT.toString(), "help").start();
         String helpText = new String(help.getInputStream().readAllBytes());
