@@ -14,6 +14,7 @@ import org.imgorigin.metrics.Metrics;
 final class ImageServer extends VerticleBase {
     private static final long LAG_PROBE_MILLIS = 500;
 
+    private final String host;
     private final int port;
     private final Supplier<Router> router;
     private final Metrics metrics;
@@ -22,7 +23,8 @@ final class ImageServer extends VerticleBase {
     private final AtomicInteger open;
     private HttpServer server;
 
-    ImageServer(int port, Supplier<Router> router, Metrics metrics, Config.Connections limits, AtomicInteger open) {
+    ImageServer(String host, int port, Supplier<Router> router, Metrics metrics, Config.Connections limits, AtomicInteger open) {
+        this.host = host;
         this.port = port;
         this.router = router;
         this.metrics = metrics;
@@ -101,7 +103,7 @@ final class ImageServer extends VerticleBase {
             metrics.eventLoopLag(now - last[0] - LAG_PROBE_MILLIS * 1_000_000);
             last[0] = now;
         });
-        return server.listen(port);
+        return server.listen(port, host);
     }
 
     /** True when a '%' in the path is not followed by two hex digits. */

@@ -39,7 +39,7 @@ public final class Main {
         }
         try {
             Server server = Server.start(config);
-            LOG.info(() -> "imgorigin listening on port " + server.port() + " (libvips " + Vips.version()
+            LOG.info(() -> "imgorigin listening on " + config.host() + " port " + server.port() + " (libvips " + Vips.version()
                     + ", originals " + config.originals().url() + ", " + config.workers() + " render workers, queue "
                     + config.queue() + ")");
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -142,7 +142,7 @@ public final class Server implements AutoCloseable {
             AtomicReference<ImageServer> first = new AtomicReference<>();
             java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
             vertx.deployVerticle(() -> {
-                ImageServer server = new ImageServer(config.port(), () -> routes.router(vertx), metrics,
+                ImageServer server = new ImageServer(config.host(), config.port(), () -> routes.router(vertx), metrics,
                         config.connections(), open);
                 first.compareAndSet(null, server);
                 return server;

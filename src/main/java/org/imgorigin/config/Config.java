@@ -15,6 +15,7 @@ import org.imgorigin.url.TransformationParser;
  * validated at start-up: a bad value stops the process with one line naming the variable.
  */
 public record Config(
+        String host,
         int port,
         int workers,
         int queue,
@@ -63,6 +64,7 @@ public record Config(
     public static Config fromEnv(Map<String, String> vars) {
         Env env = new Env(vars);
         int cores = Runtime.getRuntime().availableProcessors();
+        String host = host(env.string("IMGORIGIN_HOST").orElse("0.0.0.0"));
         int port = env.integer("IMGORIGIN_PORT", 8080, 0, 65535);
         int workers = env.integer("IMGORIGIN_WORKERS", cores, 1, 1024);
         int queue = env.integer("IMGORIGIN_QUEUE", 8 * workers, 0, 1_000_000);
@@ -145,7 +147,21 @@ public record Config(
             throw new ConfigException("IMGORIGIN_SIGNING_KEY", e.getMessage());
         }
 
-        return new Config(port, workers, queue,
+        for (var preset : presets.byName().entrySet()) {
+            tooLarge(preset.getValue(), maxDimension).ifPresent(side -> {
+                throw new ConfigException("IMGORIGIN_PRESETS", "preset '" + preset.getKey() + "' asks for a " + side
+                        + ", over IMGORIGIN_MAX_DIMENSION (" + maxDimension + "): every request for it would fail");
+            });
+        }
+        for (Transformation t : eager) {
+            tooLarge(t, maxDimension).ifPresent(side -> {
+                throw new ConfigException("IMGORIGIN_EAGER", "'" + org.imgorigin.url.TransformationPrinter.print(t)
+                        + "' asks for a " + side + ", over IMGORIGIN_MAX_DIMENSION (" + maxDimension
+                        + "): every render of it would fail");
+            });
+        }
+
+        return new Config(host, port, workers, queue,
                 new Originals(originalsUrl, endpoint, region, pathStyle),
                 cache,
                 env.string("IMGORIGIN_UPLOAD_TOKEN"),
@@ -164,5 +180,60 @@ public record Config(
                         java.time.Duration.ofSeconds(env.integer("IMGORIGIN_HEADER_TIMEOUT", 10, 1, 3_600)),
                         java.time.Duration.ofSeconds(env.integer("IMGORIGIN_KEEPALIVE_TIMEOUT", 75, 1, 3_600)),
                         env.integer("IMGORIGIN_MAX_CONNECTIONS", defaultMaxConnections(), 1, 10_000_000)));
+    }
+
+    /**
+     * The bind address: an IPv4 literal (four dotted decimals), an IPv6 literal (brackets
+     * optional), or {@code localhost}, taken as 127.0.0.1. A host name is refused rather than
+     * looked up: which address it resolves to could change under a running server, and no DNS
+     * lookup belongs in start-up.
+     */
+    static String host(String value) {
+        if (value.equals("localhost")) {
+            return "127.0.0.1";
+        }
+        String literal = value.startsWith("[") && value.endsWith("]") ? value.substring(1, value.length() - 1) : value;
+        try {
+            if (literal.contains(":")) {
+                return java.net.Inet6Address.ofLiteral(literal).getHostAddress();
+            }
+            if (IPV4.matcher(literal).matches()) {
+                return java.net.Inet4Address.ofLiteral(literal).getHostAddress();
+            }
+        } catch (IllegalArgumentException e) {
+            // refused below, with the same message as any other bad value
+        }
+        throw new ConfigException("IMGORIGIN_HOST",
+                "must be an IPv4 or IPv6 address (e.g. 127.0.0.1, 0.0.0.0, ::1) or localhost, got '" + value + "'");
+    }
+
+    private static final java.util.regex.Pattern IPV4 =
+            java.util.regex.Pattern.compile("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
+
+    /**
+     * The first side of {@code t} that is over {@code maxDimension} whatever the source, as
+     * Geometry computes it: a width or height in pixels (or one derived from the other by
+     * {@code ar_}) times a fixed DPR. Fractions and client-hinted sizes depend on the request
+     * and are left to it.
+     */
+    static Optional<String> tooLarge(Transformation t, int maxDimension) {
+        double dpr = t.dpr().map(d -> d instanceof Transformation.Dpr.Fixed f ? f.value() : 1.0).orElse(1.0);
+        Double w = t.width().map(l -> l instanceof Transformation.Length.Pixels p ? (double) p.value() : null).orElse(null);
+        Double h = t.height().map(l -> l instanceof Transformation.Length.Pixels p ? (double) p.value() : null).orElse(null);
+        if (t.aspectRatio().isPresent()) {
+            double ar = t.aspectRatio().get().ratio();
+            if (w != null && t.height().isEmpty()) {
+                h = (double) Math.max(1, Math.round(w / ar));
+            } else if (h != null && t.width().isEmpty()) {
+                w = (double) Math.max(1, Math.round(h * ar));
+            }
+        }
+        if (w != null && Math.round(w * dpr) > maxDimension) {
+            return Optional.of("width of " + Math.round(w * dpr) + " pixels");
+        }
+        if (h != null && Math.round(h * dpr) > maxDimension) {
+            return Optional.of("height of " + Math.round(h * dpr) + " pixels");
+        }
+        return Optional.empty();
     }
 }

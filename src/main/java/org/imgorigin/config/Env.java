@@ -49,11 +49,16 @@ final class Env {
         }).orElse(defaultValue);
     }
 
+    /**
+     * {@code true} or {@code false} (any case), or {@code 1} / {@code 0}. Nothing else: a value
+     * such as {@code yes}, {@code on} or {@code enabled} is refused rather than guessed at, so
+     * a typo cannot quietly mean the opposite of what was meant.
+     */
     boolean bool(String name, boolean defaultValue) {
         return string(name).map(v -> switch (v.toLowerCase(Locale.ROOT)) {
-            case "true", "1", "yes", "on" -> true;
-            case "false", "0", "no", "off" -> false;
-            default -> throw new ConfigException(name, "must be true or false, got '" + v + "'");
+            case "true", "1" -> true;
+            case "false", "0" -> false;
+            default -> throw new ConfigException(name, "must be true or false (or 1 or 0), got '" + v + "'");
         }).orElse(defaultValue);
     }
 

@@ -29,6 +29,7 @@ public final class Analytics {
     private final Map<String, LongAdder> byStatus = new ConcurrentHashMap<>();
     private final LongAdder requests = new LongAdder();
     private final LongAdder hits = new LongAdder();
+    private final LongAdder sentBytes = new LongAdder();
     private final LongAdder servedBytes = new LongAdder();
     private final LongAdder originalBytes = new LongAdder();
     private final TopK top = new TopK(TOP_CAPACITY);
@@ -44,6 +45,10 @@ public final class Analytics {
             if (r.cache().startsWith("HIT") || r.status() == 304) {
                 hits.increment();
             }
+            // Every body sent. The comparison below needs the original's size, which a node
+            // knows only once it has read that original's header since it started: a disk hit
+            // on a restarted node (which must not touch the store for it) is sent, not compared.
+            sentBytes.add(r.bytes());
             if (r.originalBytes() > 0) {
                 // Bytes saved is measured on the bodies actually sent against their originals.
                 servedBytes.add(r.bytes());
@@ -97,6 +102,7 @@ public final class Analytics {
                 .put("byDpr", json(byDpr))
                 .put("hitRatio", total == 0 ? 0.0 : (double) hits.sum() / total)
                 .put("bytes", new JsonObject()
+                        .put("sent", sentBytes.sum())
                         .put("served", served)
                         .put("originals", originals)
                         .put("saved", originals - served)

@@ -49,10 +49,57 @@ class AnalyticsTest {
             assertThat(bytes.getLong("originals")).isEqualTo(4L * photo.length);
             assertThat(bytes.getLong("served")).isPositive().isLessThan(bytes.getLong("originals"));
             assertThat(bytes.getDouble("savedRatio")).isGreaterThan(0.5);
+            assertThat(bytes.getLong("sent")).isEqualTo(bytes.getLong("served"));
             assertThat(a.getJsonArray("topImages").getJsonObject(0).getString("id")).isEqualTo(id);
             assertThat(a.getJsonArray("topImages").getJsonObject(0).getLong("requests")).isEqualTo(4);
         } finally {
             vertx.close().await(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * A restarted node serves a variant from its disk cache without reading the original, so
+     * it does not know the original's size: the body still counts in {@code bytes.sent}; the
+     * served-against-originals comparison leaves it out rather than count it as 0 bytes.
+     */
+    @Test
+    void aDiskHitOnARestartedNodeCountsItsBytesAsSent() throws Exception {
+        String id = TestOrigin.store(root, "photo.jpg");
+        Vertx vertx = Vertx.vertx();
+        try {
+            WebClient client = WebClient.create(vertx);
+            String url = "/w_300/" + id + ".webp";
+            try (Server first = TestOrigin.start(root)) {
+                assertThat(client.get(first.port(), "127.0.0.1", url).send().await(30, TimeUnit.SECONDS)
+                        .getHeader("X-Cache")).isEqualTo("MISS");
+                // The cache file is written after the response: wait for it.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (!hasCacheFile(root.resolve("cache"), id) && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+            }
+            try (Server restarted = TestOrigin.start(root)) {
+                var hit = client.get(restarted.port(), "127.0.0.1", url).send().await(30, TimeUnit.SECONDS);
+                assertThat(hit.statusCode()).isEqualTo(200);
+                assertThat(hit.getHeader("X-Cache")).isEqualTo("HIT-DISK");
+                JsonObject bytes = client.get(restarted.port(), "127.0.0.1", "/analytics").send()
+                        .await(30, TimeUnit.SECONDS).bodyAsJsonObject().getJsonObject("bytes");
+                assertThat(bytes.getLong("sent")).isEqualTo(hit.body().length());
+                assertThat(bytes.getLong("served")).isZero();
+                assertThat(bytes.getLong("originals")).isZero();
+            }
+        } finally {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static boolean hasCacheFile(Path cache, String id) throws java.io.IOException {
+        Path dir = cache.resolve(id.substring(0, 4)).resolve(id.substring(4, 6)).resolve(id);
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            return false;
+        }
+        try (var files = java.nio.file.Files.list(dir)) {
+            return files.anyMatch(f -> !f.getFileName().toString().startsWith("."));
         }
     }
 }

@@ -16,6 +16,7 @@ class ConfigTest {
     void defaultsAreTheSpecs() {
         Config c = Config.fromEnv(Map.of());
         int cores = Runtime.getRuntime().availableProcessors();
+        assertThat(c.host()).isEqualTo("0.0.0.0");
         assertThat(c.port()).isEqualTo(8080);
         assertThat(c.workers()).isEqualTo(cores);
         assertThat(c.queue()).isEqualTo(8 * cores);
@@ -112,6 +113,17 @@ class ConfigTest {
             IMGORIGIN_ORIGINALS           | s3://
             IMGORIGIN_S3_ENDPOINT         | not a url
             IMGORIGIN_S3_PATH_STYLE       | maybe
+            IMGORIGIN_S3_PATH_STYLE       | yes
+            IMGORIGIN_S3_PATH_STYLE       | on
+            IMGORIGIN_ACCESS_LOG          | no
+            IMGORIGIN_ACCESS_LOG          | off
+            IMGORIGIN_HOST                | example.com
+            IMGORIGIN_HOST                | 0.0.0.0:8080
+            IMGORIGIN_HOST                | 256.0.0.1
+            IMGORIGIN_HOST                | 127.1
+            IMGORIGIN_HOST                | 10.0.0.0/8
+            IMGORIGIN_HOST                | ::1::2
+            IMGORIGIN_HOST                | http://127.0.0.1
             IMGORIGIN_CACHE_MAX_BYTES     | 10 parsecs
             IMGORIGIN_CACHE_MAX_BYTES     | -5
             IMGORIGIN_MEMORY_CACHE_BYTES  | 1.5GB
@@ -140,5 +152,58 @@ class ConfigTest {
     @CsvSource({"512MB,512000000", "10GiB,10737418240", "1234,1234", "1kb,1000", "2KiB,2048", "3 TB,3000000000000", "0,0"})
     void sizes(String text, long bytes) {
         assertThat(Env.parseSize(text)).isEqualTo(bytes);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"127.0.0.1,127.0.0.1", "0.0.0.0,0.0.0.0", "localhost,127.0.0.1", "::1,0:0:0:0:0:0:0:1",
+            "[::1],0:0:0:0:0:0:0:1", "::,0:0:0:0:0:0:0:0", "192.0.2.10,192.0.2.10", "' 10.1.2.3 ',10.1.2.3"})
+    void hostIsAnAddressLiteralOrLocalhost(String value, String bound) {
+        assertThat(Config.fromEnv(Map.of("IMGORIGIN_HOST", value)).host()).isEqualTo(bound);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"true,true", "TRUE,true", "1,true", "false,false", "False,false", "0,false"})
+    void booleansAreTrueFalseOneOrZero(String value, boolean expected) {
+        assertThat(Config.fromEnv(Map.of("IMGORIGIN_S3_PATH_STYLE", value)).originals().s3PathStyle())
+                .isEqualTo(expected);
+        assertThat(Config.fromEnv(Map.of("IMGORIGIN_ACCESS_LOG", value)).accessLog()).isEqualTo(expected);
+    }
+
+    /** A preset over the dimension bound would be accepted here and then fail every request (400). */
+    @ParameterizedTest(name = "{0} with max {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            big=w_9000                        | 8192
+            big=h_2000                        | 1000
+            big=w_3000,dpr_3                  | 8192
+            big=w_1000,ar_1:3                 | 2000
+            big=c_fill,w_100,h_5000           | 4096
+            """)
+    void aPresetOverMaxDimensionIsRefused(String presets, String max) {
+        assertThatThrownBy(() -> Config.fromEnv(Map.of("IMGORIGIN_PRESETS", "ok=w_100;" + presets,
+                "IMGORIGIN_MAX_DIMENSION", max)))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("IMGORIGIN_PRESETS: ")
+                .hasMessageContaining("'big'")
+                .hasMessageContaining("IMGORIGIN_MAX_DIMENSION");
+    }
+
+    @Test
+    void presetsWithinMaxDimensionOrSizedByTheRequestAreAccepted() {
+        Config c = Config.fromEnv(Map.of("IMGORIGIN_MAX_DIMENSION", "2000", "IMGORIGIN_PRESETS",
+                "a=w_1000,dpr_2;b=w_0.5,dpr_4;c=w_auto:400,dpr_auto;d=h_2000;e=w_1000,ar_1:2"));
+        assertThat(c.presets().byName()).hasSize(5);
+    }
+
+    @Test
+    void anEagerEntryOverMaxDimensionIsRefused() {
+        assertThatThrownBy(() -> Config.fromEnv(Map.of("IMGORIGIN_MAX_DIMENSION", "1000",
+                "IMGORIGIN_EAGER", "w_600;w_1200,f_webp")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("IMGORIGIN_EAGER: ")
+                .hasMessageContaining("w_1200")
+                .hasMessageContaining("IMGORIGIN_MAX_DIMENSION");
+        assertThatThrownBy(() -> Config.fromEnv(Map.of("IMGORIGIN_MAX_DIMENSION", "1000",
+                "IMGORIGIN_EAGER", "w_10;h_600,dpr_2")))
+                .hasMessageStartingWith("IMGORIGIN_EAGER: ");
     }
 }

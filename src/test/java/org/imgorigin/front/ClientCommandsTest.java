@@ -16,7 +16,10 @@ import org.imgorigin.config.Config;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code bin/imgorigin upload} and {@code warm} as an operator runs them, against a real server. */
+/**
+ * {@code bin/imgorigin upload} and {@code warm} as an operator runs them, against a real server;
+ * {@code sign}, in bash, against {@link org.imgorigin.url.Signer}.
+ */
 class ClientCommandsTest {
     @TempDir
     Path root;
@@ -90,5 +93,50 @@ class ClientCommandsTest {
             assertThat(variants.resolve("w_120.webp")).exists();
             assertThat(variants.resolve("c_fill,h_64,w_64.avif")).exists();
         }
+    }
+
+    /**
+     * {@code bin/imgorigin sign} is bash and coreutils: the same signatures as Signer, with
+     * no JDK or Maven on the PATH (stand-ins that fail are put first) and no jar built.
+     */
+    @Test
+    void signInBashMatchesTheSigner() throws Exception {
+        String script = Path.of("bin/imgorigin").toAbsolutePath().toString();
+        Path fakes = Files.createDirectories(root.resolve("fake-bin"));
+        for (String tool : new String[] {"java", "mvn", "openssl"}) {
+            Path fake = fakes.resolve(tool);
+            Files.writeString(fake, "#!/bin/sh\necho \"$0 must not run\" >&2\nexit 99\n");
+            fake.toFile().setExecutable(true);
+        }
+        String id = "3972b16287e595a88a50624587bccc66ece0f4c7";
+        List<String> paths = List.of("/w_300/" + id + ".webp", "w_400,h_400,c_fill,g_auto/" + id + ".jpg",
+                "/t_thumb/" + id, "/w_auto:400,dpr_auto,f_auto,q_auto/" + id, "/" + id + ".png");
+        List<String> keys = List.of("0123456789abcdef", " rotated-new-key-2026 , old-key-0123456789 ",
+                "k".repeat(64), "a-key-longer-than-the-hmac-block-" + "x".repeat(80), "clé-de-signature-été");
+        for (String key : keys) {
+            ProcessBuilder pb = new ProcessBuilder(new java.util.ArrayList<>(List.of(script, "sign")))
+                    .directory(root.toFile());
+            pb.command().addAll(paths);
+            pb.environment().put("IMGORIGIN_SIGNING_KEY", key);
+            pb.environment().put("PATH", fakes + ":" + pb.environment().get("PATH"));
+            pb.environment().remove("JAVA_HOME");
+            Process p = pb.start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).as(err).isZero();
+            org.imgorigin.url.Signer signer = org.imgorigin.url.Signer.of(key);
+            assertThat(out.lines().toList()).as("key '%s'", key)
+                    .containsExactlyElementsOf(paths.stream().map(signer::sign).toList());
+        }
+
+        ProcessBuilder bad = new ProcessBuilder(script, "sign", "/w_1/" + id).directory(root.toFile());
+        bad.environment().put("IMGORIGIN_SIGNING_KEY", "good-key-0123456789,short");
+        Process p = bad.start();
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isEqualTo(2);
+        assertThat(err).contains("IMGORIGIN_SIGNING_KEY").contains("at least 16 characters");
     }
 }
