@@ -235,6 +235,39 @@ class DeploymentFilesTest {
     }
 
     @Test
+    void varnishListensOnLoopbackUnlessToldOtherwise() throws Exception {
+        // A stand-in varnishd on the PATH prints the arguments start.sh runs it with.
+        Path bin = work.resolve("fake-bin");
+        Files.createDirectories(bin);
+        Path fake = bin.resolve("varnishd");
+        Files.writeString(fake, "#!/bin/sh\nprintf '%s\\n' \"$@\"\n");
+        assertThat(fake.toFile().setExecutable(true)).isTrue();
+        Map<String, String> env = new HashMap<>();
+        env.put("PATH", bin.toAbsolutePath() + ":" + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        env.put("VARNISH_VCL", RunningVarnish.VCL.toAbsolutePath().toString());
+        env.put("VARNISH_VCL_OUT", work.resolve("listen.vcl").toString());
+
+        Result byDefault = run(env, "sh", VARNISH_START.toString());
+        assertThat(byDefault.exit()).as(byDefault.output()).isZero();
+        assertThat(byDefault.output().lines().toList()).containsSubsequence("-a", "http=127.0.0.1:80,HTTP");
+
+        env.put("VARNISH_LISTEN", "0.0.0.0:6081");
+        Result told = run(env, "sh", VARNISH_START.toString());
+        assertThat(told.output().lines().toList()).containsSubsequence("-a", "http=0.0.0.0:6081,HTTP");
+
+        for (String bad : List.of("127.0.0.1:80 -p x", "127.0.0.1:80,PROXY", "host:")) {
+            env.put("VARNISH_LISTEN", bad);
+            assertThat(run(env, "sh", VARNISH_START.toString()).exit()).as(bad).isNotZero();
+        }
+
+        // Inside compose the container's port is published, so Varnish listens on every
+        // interface there, and compose publishes it on BIND_ADDRESS, loopback unless set.
+        Map<String, Object> varnish = services.get("varnish");
+        assertThat(environment(varnish).get("VARNISH_LISTEN")).isEqualTo(":80");
+        assertThat(list(varnish.get("ports"))).allSatisfy(p -> assertThat(p).startsWith("127.0.0.1:").endsWith(":80"));
+    }
+
+    @Test
     void theOriginsGetOnlyVariablesConfigReadsWithValuesItAccepts() throws IOException {
         Set<String> read = new TreeSet<>();
         Config.fromEnv(recording(Map.of(), read));
