@@ -235,6 +235,70 @@ class DeploymentFilesTest {
     }
 
     @Test
+    void theReadmeExplainsEveryPlaceholderAndVariableOfTheShippedConfigs() throws IOException {
+        String readme = Files.readString(Path.of("README.md"));
+        String deployment = readme.substring(readme.indexOf("\n## Deployment\n"), readme.indexOf("\n## Benchmarks\n"));
+        for (Path config : List.of(RunningNginx.CONFIG, RunningNginx.CLUSTER_CONFIG)) {
+            List<String> placeholders = headerPlaceholders(config);
+            assertThat(placeholders).as(config + "'s placeholders").contains("listen 80;", "/var/log/nginx/");
+            for (String placeholder : placeholders) {
+                assertThat(deployment).as("README's deployment section on " + config)
+                        .contains("`" + placeholder + "`");
+            }
+        }
+        // The ones the tests replace are the ones the header lists, and the README's.
+        assertThat(headerPlaceholders(RunningNginx.CONFIG)).contains("127.0.0.1:8080", "/var/cache/imgorigin/",
+                "/var/lib/nginx/", "/run/nginx.pid", "/_cache/");
+        assertThat(headerPlaceholders(RunningNginx.CLUSTER_CONFIG)).containsAll(RunningNginx.CLUSTER_NODES);
+
+        // What must match: nginx's internal location is the prefix the README's example sets,
+        // and the fallback header the README tells operators to look for is the one nginx adds.
+        assertThat(Files.readString(RunningNginx.CONFIG)).contains("location /_cache/ {",
+                "add_header X-Imgorigin-Fallback cache-file-not-found always;",
+                "fallback=$sent_http_x_imgorigin_fallback");
+        assertThat(deployment).contains("`IMGORIGIN_ACCEL_PREFIX=/_cache/`",
+                "`X-Imgorigin-Fallback: cache-file-not-found`", "`fallback=cache-file-not-found`");
+
+        // Every variable start.sh reads, with the default it uses.
+        Matcher variables = Pattern.compile("\\$\\{(VARNISH_[A-Z_]+):-([^}]*)}").matcher(Files.readString(VARNISH_START));
+        Set<String> seen = new TreeSet<>();
+        while (variables.find()) {
+            String name = variables.group(1);
+            seen.add(name);
+            Matcher row = Pattern.compile("(?m)^\\| `" + name + "` \\| ([^|]*) \\|").matcher(deployment);
+            assertThat(row.find()).as("README row for " + name).isTrue();
+            String documented = row.group(1).strip();
+            if (!variables.group(2).isEmpty()) {
+                assertThat(documented).as("README's default of " + name).isEqualTo("`" + variables.group(2) + "`");
+            } else {
+                assertThat(documented).as("README's default of " + name).isEqualTo("none");
+            }
+        }
+        assertThat(seen).contains("VARNISH_BACKEND_HOST", "VARNISH_LISTEN", "VARNISH_PURGE_FROM");
+    }
+
+    /** The placeholders a config's header lists: {@code #   <placeholder>   <what it is>} lines after "Placeholders". */
+    static List<String> headerPlaceholders(Path config) throws IOException {
+        List<String> lines = Files.readAllLines(config);
+        int start = 0;
+        while (!lines.get(start).startsWith("# Placeholders.")) {
+            start++;
+        }
+        List<String> placeholders = new ArrayList<>();
+        Pattern entry = Pattern.compile("^#   (\\S+(?: \\S+)*) {2,}\\S.*$");
+        for (String line : lines.subList(start + 1, lines.size())) {
+            if (!line.startsWith("#")) {
+                break;
+            }
+            Matcher m = entry.matcher(line);
+            if (m.matches()) {
+                placeholders.add(m.group(1));
+            }
+        }
+        return placeholders;
+    }
+
+    @Test
     void varnishListensOnLoopbackUnlessToldOtherwise() throws Exception {
         // A stand-in varnishd on the PATH prints the arguments start.sh runs it with.
         Path bin = work.resolve("fake-bin");
