@@ -13,7 +13,7 @@
 #   S  the same nginx, a second server block: `location /static/ { alias <cache dir>/; }`,
 #      the same files by their paths in the cache directory (the yardstick)
 # Workload: WebP variants of 20-60 KB (q_80 and a width picked per photo) of the JPEG photos
-# of ../shared/corpus/photos.sh, every URL in turn, by wrk over keep-alive connections on
+# of bench/corpus/photos.sh, every URL in turn, by wrk over keep-alive connections on
 # loopback. Measurements are interleaved (X F S, X F S, ...) so they share the machine's
 # noise; the result is the ratio of median requests per second X / S (goal: at least 0.6),
 # with X / F, F / S and latency p50 / p99 of all three.

@@ -3,7 +3,7 @@
 #
 # Every request is a render: the server runs with IMGORIGIN_MEMORY_CACHE_BYTES=0 and
 # IMGORIGIN_CACHE_MAX_BYTES=0, and the client reports the X-Cache of every answer.
-# Workload: the JPEG photos of ../shared/corpus/photos.sh (2-16 MP), each resized to
+# Workload: the JPEG photos of bench/corpus/photos.sh (2-16 MP), each resized to
 # 300 px wide and saved as WebP q80 (metadata stripped), 2 at a time:
 #   A  bench/vips_baseline.c: one process, 2 threads, vips_thumbnail_buffer +
 #      vips_webpsave_buffer from memory, libvips concurrency 1, cache off (the yardstick)

@@ -7,7 +7,7 @@
 #      same 8 WebP renders in one process (bench/vips_baseline.c, 8 threads).
 #   C  server CPU for 16 simultaneous requests for one cold variant, against the CPU of one
 #      request for a cold variant: one render should serve all 16 (goal: close to 1×).
-# The corpus (../shared/corpus/photos.sh) tops out at 16 MP, so the 8 largest photos are
+# The corpus (bench/corpus/photos.sh) tops out at 16 MP, so the 8 largest photos are
 # scaled up by libvips to about 20 MP each (real photographic content, more pixels).
 #
 # usage: bench/concurrency.sh [--reps N] [--no-record]

@@ -2,7 +2,7 @@
 # Bytes and render time of imgorigin's f_auto,q_auto answer to Chromium, against JPEG q80 and
 # against the original, side by side in one run.
 #
-# Corpus: ../shared/corpus/photos.sh (JPEG photos of 2-16 MP, and PNGs with transparency,
+# Corpus: bench/corpus/photos.sh (JPEG photos of 2-16 MP, and PNGs with transparency,
 # reported apart). For each image and width W (320, 640, 1280) one server is asked, one
 # request at a time and in an order that rotates from image to image, for:
 #   /w_W,f_auto,q_auto/<id>  with Chromium's Accept                 -> AVIF, q_auto:good
@@ -128,14 +128,14 @@ if [ "$DOC" = 1 ]; then
     cat <<'EOF'
 # What f_auto and q_auto save
 
-How many bytes imgorigin's device-aware answer (`f_auto,q_auto`, SPEC §4) sends to a
-Chromium browser, against a plain JPEG at quality 80 and against the original, and what each
+How many bytes imgorigin's device-aware answer (`f_auto,q_auto`; README, "Device awareness")
+sends to a Chromium browser, against a plain JPEG at quality 80 and against the original, and what each
 format costs to render. Written by `bench/formats.sh`; every run also appends its tables to
 `bench/results/formats-<date>.md`.
 
 ## Method
 
-- Images: `../shared/corpus/photos.sh`, the JPEG photos (2–16 MP) and, reported apart, the
+- Images: `bench/corpus/photos.sh`, the JPEG photos (2–16 MP) and, reported apart, the
   PNGs with transparency. Widths 320, 640 and 1280 px (all originals are wider).
 - One server (`java -jar target/imgorigin.jar`, `IMGORIGIN_WORKERS=1`, both variant caches
   off so every request renders), loopback, one request at a time. For each image and width
@@ -182,8 +182,8 @@ EOF
   much longer first render; these tables are the baseline for such a change.
 - **PNGs with transparency.** For Chromium, `f_auto` answers AVIF for these too, lossy, with
   the alpha channel kept (the "Alpha" line checks it). It is read against the lossless PNG a
-  browser with neither AVIF nor WebP gets (SPEC §4), the `PNG` rows. WebP is far larger than
-  AVIF here, and slower to render at the larger widths, because libvips' WebP encoder keeps
+  browser with neither AVIF nor WebP gets (README, "Device awareness"), the `PNG` rows. WebP
+  is far larger than AVIF here, and slower to render at the larger widths, because libvips' WebP encoder keeps
   the alpha plane lossless by default (`alpha_q` 100). The JPEG q80 row has no transparency (alpha flattened
   onto white) and is there only for scale: these wallpapers are mostly transparent, so the
   flattened JPEG is nearly blank and tiny. Their smooth gradients suit lossy codecs unusually

@@ -4,7 +4,7 @@
 # (the repository) and defines the helpers below; starts nothing by itself.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-CORPUS=$ROOT/../shared/corpus/photos.sh
+CORPUS=$ROOT/bench/corpus/photos.sh
 RECORD=1           # 0: --no-record, append_results writes nothing
 PIDS=()            # background processes, stopped by cleanup on exit
 JAVA_OPTS_DEFAULT= # JVM flags for launch_jar when IMGORIGIN_JAVA_OPTS is unset or empty

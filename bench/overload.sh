@@ -2,7 +2,7 @@
 # Goodput under overload, and render latency at half and full saturation, in one run.
 #
 # Every request is a cold render (caches off; distinct variants, /w_<W>,q_<Q>/<id>.webp of
-# the JPEG photos of ../shared/corpus/photos.sh). The server runs with IMGORIGIN_WORKERS=2
+# the JPEG photos of bench/corpus/photos.sh). The server runs with IMGORIGIN_WORKERS=2
 # and its default queue (8 × workers); the client is bench/overload_client.py.
 #   P     closed loop, 2 clients (= workers): the saturation throughput, renders/s
 #   0.5×  open loop: requests arrive at half of P's rate on a fixed schedule

@@ -2,7 +2,7 @@
 # Cold-render throughput of imgorigin against libvips and against its peers, side by side in
 # one run: same photos, same outputs, same concurrency.
 #
-# Workload: the JPEG photos of ../shared/corpus/photos.sh (2-16 MP), each resized to W px
+# Workload: the JPEG photos of bench/corpus/photos.sh (2-16 MP), each resized to W px
 # wide (W = 320, 640, 1280) and saved as JPEG q80, WebP q80 and AVIF q60 (q60 is imgorigin's
 # q_auto:good for AVIF, its match for JPEG q80; AVIF effort 2, IMGORIGIN_AVIF_EFFORT's
 # default), metadata stripped, 2 at a time. Every answer is a render: no tool caches.

@@ -2,7 +2,7 @@
 # Upload throughput and CPU per upload, into the local file store and into an S3 protocol
 # server, side by side in one run, plus the CPU split of an upload by stage.
 #
-# Workload: the JPEG photos of ../shared/corpus/photos.sh (22 real photos, 200 KB-1.8 MB),
+# Workload: the JPEG photos of bench/corpus/photos.sh (22 real photos, 200 KB-1.8 MB),
 # uploaded with POST /images (raw body, Content-Type image/jpeg) by bench/upload_client.py
 # over keep-alive loopback connections. Uploads dedupe by content hash, so every request
 # carries distinct bytes: the photo plus a few unique bytes after its JPEG EOI marker

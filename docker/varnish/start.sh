@@ -7,6 +7,10 @@
 #   VARNISH_BACKEND_PORT   the backend's .port (default 8080)
 #   VARNISH_PURGE_FROM     networks allowed to PURGE besides loopback, space-separated, e.g.
 #                          "172.16.0.0/12 10.0.0.0/8" (default: none)
+#   VARNISH_LISTEN         address:port varnishd listens on (default 127.0.0.1:80, loopback
+#                          only); ":80" for every interface, as inside a container whose port
+#                          is published (docker/compose.yaml sets it and publishes the port on
+#                          BIND_ADDRESS, itself loopback by default)
 #   VARNISH_SIZE           cache size for -s malloc (default 256M)
 #   VARNISH_VCL            the VCL to read (default /etc/varnish/imgorigin/default.vcl)
 #   VARNISH_VCL_OUT        where to write the filled-in VCL (default /tmp/imgorigin.vcl)
@@ -19,9 +23,13 @@ vcl=${VARNISH_VCL:-/etc/varnish/imgorigin/default.vcl}
 out=${VARNISH_VCL_OUT:-/tmp/imgorigin.vcl}
 host=${VARNISH_BACKEND_HOST:-127.0.0.1}
 port=${VARNISH_BACKEND_PORT:-8080}
+listen=${VARNISH_LISTEN:-127.0.0.1:80}
 
 case $host in *[!A-Za-z0-9.:_-]*|'') echo "start.sh: bad VARNISH_BACKEND_HOST '$host'" >&2; exit 2 ;; esac
 case $port in *[!0-9]*|'') echo "start.sh: bad VARNISH_BACKEND_PORT '$port'" >&2; exit 2 ;; esac
+case $listen in
+  *[!A-Za-z0-9.:_\[\]-]*|*[!0-9]|'') echo "start.sh: bad VARNISH_LISTEN '$listen' (address:port)" >&2; exit 2 ;;
+esac
 
 # The purgers ACL gets one line per network, right after its opening brace.
 acl=''
@@ -52,4 +60,4 @@ done
 if [ "${1:-}" = render ]; then
   exit 0
 fi
-exec varnishd -F -f "$out" -a http=:80,HTTP -s "malloc,${VARNISH_SIZE:-256M}" "$@"
+exec varnishd -F -f "$out" -a "http=$listen,HTTP" -s "malloc,${VARNISH_SIZE:-256M}" "$@"

@@ -235,6 +235,103 @@ class DeploymentFilesTest {
     }
 
     @Test
+    void theReadmeExplainsEveryPlaceholderAndVariableOfTheShippedConfigs() throws IOException {
+        String readme = Files.readString(Path.of("README.md"));
+        String deployment = readme.substring(readme.indexOf("\n## Deployment\n"), readme.indexOf("\n## Benchmarks\n"));
+        for (Path config : List.of(RunningNginx.CONFIG, RunningNginx.CLUSTER_CONFIG)) {
+            List<String> placeholders = headerPlaceholders(config);
+            assertThat(placeholders).as(config + "'s placeholders").contains("listen 80;", "/var/log/nginx/");
+            for (String placeholder : placeholders) {
+                assertThat(deployment).as("README's deployment section on " + config)
+                        .contains("`" + placeholder + "`");
+            }
+        }
+        // The ones the tests replace are the ones the header lists, and the README's.
+        assertThat(headerPlaceholders(RunningNginx.CONFIG)).contains("127.0.0.1:8080", "/var/cache/imgorigin/",
+                "/var/lib/nginx/", "/run/nginx.pid", "/_cache/");
+        assertThat(headerPlaceholders(RunningNginx.CLUSTER_CONFIG)).containsAll(RunningNginx.CLUSTER_NODES);
+
+        // What must match: nginx's internal location is the prefix the README's example sets,
+        // and the fallback header the README tells operators to look for is the one nginx adds.
+        assertThat(Files.readString(RunningNginx.CONFIG)).contains("location /_cache/ {",
+                "add_header X-Imgorigin-Fallback cache-file-not-found always;",
+                "fallback=$sent_http_x_imgorigin_fallback");
+        assertThat(deployment).contains("`IMGORIGIN_ACCEL_PREFIX=/_cache/`",
+                "`X-Imgorigin-Fallback: cache-file-not-found`", "`fallback=cache-file-not-found`");
+
+        // Every variable start.sh reads, with the default it uses.
+        Matcher variables = Pattern.compile("\\$\\{(VARNISH_[A-Z_]+):-([^}]*)}").matcher(Files.readString(VARNISH_START));
+        Set<String> seen = new TreeSet<>();
+        while (variables.find()) {
+            String name = variables.group(1);
+            seen.add(name);
+            Matcher row = Pattern.compile("(?m)^\\| `" + name + "` \\| ([^|]*) \\|").matcher(deployment);
+            assertThat(row.find()).as("README row for " + name).isTrue();
+            String documented = row.group(1).strip();
+            if (!variables.group(2).isEmpty()) {
+                assertThat(documented).as("README's default of " + name).isEqualTo("`" + variables.group(2) + "`");
+            } else {
+                assertThat(documented).as("README's default of " + name).isEqualTo("none");
+            }
+        }
+        assertThat(seen).contains("VARNISH_BACKEND_HOST", "VARNISH_LISTEN", "VARNISH_PURGE_FROM");
+    }
+
+    /** The placeholders a config's header lists: {@code #   <placeholder>   <what it is>} lines after "Placeholders". */
+    static List<String> headerPlaceholders(Path config) throws IOException {
+        List<String> lines = Files.readAllLines(config);
+        int start = 0;
+        while (!lines.get(start).startsWith("# Placeholders.")) {
+            start++;
+        }
+        List<String> placeholders = new ArrayList<>();
+        Pattern entry = Pattern.compile("^#   (\\S+(?: \\S+)*) {2,}\\S.*$");
+        for (String line : lines.subList(start + 1, lines.size())) {
+            if (!line.startsWith("#")) {
+                break;
+            }
+            Matcher m = entry.matcher(line);
+            if (m.matches()) {
+                placeholders.add(m.group(1));
+            }
+        }
+        return placeholders;
+    }
+
+    @Test
+    void varnishListensOnLoopbackUnlessToldOtherwise() throws Exception {
+        // A stand-in varnishd on the PATH prints the arguments start.sh runs it with.
+        Path bin = work.resolve("fake-bin");
+        Files.createDirectories(bin);
+        Path fake = bin.resolve("varnishd");
+        Files.writeString(fake, "#!/bin/sh\nprintf '%s\\n' \"$@\"\n");
+        assertThat(fake.toFile().setExecutable(true)).isTrue();
+        Map<String, String> env = new HashMap<>();
+        env.put("PATH", bin.toAbsolutePath() + ":" + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        env.put("VARNISH_VCL", RunningVarnish.VCL.toAbsolutePath().toString());
+        env.put("VARNISH_VCL_OUT", work.resolve("listen.vcl").toString());
+
+        Result byDefault = run(env, "sh", VARNISH_START.toString());
+        assertThat(byDefault.exit()).as(byDefault.output()).isZero();
+        assertThat(byDefault.output().lines().toList()).containsSubsequence("-a", "http=127.0.0.1:80,HTTP");
+
+        env.put("VARNISH_LISTEN", "0.0.0.0:6081");
+        Result told = run(env, "sh", VARNISH_START.toString());
+        assertThat(told.output().lines().toList()).containsSubsequence("-a", "http=0.0.0.0:6081,HTTP");
+
+        for (String bad : List.of("127.0.0.1:80 -p x", "127.0.0.1:80,PROXY", "host:")) {
+            env.put("VARNISH_LISTEN", bad);
+            assertThat(run(env, "sh", VARNISH_START.toString()).exit()).as(bad).isNotZero();
+        }
+
+        // Inside compose the container's port is published, so Varnish listens on every
+        // interface there, and compose publishes it on BIND_ADDRESS, loopback unless set.
+        Map<String, Object> varnish = services.get("varnish");
+        assertThat(environment(varnish).get("VARNISH_LISTEN")).isEqualTo(":80");
+        assertThat(list(varnish.get("ports"))).allSatisfy(p -> assertThat(p).startsWith("127.0.0.1:").endsWith(":80"));
+    }
+
+    @Test
     void theOriginsGetOnlyVariablesConfigReadsWithValuesItAccepts() throws IOException {
         Set<String> read = new TreeSet<>();
         Config.fromEnv(recording(Map.of(), read));

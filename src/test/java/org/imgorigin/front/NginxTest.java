@@ -35,7 +35,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The origin behind the project's real {@code nginx/nginx.conf} (SPEC section 7), with
+ * The origin behind the project's real {@code nginx/nginx.conf} (README, "Deployment"), with
  * {@code IMGORIGIN_ACCEL_PREFIX=/_cache/}: misses pass through, disk hits are sent by nginx
  * from the cache directory with the origin's headers. {@code bin/imgorigin test} installs
  * nginx; without it this test is skipped.
@@ -152,7 +152,8 @@ class NginxTest {
         assertThat(hit.headers().firstValue("Surrogate-Key")).hasValue(photo);
         assertThat(hit.headers().firstValue("Accept-CH")).hasValue("Sec-CH-DPR, Sec-CH-Width");
         assertThat(hit.headers().firstValue("Vary")).hasValueSatisfying(v -> assertThat(v).contains("Accept"));
-        assertThat(hit.headers().map()).doesNotContainKeys("x-accel-redirect", "last-modified", "accept-ranges");
+        assertThat(hit.headers().map()).doesNotContainKeys("x-accel-redirect", "last-modified", "accept-ranges",
+                "x-imgorigin-fallback");
     }
 
     @Test
@@ -271,7 +272,42 @@ class NginxTest {
         assertThat(after.statusCode()).as(after.headers().map().toString()).isEqualTo(200);
         assertThat(after.body()).isEqualTo(bytes);
         assertThat(after.headers().allValues("Cache-Control")).containsExactly("public, max-age=31536000, immutable");
+        // nginx says the hand-off failed: the header the README tells operators to look for.
+        assertThat(after.headers().allValues("X-Imgorigin-Fallback")).containsExactly("cache-file-not-found");
         assertThat(direct(url).headers().firstValue("X-Accel-Redirect")).as("forgotten by the origin").isEmpty();
+    }
+
+    @Test
+    void anAliasThatIsNotTheCacheDirectoryShowsOnEveryDiskHit() throws Exception {
+        // The mistake the README warns of: nginx's alias somewhere else than IMGORIGIN_CACHE_DIR.
+        Path elsewhere = root.resolve("not-the-cache");
+        Files.createDirectories(elsewhere);
+        try (RunningNginx wrong = RunningNginx.start(root.resolve("nginx-wrong-alias"), server.port(), elsewhere)) {
+            String url = "/w_310/" + photo + ".webp";
+            URI front = URI.create("http://127.0.0.1:" + wrong.port() + url);
+            HttpResponse<byte[]> miss = send(asBrowser(front));
+            assertThat(miss.statusCode()).isEqualTo(200);
+            assertThat(miss.headers().firstValue("X-Imgorigin-Fallback")).isEmpty();
+            for (int i = 0; i < 2; i++) {
+                // Right bytes, from the origin rather than nginx, and flagged each time.
+                HttpResponse<byte[]> hit = send(asBrowser(front));
+                assertThat(hit.statusCode()).as(wrong.log()).isEqualTo(200);
+                assertThat(hit.body()).isEqualTo(miss.body());
+                assertThat(hit.headers().firstValue("X-Cache")).hasValue("HIT-DISK");
+                assertThat(hit.headers().allValues("X-Imgorigin-Fallback")).containsExactly("cache-file-not-found");
+            }
+            assertThat(wrong.log()).contains("No such file or directory");
+            // The access log is flushed every second.
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (!wrong.accessLog().contains("fallback=cache-file-not-found") && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            assertThat(wrong.accessLog()).contains("fallback=cache-file-not-found");
+        }
+        // The right alias, for the same variant: no fallback.
+        HttpResponse<byte[]> right = get("/w_310/" + photo + ".webp");
+        assertThat(right.headers().firstValue("X-Cache")).hasValue("HIT-DISK");
+        assertThat(right.headers().firstValue("X-Imgorigin-Fallback")).isEmpty();
     }
 
     @Test
