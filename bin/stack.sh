@@ -136,7 +136,7 @@ stack_start() {
   stack_wait_port "$STACK_BASE" "Varnish"
   stack_status
   say "images: http://127.0.0.1:$STACK_BASE/ (upload to any node's origin, e.g. IMGORIGIN_URL=http://127.0.0.1:$((STACK_BASE + 21)) bin/imgorigin upload photo.jpg)"
-  say "purge everywhere: IMGORIGIN_NODES=$(stack_origin_urls) IMGORIGIN_VARNISH_URL=http://127.0.0.1:$STACK_BASE bin/imgorigin purge <id>"
+  say "purge everywhere: IMGORIGIN_NODES=$(stack_origin_urls) IMGORIGIN_CDN=varnish IMGORIGIN_VARNISH_URL=http://127.0.0.1:$STACK_BASE bin/imgorigin purge <id>"
 }
 
 stack_origin_urls() {

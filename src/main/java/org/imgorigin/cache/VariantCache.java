@@ -8,7 +8,7 @@ import org.imgorigin.image.ImageId;
 
 /**
  * The rendered-variant tiers: a Caffeine memory tier bounded by bytes for small hot variants,
- * and the {@link DiskLru} disk tier laid out as SPEC section 3 says.
+ * and the {@link DiskLru} disk tier laid out as the README's Storage layout says.
  *
  * <p>Lookup order depends on the deployment. Behind nginx ({@code preferDisk}), a variant on
  * disk leaves through nginx's sendfile and costs the JVM a few headers, which is cheaper

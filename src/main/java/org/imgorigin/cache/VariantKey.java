@@ -89,7 +89,7 @@ public final class VariantKey {
         return fileName;
     }
 
-    /** The path under the cache root: {@code 3972/b1/<id>/w_300,q_80.webp} (SPEC section 3). */
+    /** The path under the cache root: {@code 3972/b1/<id>/w_300,q_80.webp} (the README's Storage layout). */
     public String relativePath() {
         if (relativePath == null) {
             relativePath = id.storageKey() + "/" + fileName();

@@ -11,7 +11,7 @@ import org.imgorigin.url.Transformation;
 import org.imgorigin.url.TransformationParser;
 
 /**
- * Everything SPEC section 2 lets an operator set, read in one place from the environment,
+ * Everything the README's Configuration lets an operator set, read in one place from the environment,
  * validated at start-up: a bad value stops the process with one line naming the variable.
  */
 public record Config(
@@ -124,7 +124,7 @@ public record Config(
         }
         java.util.List<Transformation> eager;
         try {
-            // SPEC's example, t_thumb,w_600, is a list: a preset and a width, two variants.
+            // The README's example, t_thumb,w_600, is a list: a preset and a width, two variants.
             // Separated by ';' instead, an entry may hold several parameters (t_thumb;f_png,w_50).
             eager = env.string("IMGORIGIN_EAGER")
                     .map(v -> java.util.Arrays.stream(v.split(v.contains(";") ? ";" : ","))

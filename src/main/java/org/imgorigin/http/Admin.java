@@ -14,7 +14,7 @@ import org.imgorigin.image.ImageId;
 import org.imgorigin.metrics.Metrics;
 
 /**
- * SPEC section 6's admin endpoints: {@code POST /admin/purge/<id>} removes an image's cached
+ * The admin endpoints of the README's Endpoints section: {@code POST /admin/purge/<id>} removes an image's cached
  * variants on this node; {@code DELETE /images/<id>} removes the original too.
  */
 final class Admin {

@@ -16,7 +16,7 @@ import org.imgorigin.url.Transformation.Length;
 import org.imgorigin.url.Transformation.Quality;
 
 /**
- * Resolves the {@code auto} forms of SPEC section 4 from request headers, and picks the
+ * Resolves the {@code auto} forms of the README's URL grammar from request headers, and picks the
  * output format. The result is part of the variant key, so a client never gets a format or
  * size that another client's headers chose; {@code vary} lists exactly the headers used.
  */

@@ -18,7 +18,7 @@ import org.imgorigin.upload.RecentUploads;
 import org.imgorigin.vips.Vips;
 
 /**
- * The HTTP surface of SPEC sections 5 and 6. The handlers are built once and shared by every
+ * The HTTP surface of the README's Responses and Endpoints. The handlers are built once and shared by every
  * event loop's router, so one render per variant and the per-id knowledge hold node-wide.
  */
 public final class Routes {

@@ -21,7 +21,7 @@ public record ImageId(String value) {
         return value != null && HEX.matcher(value).matches();
     }
 
-    /** The storage key of SPEC section 3: {@code 3972/b1/3972b1…}, spreading ids over partitions. */
+    /** The storage key of the README's Storage layout: {@code 3972/b1/3972b1…}, spreading ids over partitions. */
     public String storageKey() {
         return value.substring(0, 4) + "/" + value.substring(4, 6) + "/" + value;
     }

@@ -9,7 +9,7 @@ import org.imgorigin.image.ImageId;
 
 /**
  * The path of an image request, {@code /[s--<signature>--/][<transformation>/]<id>[.<ext>]}
- * (SPEC section 4), taken apart.
+ * (the README's URL grammar), taken apart.
  *
  * @param signature      the {@code <signature>} of an {@code s--<signature>--} first segment
  * @param signedPart     what the signature covers: the path after the signature segment, without

@@ -11,7 +11,7 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Signed URLs (SPEC section 4): {@code s--<sig>--} where {@code <sig>} is the first 16
+ * Signed URLs (the README's URL grammar): {@code s--<sig>--} where {@code <sig>} is the first 16
  * characters of the unpadded base64url HMAC-SHA256 of the rest of the path. Several keys
  * may be accepted at once so a key can be rotated without breaking published URLs; the
  * first one signs.

@@ -5,7 +5,7 @@ import java.util.OptionalInt;
 import org.imgorigin.image.ImageFormat;
 
 /**
- * One transformation of an original, as the URL grammar of SPEC section 4 describes it.
+ * One transformation of an original, as the URL grammar of the README's URL grammar describes it.
  *
  * <p>An immutable value: two transformations that mean the same thing are {@code equal}
  * and print the same canonical string ({@link TransformationPrinter}), so equivalent URLs

@@ -21,7 +21,7 @@ import org.imgorigin.url.Transformation.Quality;
 import org.imgorigin.url.Transformation.Rgb;
 
 /**
- * Reads the transformation segment of an image URL (SPEC section 4): comma-separated
+ * Reads the transformation segment of an image URL (the README's URL grammar): comma-separated
  * Cloudinary parameters in any order, e.g. {@code c_fill,w_300,h_200,q_auto}.
  *
  * <p>The grammar is strict so that a typo is a 400 rather than a silently different image:

@@ -1,5 +1,5 @@
 /**
- * Image URLs (SPEC section 4): the {@link org.imgorigin.url.Transformation} value, its parser and
+ * Image URLs (the README's URL grammar): the {@link org.imgorigin.url.Transformation} value, its parser and
  * printer, named presets, and the path that carries them.
  *
  * <p>{@link org.imgorigin.url.TransformationParser} and {@link org.imgorigin.url.TransformationPrinter}

@@ -12,7 +12,7 @@ import org.imgorigin.store.OriginalStores;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The default set-up: originals in a local folder laid out as SPEC section 3 says. */
+/** The default set-up: originals in a local folder laid out as the README's Storage layout says. */
 class ServeFromFolderTest extends ServeImagesContract {
     @TempDir
     static Path root;

@@ -91,7 +91,7 @@ class ConfigTest {
         assertThat(c.eager()).hasSize(2);
     }
 
-    /** SPEC section 2's example is a list; with ';' an entry may hold several parameters. */
+    /** The README's example of IMGORIGIN_EAGER (Configuration) is a list; with ';' an entry may hold several parameters. */
     @Test
     void eagerIsAListByCommasOrBySemicolons() {
         String presets = "thumb=c_fill,w_150,h_150";

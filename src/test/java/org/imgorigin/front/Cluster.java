@@ -55,7 +55,7 @@ final class Cluster implements AutoCloseable {
             return server.metrics().renders();
         }
 
-        /** The variant files this node has cached for image {@code id} (SPEC section 3's directory). */
+        /** The variant files this node has cached for image {@code id} (the directory of the README's Storage layout). */
         List<Path> cached(String id) throws IOException {
             Path dir = cache.resolve(id.substring(0, 4)).resolve(id.substring(4, 6)).resolve(id);
             if (!Files.isDirectory(dir)) {

@@ -64,7 +64,7 @@ class StackCommandTest {
                 // Purge with the addresses `stack start` printed: every node and Varnish.
                 String nodes = "http://127.0.0.1:" + (base + 21) + ",http://127.0.0.1:" + (base + 22);
                 assertThat(start.output).contains("IMGORIGIN_NODES=" + nodes);
-                Run purge = run(base, stackDir, List.of("IMGORIGIN_NODES", nodes, "IMGORIGIN_VARNISH_URL",
+                Run purge = run(base, stackDir, List.of("IMGORIGIN_NODES", nodes, "IMGORIGIN_CDN", "varnish", "IMGORIGIN_VARNISH_URL",
                         "http://127.0.0.1:" + base), "purge", id);
                 assertThat(purge.exit).as(purge.output).isZero();
                 HttpResponse<byte[]> after = http.send(HttpRequest.newBuilder(variant).build(),

@@ -8,8 +8,8 @@ import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /**
- * Coverage-guided fuzzing of the URL grammar (SPEC section 4) with Jazzer. Two properties:
- * any string either parses or is a {@link UrlException} (the 400 of SPEC section 5), never
+ * Coverage-guided fuzzing of the URL grammar (the README's URL grammar) with Jazzer. Two properties:
+ * any string either parses or is a {@link UrlException} (the 400 of the README's Responses), never
  * another exception; and what parses prints to a canonical form that parses to an equal value
  * and prints to itself again. (Presets, read at start-up, refuse with IllegalArgumentException.)
  *
