@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * memory, a SIGKILL). Closing it stops it gently, then forcibly.
  */
 final class ServerProcess implements AutoCloseable {
-    private static final Pattern LISTENING = Pattern.compile("listening on port (\\d+)");
+    private static final Pattern LISTENING = Pattern.compile("listening on \\S+ port (\\d+)");
 
     private final Process process;
     private final int port;
