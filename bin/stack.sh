@@ -15,6 +15,38 @@
 
 STACK_DIR=${IMGORIGIN_STACK_DIR:-$ROOT/data/stack}
 STACK_BASE=${IMGORIGIN_STACK_PORT:-8000}
+NGINX=/usr/sbin/nginx
+VARNISHD=/usr/sbin/varnishd
+
+# Checks the settings before anything runs: the directory goes into nginx configs (absolute,
+# nothing nginx would read as syntax), and every port must be a port.
+stack_settings() {
+  [[ $STACK_DIR == /* ]] || STACK_DIR=$CALLER_DIR/$STACK_DIR
+  case $STACK_DIR in
+    *[[:space:]\;\{\}\'\"]*) die "stack: IMGORIGIN_STACK_DIR must not contain spaces, ; { } or quotes: '$STACK_DIR'" ;;
+  esac
+  [[ $STACK_BASE =~ ^[0-9]{4,5}$ ]] && [ "$STACK_BASE" -ge 1024 ] && [ "$STACK_BASE" -le 65500 ] \
+    || die "stack: IMGORIGIN_STACK_PORT must be a port from 1024 to 65500, got '$STACK_BASE'"
+  # The shipped nginx.conf names its origin 127.0.0.1:8080; a node nginx on that very port
+  # would be rewritten into its own origin's.
+  if [ "$STACK_BASE" -le 8069 ] && [ "$STACK_BASE" -ge 8061 ]; then
+    die "stack: IMGORIGIN_STACK_PORT $STACK_BASE would put a node's nginx on 8080; choose another"
+  fi
+}
+
+# nginx, Varnish and its xkey vmod only (not the browsers the test suite needs).
+ensure_stack_tools() {
+  local -a missing=()
+  [ -x "$NGINX" ] || missing+=(nginx)
+  [ -x "$VARNISHD" ] || missing+=(varnish)
+  compgen -G '/usr/lib/*/varnish/vmods/libvmod_xkey.so' >/dev/null \
+    || [ -f /usr/lib/varnish/vmods/libvmod_xkey.so ] || missing+=(varnish-modules)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  apt_install "${missing[@]}" || die "stack needs ${missing[*]} (Debian: apt-get install ${missing[*]})"
+  case " ${missing[*]} " in *" nginx "*) stop_service nginx /run/nginx.pid ;; esac
+  case " ${missing[*]} " in *" varnish "*) stop_service varnish /run/varnishd.pid ;; esac
+}
 
 stack_usage() {
   cat <<'EOF'
@@ -53,31 +85,35 @@ stack_nginx_dirs() {
 }
 
 stack_wait_port() {
-  local port=$1 what=$2 i
+  local port=$1 what=$2 pidfile=${3:-} log=${4:-} i
   for ((i = 0; i < 150; i++)); do
     if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/healthz"; then
       return 0
+    fi
+    if [ -n "$pidfile" ] && ! stack_pid "$pidfile" >/dev/null; then
+      die "stack: $what exited: $(tail -n 5 "$log" 2>/dev/null)"
     fi
     sleep 0.2
   done
   die "stack: $what did not answer on 127.0.0.1:$port within 30 s (logs in $STACK_DIR)"
 }
 
+# Runs in a subshell with errexit on (see cmd_stack); the checks that must not stop a running
+# stack are made before it.
 stack_start() {
-  local nodes=${1:-3}
-  [[ $nodes =~ ^[1-9]$ ]] || die "stack: NODES must be 1-9, got '$nodes'"
-  [ "$(stack_nodes)" = 0 ] || die "stack: already started ($STACK_DIR/nodes); bin/imgorigin stack stop first"
-  ensure_runtime
-  ensure_test_tools
+  local nodes=$1
+  ensure_jdk
+  ensure_libvips
+  ensure_stack_tools
   # IMGORIGIN_STACK_CLASSPATH runs the nodes from a classpath instead of the jar (the tests,
   # which run before the jar is packaged).
   local -a launch=(-jar "$ROOT/$JAR")
   if [ -n "${IMGORIGIN_STACK_CLASSPATH:-}" ]; then
     launch=(-cp "$IMGORIGIN_STACK_CLASSPATH" org.imgorigin.app.Main)
   else
+    ensure_maven
     ensure_jar
   fi
-  command -v curl >/dev/null 2>&1 || apt_install curl || die "curl is required"
   mkdir -p "$STACK_DIR/originals"
   echo "$nodes" >"$STACK_DIR/nodes"
   local -a java_opts=()
@@ -90,7 +126,10 @@ stack_start() {
     (
       export IMGORIGIN_PORT=$origin IMGORIGIN_HOST=127.0.0.1 IMGORIGIN_ACCEL_PREFIX=/_cache/
       export IMGORIGIN_CACHE_DIR=$dir/cache IMGORIGIN_ORIGINALS=file:$STACK_DIR/originals
-      exec java -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError --sun-misc-unsafe-memory-access=allow \
+      # -Dimgorigin.stack names the directory on the command line, which is how status and
+      # stop recognise the process behind a pid file.
+      exec java -Dimgorigin.stack="$dir" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError \
+        --sun-misc-unsafe-memory-access=allow \
         --enable-native-access=ALL-UNNAMED "${java_opts[@]}" "${launch[@]}" >"$dir/origin.log" 2>&1
     ) &
     echo $! >"$dir/origin.pid"
@@ -104,8 +143,10 @@ stack_start() {
       "${places[@]}"
   done
   for ((i = 1; i <= nodes; i++)); do
-    stack_wait_port $((STACK_BASE + 20 + i)) "node $i's origin"
-    nginx -p "$STACK_DIR/node$i/nginx/" -c "$STACK_DIR/node$i/nginx/nginx.conf" \
+    stack_wait_port $((STACK_BASE + 20 + i)) "node $i's origin" "$STACK_DIR/node$i/origin.pid" \
+      "$STACK_DIR/node$i/origin.log"
+    "$NGINX" -p "$STACK_DIR/node$i/nginx/" -e "$STACK_DIR/node$i/nginx/logs/error.log" \
+      -c "$STACK_DIR/node$i/nginx/nginx.conf" \
       || die "stack: node $i's nginx did not start (see $STACK_DIR/node$i/nginx/logs)"
   done
   # The balancer: cluster.conf's node1:80... lines become this machine's nginx ports; more or
@@ -122,7 +163,7 @@ stack_start() {
     >"$conf.in"
   stack_render "$conf.in" "$conf" "user www-data;" "user $(id -un);" \
     "listen 80;" "listen 127.0.0.1:$((STACK_BASE + 1));" "${places[@]}"
-  nginx -p "$STACK_DIR/balancer/" -c "$conf" || die "stack: the balancer did not start (see $STACK_DIR/balancer/logs)"
+  "$NGINX" -p "$STACK_DIR/balancer/" -e "$STACK_DIR/balancer/logs/error.log" -c "$conf" || die "stack: the balancer did not start (see $STACK_DIR/balancer/logs)"
   # Varnish on the shipped VCL, filled in by its own start script, in front of the balancer.
   mkdir -p "$STACK_DIR/varnish"
   VARNISH_VCL=$ROOT/docker/varnish/default.vcl VARNISH_VCL_OUT=$STACK_DIR/varnish/default.vcl \
@@ -130,7 +171,7 @@ stack_start() {
     sh "$ROOT/docker/varnish/start.sh" render || die "stack: could not render the VCL"
   # -j none: everything as the invoking user, like the nodes; Varnish's jail would otherwise
   # read the VCL as its own user, who may not see into this checkout.
-  varnishd -j none -n "$STACK_DIR/varnish/work" -P "$STACK_DIR/varnish/varnishd.pid" -f "$STACK_DIR/varnish/default.vcl" \
+  "$VARNISHD" -j none -n "$STACK_DIR/varnish/work" -P "$STACK_DIR/varnish/varnishd.pid" -f "$STACK_DIR/varnish/default.vcl" \
     -a "127.0.0.1:$STACK_BASE" -s malloc,256M >"$STACK_DIR/varnish/varnishd.log" 2>&1 \
     || die "stack: Varnish did not start: $(tail -n 5 "$STACK_DIR/varnish/varnishd.log")"
   stack_wait_port "$STACK_BASE" "Varnish"
@@ -149,9 +190,9 @@ stack_origin_urls() {
 
 # One line per process: what, pid, port, whether it answers.
 stack_line() {
-  local what=$1 pidfile=$2 port=$3 pid='-' state='stopped' answer
-  if [ -r "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    pid=$(cat "$pidfile")
+  local what=$1 pidfile=$2 port=$3 pid='-' state='stopped' answer found
+  if found=$(stack_pid "$pidfile"); then
+    pid=$found
     answer=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/healthz" || true)
     if [ "$answer" = 200 ]; then state='up'; else state="running, /healthz answered ${answer:-nothing}"; fi
   fi
@@ -170,18 +211,29 @@ stack_status() {
   done
 }
 
+# The pid in a pid file, if that process is still one of the stack's (after a reboot the
+# number may belong to anything): its command line must name the stack's directory.
+stack_pid() {
+  local pidfile=$1 pid
+  [ -r "$pidfile" ] || return 1
+  pid=$(<"$pidfile")
+  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *"$STACK_DIR"* ]] || return 1
+  printf '%s\n' "$pid"
+}
+
 # Stops a process from its pid file and waits for it (up to 20 s, then SIGKILL).
 stack_kill() {
   local pidfile=$1 pid i
-  [ -r "$pidfile" ] || return 0
-  pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
+  if pid=$(stack_pid "$pidfile"); then
     kill "$pid" 2>/dev/null || true
     for ((i = 0; i < 100; i++)); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.2
     done
-    kill -9 "$pid" 2>/dev/null || true
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -9 "$pid" 2>/dev/null || true
+    fi
   fi
   rm -f "$pidfile"
 }
@@ -200,11 +252,24 @@ stack_stop() {
 }
 
 cmd_stack() {
+  stack_settings
   case "${1:-}" in
     start)
-      shift
-      # A start that fails part-way stops what it started, so a retry begins clean.
-      if ! (stack_start "$@"); then
+      local nodes=${2:-3} rc=0
+      [[ $nodes =~ ^[1-9]$ ]] || die "stack: NODES must be 1-9, got '$nodes'"
+      [ "$(stack_nodes)" = 0 ] || die "stack: already started ($STACK_DIR/nodes); bin/imgorigin stack stop first"
+      # A start that fails part-way, or is interrupted, stops what it started, so a retry
+      # begins clean. errexit holds inside the subshell (an `if` around it would turn it off).
+      trap 'stack_stop; exit 130' INT TERM
+      set +e
+      (
+        set -e
+        stack_start "$nodes"
+      )
+      rc=$?
+      set -e
+      trap - INT TERM
+      if [ "$rc" -ne 0 ]; then
         stack_stop
         exit 1
       fi

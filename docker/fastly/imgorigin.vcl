@@ -175,6 +175,9 @@ sub vcl_error {
 
 sub vcl_deliver {
 #FASTLY deliver
+  # nginx's sign of a failed X-Accel hand-off describes the fetch that filled the cache, not
+  # every hit on it (see nginx/nginx.conf).
+  unset resp.http.X-Imgorigin-Fallback;
   return(deliver);
 }
 

@@ -239,6 +239,9 @@ sub vcl_backend_error {
 
 sub vcl_deliver {
     unset resp.http.xkey;
+    # nginx's sign of a failed X-Accel hand-off (see nginx/nginx.conf) describes the one fetch
+    # that filled the cache, not this answer: it stays in the nginx logs, not on every hit.
+    unset resp.http.X-Imgorigin-Fallback;
     set resp.http.X-Varnish-Cache = req.http.X-Varnish-Cache;
 }
 

@@ -239,6 +239,11 @@ class NginxTest {
         HttpResponse<byte[]> outside = get(accel);
         assertThat(outside.statusCode()).isEqualTo(404);
         assertThat(outside.headers().firstValue("Content-Type").orElse("")).doesNotStartWith("image/");
+        // A stray request for the internal location is no failed hand-off.
+        assertThat(outside.headers().firstValue("X-Imgorigin-Fallback")).isEmpty();
+        HttpResponse<byte[]> stray = get("/_cache/no/such/file.webp");
+        assertThat(stray.statusCode()).isEqualTo(404);
+        assertThat(stray.headers().firstValue("X-Imgorigin-Fallback")).isEmpty();
         assertThat(get("/_cache/").statusCode()).isEqualTo(404);
     }
 

@@ -61,6 +61,15 @@ class StackCommandTest {
                 Run status = run(base, stackDir, "stack", "status");
                 assertThat(status.output.lines().filter(l -> l.endsWith(" up")).count()).as(status.output).isEqualTo(6);
 
+                // A second start, or a bad one, is refused and leaves the running stack alone.
+                for (String nodes : List.of("2", "12")) {
+                    Run again = run(base, stackDir, "stack", "start", nodes);
+                    assertThat(again.exit).as(again.output).isNotZero();
+                    assertThat(again.output).doesNotContain("stack stopped");
+                }
+                Run still = run(base, stackDir, "stack", "status");
+                assertThat(still.output.lines().filter(l -> l.endsWith(" up")).count()).as(still.output).isEqualTo(6);
+
                 // Purge with the addresses `stack start` printed: every node and Varnish.
                 String nodes = "http://127.0.0.1:" + (base + 21) + ",http://127.0.0.1:" + (base + 22);
                 assertThat(start.output).contains("IMGORIGIN_NODES=" + nodes);
@@ -115,7 +124,8 @@ class StackCommandTest {
     /** A base port whose 30 neighbours are free now (the stack uses base to base+29). */
     private static int freeBase() throws IOException {
         for (int attempt = 0; attempt < 50; attempt++) {
-            int base = 20_000 + 30 * java.util.concurrent.ThreadLocalRandom.current().nextInt(1_000);
+            // Below Linux's ephemeral ports (32768 up), which outgoing connections take.
+            int base = 10_000 + 30 * java.util.concurrent.ThreadLocalRandom.current().nextInt(700);
             boolean free = true;
             for (int port = base; port < base + 30 && free; port++) {
                 try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
