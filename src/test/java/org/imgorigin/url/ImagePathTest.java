@@ -36,6 +36,17 @@ class ImagePathTest {
             /s--abc--/w_300/ID.webp      | abc  | w_300/ID.webp          | w_300              | webp | /w_300/ID.webp
             /s--abc--/ID                 | abc  | ID                     | ''                 | ''   | /ID
             /s--Ab_-09xyzXYZ12Q--/f_jpeg,w_0.50/ID.jpeg | Ab_-09xyzXYZ12Q | f_jpeg,w_0.50/ID.jpeg | f_jpg,w_0.5 | jpg | /f_jpg,w_0.5/ID.jpg
+            /image/upload/ID             | ''   | image/upload/ID        | ''                 | ''   | /ID
+            /image/upload/w_300/ID.webp  | ''   | image/upload/w_300/ID.webp | w_300          | webp | /w_300/ID.webp
+            /image/upload/w_300/v123/ID.webp | '' | image/upload/w_300/v123/ID.webp | w_300    | webp | /w_300/ID.webp
+            /image/upload/v1712345678/ID.jpg | '' | image/upload/v1712345678/ID.jpg | ''       | jpg  | /ID.jpg
+            /demo/image/upload/w_300/v1/ID.webp | '' | demo/image/upload/w_300/v1/ID.webp | w_300 | webp | /w_300/ID.webp
+            /my-cloud_1/image/upload/ID  | ''   | my-cloud_1/image/upload/ID | ''             | ''   | /ID
+            /image/image/upload/ID       | ''   | image/image/upload/ID  | ''                 | ''   | /ID
+            /v123/ID.png                 | ''   | v123/ID.png            | ''                 | png  | /ID.png
+            /w_300/v123/ID               | ''   | w_300/v123/ID          | w_300              | ''   | /w_300/ID
+            /image/upload/s--abc--/w_300/v9/ID.webp | abc | w_300/v9/ID.webp | w_300          | webp | /w_300/ID.webp
+            /demo/image/upload/s--abc--/ID | abc | ID                    | ''                 | ''   | /ID
             """)
     void takesTheParts(String rawPath, String signature, String signedPart, String transformation,
             String extension, String canonical) {
@@ -71,6 +82,16 @@ class ImagePathTest {
         assertThat(a.print()).isEqualTo(b.print()).isEqualTo("/q_80,w_300/" + ID + ".jpg");
         // ... but the signature covers what was written, not the canonical form.
         assertThat(a.signedPart()).isNotEqualTo(b.signedPart());
+    }
+
+    /** Cloudinary's delivery shape is the same variant as today's form: one canonical path. */
+    @Test
+    void cloudinaryPrefixAndVersionAreTheSameVariant() {
+        String plain = ImagePath.parse("/w_300/" + ID + ".webp", Presets.NONE).print();
+
+        assertThat(ImagePath.parse("/image/upload/w_300/v123/" + ID + ".webp", Presets.NONE).print()).isEqualTo(plain);
+        assertThat(ImagePath.parse("/demo/image/upload/w_300/" + ID + ".webp", Presets.NONE).print()).isEqualTo(plain);
+        assertThat(ImagePath.parse("/w_300/v5/" + ID + ".webp", Presets.NONE).print()).isEqualTo(plain);
     }
 
     @Test
@@ -121,7 +142,16 @@ class ImagePathTest {
                 arguments("/ID/w_300", "id", "invalid id 'w_300'"),
                 arguments("/w_abc/ID.jpg", "w_abc", "invalid parameter 'w_abc'"),
                 arguments("/t_nope/ID", "t_nope", "unknown preset 'nope'"),
-                arguments("/w_300,/ID", "", "empty parameter"));
+                arguments("/w_300,/ID", "", "empty parameter"),
+                arguments("/s--abc--/image/upload/ID", "signature", "stands after it"),
+                arguments("/image/upload", "id", "invalid id 'upload'"),
+                arguments("/image/upload/s--abc--", "id", "no image id"),
+                arguments("/Demo/image/upload/ID", "transformation", "one transformation segment at most"),
+                arguments("/a/b/image/upload/ID", "transformation", "one transformation segment at most"),
+                arguments("/image/upload/v12/v34/ID", "v12", "unknown parameter 'v12'"),
+                arguments("/image/upload/ID/v12", "id", "invalid id 'v12'"),
+                arguments("/image/upload/v/ID", "v", "unknown parameter 'v'"),
+                arguments("/image/upload/v1x/ID", "v1x", "unknown parameter 'v1x'"));
     }
 
     @ParameterizedTest(name = "[{index}] {0}")
