@@ -12,7 +12,9 @@ import org.imgorigin.image.ImageId;
  * {@code /[[<cloud>/]image/upload/][s--<signature>--/][<transformation>/][v<version>/]<id>[.<ext>]}
  * (the README's URL grammar), taken apart. Cloudinary's {@code image/upload} prefix (with or
  * without a cloud name before it) and the version segment select nothing: they are accepted so
- * that URLs written for Cloudinary are served, and left out of the canonical path.
+ * that URLs written for Cloudinary are served, and left out of the canonical path. Several
+ * transformation segments are a chain of stages, folded into one transformation
+ * ({@link TransformationParser#parseStages}).
  *
  * @param signature      the {@code <signature>} of an {@code s--<signature>--} first segment
  * @param signedPart     what the signature covers: the path after the signature segment, without
@@ -35,7 +37,7 @@ public record ImagePath(
     /** A Cloudinary cloud name, the optional segment before {@code image/upload}. */
     private static final Pattern CLOUD = Pattern.compile("[a-z0-9_-]{1,64}");
     private static final String SHAPE = "expected /[[<cloud>/]image/upload/][s--<signature>--/]"
-            + "[<transformation>/][v<version>/]<id>[.<ext>]";
+            + "[<transformation>/...][v<version>/]<id>[.<ext>]";
 
     public ImagePath {
         Objects.requireNonNull(signature, "signature");
@@ -107,11 +109,6 @@ public record ImagePath(
         if (end > next && VERSION.matcher(segments[end - 1]).matches()) {
             end--;
         }
-        if (end - next > 1) {
-            String extra = String.join("/", java.util.Arrays.copyOfRange(segments, next, end));
-            throw UrlException.invalidPart("transformation", extra,
-                    "one transformation segment at most, parameters separated by commas; " + SHAPE);
-        }
         String last = segments[segments.length - 1];
         int dot = last.indexOf('.');
         String idText = dot < 0 ? last : last.substring(0, dot);
@@ -130,7 +127,7 @@ public record ImagePath(
         // After the id, so that a path in the wrong order (/<id>/w_300) is reported as the
         // bad id it ends with rather than as an unknown parameter named like an id.
         Transformation transformation = end > next
-                ? TransformationParser.parse(segments[next], presets)
+                ? TransformationParser.parseStages(java.util.List.of(segments).subList(next, end), presets)
                 : Transformation.NONE;
         return new ImagePath(signature, signedPart, transformation, new ImageId(idText), extension);
     }

@@ -84,6 +84,67 @@ public final class TransformationParser {
         return parse(segment, Optional.of(presets));
     }
 
+    /** At most this many {@code /}-separated stages in one URL. */
+    public static final int MAX_STAGES = 10;
+
+    /**
+     * A chain of stages, {@code a/b/c}, as Cloudinary's URLs write them, folded into one
+     * transformation: stages that change nothing ({@code c_scale}, {@code dpr_1.0}) vanish,
+     * delivery-only stages ({@link Transformation#DELIVERY}: {@code f_auto}, {@code q_auto},
+     * {@code dpr_2.0}, {@code fl_progressive}) fold into the final one, and what is left must be
+     * at most one stage that changes pixels. A delivery parameter given in two stages is a
+     * repeat. Chaining pixel stages (one working on the result of another) is not supported
+     * yet: that is a 400 naming the stages, never a render of something else.
+     *
+     * @throws UrlException for more than {@link #MAX_STAGES} stages, a bad stage, a repeat, a
+     *                      second pixel stage, or a canonical form over {@link #MAX_LENGTH}
+     */
+    public static Transformation parseStages(List<String> stages, Presets presets) {
+        Objects.requireNonNull(stages, "stages");
+        Objects.requireNonNull(presets, "presets");
+        if (stages.size() == 1) {
+            return parse(stages.getFirst(), presets);
+        }
+        if (stages.size() > MAX_STAGES) {
+            throw UrlException.invalidPart("transformation", String.join("/", stages),
+                    "at most " + MAX_STAGES + " stages, got " + stages.size());
+        }
+        List<String> pixelStages = new ArrayList<>();
+        Transformation pixels = Transformation.NONE;
+        Transformation delivery = Transformation.NONE;
+        Map<String, String> deliveredBy = new HashMap<>();
+        for (String stage : stages) {
+            Transformation t = parse(stage, presets);
+            for (String key : t.deliverySet()) {
+                String earlier = deliveredBy.putIfAbsent(key, stage);
+                if (earlier != null) {
+                    throw new UrlException(key, "repeated parameter: '" + key + "_' is given in stage '"
+                            + UrlException.echo(earlier) + "' and in stage '" + UrlException.echo(stage) + "'");
+                }
+            }
+            delivery = delivery.withDeliveryOf(t);
+            if (!t.deliveryOnly()) {
+                pixelStages.add(stage);
+                pixels = t;
+            }
+        }
+        if (pixelStages.size() > 1) {
+            StringBuilder named = new StringBuilder();
+            for (String stage : pixelStages) {
+                named.append(named.isEmpty() ? "" : ", ").append('\'').append(UrlException.echo(stage)).append('\'');
+            }
+            throw new UrlException("transformation", "chained pixel transformations are not supported yet: "
+                    + "the stages " + named + " each change pixels; only one stage may, with any number "
+                    + "of delivery-only stages (f_, q_, dpr_, fl_progressive, fl_attachment)");
+        }
+        Transformation folded = pixels.withDeliveryOf(delivery);
+        if (TransformationPrinter.print(folded).length() > MAX_LENGTH) {
+            throw new UrlException("transformation",
+                    "invalid transformation: its canonical form is longer than " + MAX_LENGTH + " characters");
+        }
+        return folded;
+    }
+
     /** A preset's body: the same grammar, but a preset may not use another preset. */
     static Transformation parsePresetBody(String body) {
         return parse(body, Optional.empty());

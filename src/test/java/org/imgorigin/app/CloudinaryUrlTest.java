@@ -47,6 +47,28 @@ class CloudinaryUrlTest {
         }
     }
 
+    /** A chain folds into one stage: the same variant as the single stage; two pixel stages are a 400. */
+    @Test
+    void chainsAreOneVariantOrA400NamingTheStages() throws Exception {
+        String id = TestOrigin.store(root, "photo.jpg");
+        Vertx vertx = Vertx.vertx();
+        try (Server server = TestOrigin.start(root)) {
+            WebClient client = WebClient.create(vertx);
+            var single = get(client, server, "/c_fill,h_200,w_200,q_80,f_png/" + id);
+            assertThat(single.statusCode()).isEqualTo(200);
+            var chain = get(client, server, "/demo/image/upload/c_fill,w_200,h_200/f_png/q_80/v17/" + id + "?_a=X");
+            assertThat(chain.statusCode()).isEqualTo(200);
+            assertThat(chain.getHeader("Content-Type")).isEqualTo("image/png");
+            assertThat(chain.getHeader("ETag")).isEqualTo(single.getHeader("ETag"));
+            assertThat(chain.getHeader("X-Cache")).startsWith("HIT");
+            ServeImagesContract.assertJsonError(get(client, server,
+                    "/image/upload/c_fill,w_400,h_400/e_blur:100/" + id + ".jpg"), 400,
+                    "chained pixel transformations are not supported yet", "'c_fill,w_400,h_400'", "'e_blur:100'");
+        } finally {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        }
+    }
+
     @Test
     void theSignatureStandsAfterThePrefixAndCoversWhatFollowsIt() throws Exception {
         String id = TestOrigin.store(root, "photo.jpg");
