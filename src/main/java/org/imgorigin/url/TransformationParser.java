@@ -29,7 +29,7 @@ import org.imgorigin.url.Transformation.Rgb;
  * exponent, spaces or {@code NaN}), and each parameter appears at most once, whatever the
  * spelling ({@code f_jpg,f_jpeg} is a repeat). Non-canonical but unambiguous spellings
  * ({@code w_0.50}, {@code dpr_2}, {@code q_auto:good}, {@code e_blur:100}, upper-case hex in
- * {@code b_rgb:}) are accepted; {@link TransformationPrinter} writes the one canonical form.
+ * {@code b_rgb:}, CSS colour names in any case in {@code b_}) are accepted; {@link TransformationPrinter} writes the one canonical form.
  */
 public final class TransformationParser {
     /** Bounds the work one request can ask of the parser; real transformations are far shorter. */
@@ -370,13 +370,20 @@ public final class TransformationParser {
         throw UrlException.invalidParameter(param, "angle must be one of 90, 180, 270, hflip, vflip, ignore");
     }
 
+    /** {@code b_rgb:RRGGBB} or a CSS colour name in any case ({@link CssColours}); both print as rgb:. */
     private static Setting background(String param, String value) {
-        String hex = value.startsWith("rgb:") ? value.substring("rgb:".length()) : "";
-        if (!HEX6.matcher(hex).matches()) {
-            throw UrlException.invalidParameter(param, "background must be rgb:RRGGBB (six hex digits)");
+        Rgb colour;
+        if (value.startsWith("rgb:")) {
+            String hex = value.substring("rgb:".length());
+            if (!HEX6.matcher(hex).matches()) {
+                throw UrlException.invalidParameter(param, "background must be rgb:RRGGBB (six hex digits)");
+            }
+            int rgb = Integer.parseInt(hex, 16);
+            colour = new Rgb(rgb >> 16, (rgb >> 8) & 0xFF, rgb & 0xFF);
+        } else {
+            colour = CssColours.named(value).orElseThrow(() -> UrlException.invalidParameter(param,
+                    "background must be rgb:RRGGBB (six hex digits) or a CSS colour name (black, rebeccapurple, ...)"));
         }
-        int rgb = Integer.parseInt(hex, 16);
-        Rgb colour = new Rgb(rgb >> 16, (rgb >> 8) & 0xFF, rgb & 0xFF);
         return set("b", d -> d.background = Optional.of(colour));
     }
 

@@ -69,6 +69,26 @@ class CloudinaryUrlTest {
         }
     }
 
+    /** {@code b_black} is a spelling of {@code b_rgb:000000}: one variant, padded with black. */
+    @Test
+    void colourNamesAreTheirHex() throws Exception {
+        String id = TestOrigin.store(root, "photo.jpg");
+        Vertx vertx = Vertx.vertx();
+        try (Server server = TestOrigin.start(root)) {
+            WebClient client = WebClient.create(vertx);
+            var hex = get(client, server, "/b_rgb:000000,c_pad,h_300,w_300/" + id + ".png");
+            assertThat(hex.statusCode()).isEqualTo(200);
+            var named = get(client, server, "/image/upload/c_pad,h_300,w_300,b_Black/" + id + ".png");
+            assertThat(named.statusCode()).isEqualTo(200);
+            assertThat(named.getHeader("ETag")).isEqualTo(hex.getHeader("ETag"));
+            var info = ServeImagesContract.inspect(named);
+            assertThat(info.width()).isEqualTo(300);
+            assertThat(info.height()).isEqualTo(300);
+        } finally {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        }
+    }
+
     @Test
     void theSignatureStandsAfterThePrefixAndCoversWhatFollowsIt() throws Exception {
         String id = TestOrigin.store(root, "photo.jpg");
