@@ -124,6 +124,22 @@ class ImagePathTest {
         assertThat(a).isEqualTo(b).isEqualTo(c);
     }
 
+    /** Every path in the README's URL grammar examples parses; the README and the parser agree. */
+    @Test
+    void theReadmeExamplesParse() throws Exception {
+        String readme = java.nio.file.Files.readString(java.nio.file.Path.of("README.md"));
+        int start = readme.indexOf("Examples:\n\n```\n");
+        assertThat(start).isPositive();
+        String block = readme.substring(start, readme.indexOf("\n```\n", start + "Examples:\n\n```\n".length()));
+        var paths = block.lines().filter(l -> l.startsWith("/")).map(l -> l.split("\\s+")[0]).toList();
+        assertThat(paths).hasSizeGreaterThan(5).anyMatch(p -> p.contains("/image/upload/"));
+        for (String example : paths) {
+            assertThat(ImagePath.parse(example.replace("<id>", ID), Presets.NONE).id().value()).as(example).isEqualTo(ID);
+        }
+        assertThat(ImagePath.parse("/demo/image/upload/c_pad,w_600,h_600,b_black/v1/" + ID + ".png", Presets.NONE).print())
+                .isEqualTo(ImagePath.parse("/w_600,h_600,c_pad,b_rgb:000000/" + ID + ".png", Presets.NONE).print());
+    }
+
     @Test
     void formatsCanonicalPaths() {
         ImageId id = new ImageId(ID);
