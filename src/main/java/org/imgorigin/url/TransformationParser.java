@@ -118,7 +118,7 @@ public final class TransformationParser {
             for (String key : t.deliverySet()) {
                 String earlier = deliveredBy.putIfAbsent(key, stage);
                 if (earlier != null) {
-                    throw new UrlException(key, "repeated parameter: '" + key + "_' is given in stage '"
+                    throw new UrlException(written(stage, key), "repeated parameter: '" + (key.startsWith("fl_") ? key : key + "_") + "' is given in stage '"
                             + UrlException.echo(earlier) + "' and in stage '" + UrlException.echo(stage) + "'");
                 }
             }
@@ -143,6 +143,16 @@ public final class TransformationParser {
                     "invalid transformation: its canonical form is longer than " + MAX_LENGTH + " characters");
         }
         return folded;
+    }
+
+    /** The parameter of {@code stage} that sets {@code key} as written; the stage when a preset sets it. */
+    private static String written(String stage, String key) {
+        for (String param : stage.split(",", -1)) {
+            if (key.startsWith("fl_") ? param.equals(key) : param.startsWith(key + "_")) {
+                return param;
+            }
+        }
+        return stage;
     }
 
     /** A preset's body: the same grammar, but a preset may not use another preset. */

@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class ImagePathTest {
     static final String ID = "3972b16287e595a88a50624587bccc66ece0f4c7";
-    static final Presets PRESETS = Presets.parse("thumb=c_fill,w_150,h_150");
+    static final Presets PRESETS = Presets.parse("thumb=c_fill,w_150,h_150;hero=w_1600,q_auto:eco");
 
     /** path | signature ('' for none) | signed part | transformation (canonical) | extension ('' for none) | canonical path. */
     @ParameterizedTest(name = "{0}")
@@ -170,8 +170,10 @@ class ImagePathTest {
                 arguments("/image/upload/c_fill,w_400,h_400/e_blur:100/ID", "transformation",
                         "not supported yet: the stages 'c_fill,w_400,h_400', 'e_blur:100'"),
                 arguments("/a/b/c/ID", "a", "unknown parameter 'a'"),
-                arguments("/w_300/q_80/q_auto/ID", "q", "'q_' is given in stage 'q_80' and in stage 'q_auto'"),
-                arguments("/w_300,f_png/f_auto/ID", "f", "'f_' is given in stage 'w_300,f_png' and in stage 'f_auto'"),
+                arguments("/w_300/q_80/q_auto/ID", "q_auto", "'q_' is given in stage 'q_80' and in stage 'q_auto'"),
+                arguments("/w_300,f_png/f_auto/ID", "f_auto", "'f_' is given in stage 'w_300,f_png' and in stage 'f_auto'"),
+                arguments("/fl_progressive/w_1,fl_progressive/ID", "fl_progressive", "'fl_progressive' is given in stage 'fl_progressive'"),
+                arguments("/q_80/t_hero/ID", "t_hero", "'q_' is given in stage 'q_80' and in stage 't_hero'"),
                 arguments("/" + "c_scale/".repeat(10) + "w_1/ID", "transformation", "at most 10 stages, got 11"),
                 arguments("/s--abc--", "id", "no image id"),
                 arguments("/s----/ID", "signature", "invalid signature 's----'"),
