@@ -8,8 +8,13 @@ import org.imgorigin.image.ImageFormat;
 import org.imgorigin.image.ImageId;
 
 /**
- * The path of an image request, {@code /[s--<signature>--/][<transformation>/]<id>[.<ext>]}
- * (the README's URL grammar), taken apart.
+ * The path of an image request,
+ * {@code /[[<cloud>/]image/upload/][s--<signature>--/][<transformation>/][v<version>/]<id>[.<ext>]}
+ * (the README's URL grammar), taken apart. Cloudinary's {@code image/upload} prefix (with or
+ * without a cloud name before it) and the version segment select nothing: they are accepted so
+ * that URLs written for Cloudinary are served, and left out of the canonical path. Several
+ * transformation segments are a chain of stages, folded into one transformation
+ * ({@link TransformationParser#parseStages}).
  *
  * @param signature      the {@code <signature>} of an {@code s--<signature>--} first segment
  * @param signedPart     what the signature covers: the path after the signature segment, without
@@ -28,7 +33,11 @@ public record ImagePath(
     public static final int MAX_LENGTH = 2048;
 
     private static final Pattern SIGNATURE = Pattern.compile("s--([A-Za-z0-9_-]{1,64})--");
-    private static final String SHAPE = "expected /[s--<signature>--/][<transformation>/]<id>[.<ext>]";
+    private static final Pattern VERSION = Pattern.compile("v[0-9]{1,20}");
+    /** A Cloudinary cloud name, the optional segment before {@code image/upload}. */
+    private static final Pattern CLOUD = Pattern.compile("[a-z0-9_-]{1,64}");
+    private static final String SHAPE = "expected /[[<cloud>/]image/upload/][s--<signature>--/]"
+            + "[<transformation>/...][v<version>/]<id>[.<ext>]";
 
     public ImagePath {
         Objects.requireNonNull(signature, "signature");
@@ -65,27 +74,40 @@ public record ImagePath(
             }
         }
 
-        int next = 0;
+        // Cloudinary's delivery shape, [/<cloud>]/image/upload/..., is the same request: the
+        // prefix and the cloud name select nothing here. The signature, if any, follows it.
+        int next = prefixLength(segments);
+        if (next == 0 && segments.length > 2 && segments[0].startsWith("s--")
+                && segments[1].equals("image") && segments[2].equals("upload")) {
+            throw UrlException.invalidPart("signature", segments[0],
+                    "with the /image/upload/ prefix the signature stands after it: /image/upload/s--<signature>--/...");
+        }
         Optional<String> signature = Optional.empty();
-        if (segments[0].startsWith("s--")) {
-            var matcher = SIGNATURE.matcher(segments[0]);
+        int signedFrom = 1; // where the signed part starts in path: after the '/' of the first segment
+        for (int i = 0; i < next; i++) {
+            signedFrom += segments[i].length() + 1;
+        }
+        if (next < segments.length && segments[next].startsWith("s--")) {
+            var matcher = SIGNATURE.matcher(segments[next]);
             if (!matcher.matches()) {
-                throw UrlException.invalidPart("signature", segments[0],
+                throw UrlException.invalidPart("signature", segments[next],
                         "expected s--<signature>--, the signature in base64url");
             }
             signature = Optional.of(matcher.group(1));
-            next = 1;
+            signedFrom += segments[next].length() + 1;
+            next++;
         }
 
         int remaining = segments.length - next;
         if (remaining == 0) {
             throw new UrlException("id", "invalid path: no image id; " + SHAPE);
         }
-        String signedPart = signature.isEmpty() ? path.substring(1) : path.substring(2 + segments[0].length());
-        if (remaining > 2) {
-            String extra = String.join("/", java.util.Arrays.copyOfRange(segments, next, segments.length - 1));
-            throw UrlException.invalidPart("transformation", extra,
-                    "one transformation segment at most, parameters separated by commas; " + SHAPE);
+        // Unsigned, the whole path is the signed part (a server with a key refuses it anyway).
+        String signedPart = signature.isEmpty() ? path.substring(1) : path.substring(signedFrom);
+        // A version segment (v1712345678) right before the id: Cloudinary's cache buster, ignored.
+        int end = segments.length - 1;
+        if (end > next && VERSION.matcher(segments[end - 1]).matches()) {
+            end--;
         }
         String last = segments[segments.length - 1];
         int dot = last.indexOf('.');
@@ -104,10 +126,22 @@ public record ImagePath(
         }
         // After the id, so that a path in the wrong order (/<id>/w_300) is reported as the
         // bad id it ends with rather than as an unknown parameter named like an id.
-        Transformation transformation = remaining == 2
-                ? TransformationParser.parse(segments[next], presets)
+        Transformation transformation = end > next
+                ? TransformationParser.parseStages(java.util.List.of(segments).subList(next, end), presets)
                 : Transformation.NONE;
         return new ImagePath(signature, signedPart, transformation, new ImageId(idText), extension);
+    }
+
+    /** How many segments Cloudinary's {@code [<cloud>/]image/upload} prefix takes: 0, 2 or 3. */
+    private static int prefixLength(String[] segments) {
+        if (segments.length > 2 && segments[0].equals("image") && segments[1].equals("upload")) {
+            return 2;
+        }
+        if (segments.length > 3 && segments[1].equals("image") && segments[2].equals("upload")
+                && CLOUD.matcher(segments[0]).matches() && !segments[0].startsWith("s--")) {
+            return 3;
+        }
+        return 0;
     }
 
     /** The canonical, unsigned path of the same request (see {@link #format}). */

@@ -18,6 +18,9 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class Signer {
     static final int LENGTH = 16;
+    /** {@code [<cloud>/]image/upload/}, as {@link ImagePath} reads it (a cloud name never starts with s--). */
+    private static final java.util.regex.Pattern CLOUDINARY_PREFIX =
+            java.util.regex.Pattern.compile("(?:(?!s--)[a-z0-9_-]{1,64}/)?image/upload/");
 
     private final List<byte[]> keys;
 
@@ -43,10 +46,17 @@ public final class Signer {
         return new Signer(parsed);
     }
 
-    /** The signed form of a path (with or without its leading '/'): {@code /s--<sig>--/<path>}. */
+    /**
+     * The signed form of a path (with or without its leading '/'): {@code /s--<sig>--/<path>},
+     * or, for a path with Cloudinary's prefix, {@code /[<cloud>/]image/upload/s--<sig>--/<rest>}:
+     * the signature stands after the prefix and covers what follows it ({@link ImagePath}).
+     */
     public String sign(String path) {
         String rest = path.startsWith("/") ? path.substring(1) : path;
-        return "/s--" + signature(keys.getFirst(), rest) + "--/" + rest;
+        var prefix = CLOUDINARY_PREFIX.matcher(rest);
+        String before = prefix.lookingAt() ? rest.substring(0, prefix.end()) : "";
+        rest = rest.substring(before.length());
+        return "/" + before + "s--" + signature(keys.getFirst(), rest) + "--/" + rest;
     }
 
     /** True when the path carries a signature that one of the keys made, compared in constant time. */

@@ -81,6 +81,52 @@ public record Transformation(
                 sharpen, grayscale, angle, background, progressive, attachment);
     }
 
+    /**
+     * The delivery parameters: how the result is encoded and sent ({@code q_}, {@code f_},
+     * {@code dpr_}, {@code fl_progressive}, {@code fl_attachment}), as opposed to what its
+     * pixels are. {@code dpr_} counts as delivery, as Cloudinary's SDKs write it: it scales the
+     * result. In a chain of stages these fold into the final stage ({@link TransformationParser}).
+     */
+    public static final java.util.List<String> DELIVERY = java.util.List.of("q", "f", "dpr", "fl_progressive",
+            "fl_attachment");
+
+    /** Which {@link #DELIVERY} parameters this transformation sets, in that order. */
+    public java.util.List<String> deliverySet() {
+        var set = new java.util.ArrayList<String>();
+        if (quality.isPresent()) {
+            set.add("q");
+        }
+        if (format.isPresent()) {
+            set.add("f");
+        }
+        if (dpr.isPresent()) {
+            set.add("dpr");
+        }
+        if (progressive) {
+            set.add("fl_progressive");
+        }
+        if (attachment) {
+            set.add("fl_attachment");
+        }
+        return set;
+    }
+
+    /** True when this sets nothing but {@link #DELIVERY} parameters (and so changes no pixel). */
+    public boolean deliveryOnly() {
+        return new Transformation(width, height, crop, gravity, aspectRatio, Optional.empty(), Optional.empty(),
+                Optional.empty(), blur, sharpen, grayscale, angle, background, false, false).equals(NONE);
+    }
+
+    /** This transformation with the {@link #DELIVERY} parameters that {@code other} sets taken from it. */
+    public Transformation withDeliveryOf(Transformation other) {
+        return new Transformation(width, height, crop, gravity, aspectRatio,
+                other.quality.isPresent() ? other.quality : quality,
+                other.format.isPresent() ? other.format : format,
+                other.dpr.isPresent() ? other.dpr : dpr,
+                blur, sharpen, grayscale, angle, background,
+                progressive || other.progressive, attachment || other.attachment);
+    }
+
     /** A width or height: pixels, a fraction of the source, or (width only) from client hints. */
     public sealed interface Length {
         /** An absolute size in pixels, at least 1. */

@@ -29,7 +29,7 @@ import org.imgorigin.url.Transformation.Rgb;
  * exponent, spaces or {@code NaN}), and each parameter appears at most once, whatever the
  * spelling ({@code f_jpg,f_jpeg} is a repeat). Non-canonical but unambiguous spellings
  * ({@code w_0.50}, {@code dpr_2}, {@code q_auto:good}, {@code e_blur:100}, upper-case hex in
- * {@code b_rgb:}) are accepted; {@link TransformationPrinter} writes the one canonical form.
+ * {@code b_rgb:}, CSS colour names in any case in {@code b_}) are accepted; {@link TransformationPrinter} writes the one canonical form.
  */
 public final class TransformationParser {
     /** Bounds the work one request can ask of the parser; real transformations are far shorter. */
@@ -82,6 +82,77 @@ public final class TransformationParser {
     public static Transformation parse(String segment, Presets presets) {
         Objects.requireNonNull(presets, "presets");
         return parse(segment, Optional.of(presets));
+    }
+
+    /** At most this many {@code /}-separated stages in one URL. */
+    public static final int MAX_STAGES = 10;
+
+    /**
+     * A chain of stages, {@code a/b/c}, as Cloudinary's URLs write them, folded into one
+     * transformation: stages that change nothing ({@code c_scale}, {@code dpr_1.0}) vanish,
+     * delivery-only stages ({@link Transformation#DELIVERY}: {@code f_auto}, {@code q_auto},
+     * {@code dpr_2.0}, {@code fl_progressive}) fold into the final one, and what is left must be
+     * at most one stage that changes pixels. A delivery parameter given in two stages is a
+     * repeat. Chaining pixel stages (one working on the result of another) is not supported
+     * yet: that is a 400 naming the stages, never a render of something else.
+     *
+     * @throws UrlException for more than {@link #MAX_STAGES} stages, a bad stage, a repeat, a
+     *                      second pixel stage, or a canonical form over {@link #MAX_LENGTH}
+     */
+    public static Transformation parseStages(List<String> stages, Presets presets) {
+        Objects.requireNonNull(stages, "stages");
+        Objects.requireNonNull(presets, "presets");
+        if (stages.size() == 1) {
+            return parse(stages.getFirst(), presets);
+        }
+        if (stages.size() > MAX_STAGES) {
+            throw UrlException.invalidPart("transformation", String.join("/", stages),
+                    "at most " + MAX_STAGES + " stages, got " + stages.size());
+        }
+        List<String> pixelStages = new ArrayList<>();
+        Transformation pixels = Transformation.NONE;
+        Transformation delivery = Transformation.NONE;
+        Map<String, String> deliveredBy = new HashMap<>();
+        for (String stage : stages) {
+            Transformation t = parse(stage, presets);
+            for (String key : t.deliverySet()) {
+                String earlier = deliveredBy.putIfAbsent(key, stage);
+                if (earlier != null) {
+                    throw new UrlException(written(stage, key), "repeated parameter: '" + (key.startsWith("fl_") ? key : key + "_") + "' is given in stage '"
+                            + UrlException.echo(earlier) + "' and in stage '" + UrlException.echo(stage) + "'");
+                }
+            }
+            delivery = delivery.withDeliveryOf(t);
+            if (!t.deliveryOnly()) {
+                pixelStages.add(stage);
+                pixels = t;
+            }
+        }
+        if (pixelStages.size() > 1) {
+            StringBuilder named = new StringBuilder();
+            for (String stage : pixelStages) {
+                named.append(named.isEmpty() ? "" : ", ").append('\'').append(UrlException.echo(stage)).append('\'');
+            }
+            throw new UrlException("transformation", "chained pixel transformations are not supported yet: "
+                    + "the stages " + named + " each change pixels; only one stage may, with any number "
+                    + "of delivery-only stages (f_, q_, dpr_, fl_progressive, fl_attachment)");
+        }
+        Transformation folded = pixels.withDeliveryOf(delivery);
+        if (TransformationPrinter.print(folded).length() > MAX_LENGTH) {
+            throw new UrlException("transformation",
+                    "invalid transformation: its canonical form is longer than " + MAX_LENGTH + " characters");
+        }
+        return folded;
+    }
+
+    /** The parameter of {@code stage} that sets {@code key} as written; the stage when a preset sets it. */
+    private static String written(String stage, String key) {
+        for (String param : stage.split(",", -1)) {
+            if (key.startsWith("fl_") ? param.equals(key) : param.startsWith(key + "_")) {
+                return param;
+            }
+        }
+        return stage;
     }
 
     /** A preset's body: the same grammar, but a preset may not use another preset. */
@@ -309,13 +380,20 @@ public final class TransformationParser {
         throw UrlException.invalidParameter(param, "angle must be one of 90, 180, 270, hflip, vflip, ignore");
     }
 
+    /** {@code b_rgb:RRGGBB} or a CSS colour name in any case ({@link CssColours}); both print as rgb:. */
     private static Setting background(String param, String value) {
-        String hex = value.startsWith("rgb:") ? value.substring("rgb:".length()) : "";
-        if (!HEX6.matcher(hex).matches()) {
-            throw UrlException.invalidParameter(param, "background must be rgb:RRGGBB (six hex digits)");
+        Rgb colour;
+        if (value.startsWith("rgb:")) {
+            String hex = value.substring("rgb:".length());
+            if (!HEX6.matcher(hex).matches()) {
+                throw UrlException.invalidParameter(param, "background must be rgb:RRGGBB (six hex digits)");
+            }
+            int rgb = Integer.parseInt(hex, 16);
+            colour = new Rgb(rgb >> 16, (rgb >> 8) & 0xFF, rgb & 0xFF);
+        } else {
+            colour = CssColours.named(value).orElseThrow(() -> UrlException.invalidParameter(param,
+                    "background must be rgb:RRGGBB (six hex digits) or a CSS colour name (black, rebeccapurple, ...)"));
         }
-        int rgb = Integer.parseInt(hex, 16);
-        Rgb colour = new Rgb(rgb >> 16, (rgb >> 8) & 0xFF, rgb & 0xFF);
         return set("b", d -> d.background = Optional.of(colour));
     }
 

@@ -110,7 +110,8 @@ class ClientCommandsTest {
         }
         String id = "3972b16287e595a88a50624587bccc66ece0f4c7";
         List<String> paths = List.of("/w_300/" + id + ".webp", "w_400,h_400,c_fill,g_auto/" + id + ".jpg",
-                "/t_thumb/" + id, "/w_auto:400,dpr_auto,f_auto,q_auto/" + id, "/" + id + ".png");
+                "/t_thumb/" + id, "/w_auto:400,dpr_auto,f_auto,q_auto/" + id, "/" + id + ".png",
+                "/demo/image/upload/c_fill,w_400,h_400/f_auto/v12/" + id + ".jpg", "image/upload/b_black/" + id);
         List<String> keys = List.of("0123456789abcdef", " rotated-new-key-2026 , old-key-0123456789 ",
                 "k".repeat(64), "a-key-longer-than-the-hmac-block-" + "x".repeat(80), "clé-de-signature-été");
         for (String key : keys) {

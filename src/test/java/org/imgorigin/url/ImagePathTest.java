@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class ImagePathTest {
     static final String ID = "3972b16287e595a88a50624587bccc66ece0f4c7";
-    static final Presets PRESETS = Presets.parse("thumb=c_fill,w_150,h_150");
+    static final Presets PRESETS = Presets.parse("thumb=c_fill,w_150,h_150;hero=w_1600,q_auto:eco");
 
     /** path | signature ('' for none) | signed part | transformation (canonical) | extension ('' for none) | canonical path. */
     @ParameterizedTest(name = "{0}")
@@ -36,6 +36,17 @@ class ImagePathTest {
             /s--abc--/w_300/ID.webp      | abc  | w_300/ID.webp          | w_300              | webp | /w_300/ID.webp
             /s--abc--/ID                 | abc  | ID                     | ''                 | ''   | /ID
             /s--Ab_-09xyzXYZ12Q--/f_jpeg,w_0.50/ID.jpeg | Ab_-09xyzXYZ12Q | f_jpeg,w_0.50/ID.jpeg | f_jpg,w_0.5 | jpg | /f_jpg,w_0.5/ID.jpg
+            /image/upload/ID             | ''   | image/upload/ID        | ''                 | ''   | /ID
+            /image/upload/w_300/ID.webp  | ''   | image/upload/w_300/ID.webp | w_300          | webp | /w_300/ID.webp
+            /image/upload/w_300/v123/ID.webp | '' | image/upload/w_300/v123/ID.webp | w_300    | webp | /w_300/ID.webp
+            /image/upload/v1712345678/ID.jpg | '' | image/upload/v1712345678/ID.jpg | ''       | jpg  | /ID.jpg
+            /demo/image/upload/w_300/v1/ID.webp | '' | demo/image/upload/w_300/v1/ID.webp | w_300 | webp | /w_300/ID.webp
+            /my-cloud_1/image/upload/ID  | ''   | my-cloud_1/image/upload/ID | ''             | ''   | /ID
+            /image/image/upload/ID       | ''   | image/image/upload/ID  | ''                 | ''   | /ID
+            /v123/ID.png                 | ''   | v123/ID.png            | ''                 | png  | /ID.png
+            /w_300/v123/ID               | ''   | w_300/v123/ID          | w_300              | ''   | /w_300/ID
+            /image/upload/s--abc--/w_300/v9/ID.webp | abc | w_300/v9/ID.webp | w_300          | webp | /w_300/ID.webp
+            /demo/image/upload/s--abc--/ID | abc | ID                    | ''                 | ''   | /ID
             """)
     void takesTheParts(String rawPath, String signature, String signedPart, String transformation,
             String extension, String canonical) {
@@ -73,6 +84,62 @@ class ImagePathTest {
         assertThat(a.signedPart()).isNotEqualTo(b.signedPart());
     }
 
+    /** Cloudinary's delivery shape is the same variant as today's form: one canonical path. */
+    @Test
+    void cloudinaryPrefixAndVersionAreTheSameVariant() {
+        String plain = ImagePath.parse("/w_300/" + ID + ".webp", Presets.NONE).print();
+
+        assertThat(ImagePath.parse("/image/upload/w_300/v123/" + ID + ".webp", Presets.NONE).print()).isEqualTo(plain);
+        assertThat(ImagePath.parse("/demo/image/upload/w_300/" + ID + ".webp", Presets.NONE).print()).isEqualTo(plain);
+        assertThat(ImagePath.parse("/w_300/v5/" + ID + ".webp", Presets.NONE).print()).isEqualTo(plain);
+    }
+
+    /** path of a chain | the canonical path of the single stage it folds into. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            /c_fill,g_auto,h_400,w_400/f_auto/q_auto/ID      | /c_fill,f_auto,g_auto,h_400,q_auto,w_400/ID
+            /image/upload/f_auto/q_auto/c_fill,h_400,w_400/ID | /c_fill,f_auto,h_400,q_auto,w_400/ID
+            /image/upload/c_scale,w_300/dpr_2.0/v1/ID.webp   | /dpr_2.0,w_300/ID.webp
+            /w_300/fl_progressive/ID.jpg                     | /fl_progressive,w_300/ID.jpg
+            /f_auto/q_auto/ID                                | /f_auto,q_auto/ID
+            /c_scale/dpr_1.0/w_300/ID                        | /w_300/ID
+            /c_scale/ID                                      | /ID
+            /w_300/c_scale/ID                                | /w_300/ID
+            /t_thumb/f_auto/ID                               | /c_fill,f_auto,h_150,w_150/ID
+            /c_scale/c_scale/c_scale/c_scale/c_scale/c_scale/c_scale/c_scale/q_auto/w_1/ID | /q_auto,w_1/ID
+            """)
+    void chainsFoldIntoOneStage(String rawPath, String canonical) {
+        ImagePath path = ImagePath.parse(rawPath.replace("ID", ID), PRESETS);
+
+        assertThat(path.print()).isEqualTo(canonical.replace("ID", ID));
+        assertThat(ImagePath.parse(path.print(), Presets.NONE).transformation()).isEqualTo(path.transformation());
+    }
+
+    @Test
+    void orderOfStagesAndInsideThemDoesNotMatter() {
+        String a = ImagePath.parse("/image/upload/c_fill,g_auto,h_400,w_400/f_auto/q_auto/" + ID, PRESETS).print();
+        String b = ImagePath.parse("/q_auto/w_400,c_fill,h_400,g_auto/f_auto/" + ID, PRESETS).print();
+        String c = ImagePath.parse("/f_auto,q_auto,g_auto,w_400,h_400,c_fill/" + ID, PRESETS).print();
+
+        assertThat(a).isEqualTo(b).isEqualTo(c);
+    }
+
+    /** Every path in the README's URL grammar examples parses; the README and the parser agree. */
+    @Test
+    void theReadmeExamplesParse() throws Exception {
+        String readme = java.nio.file.Files.readString(java.nio.file.Path.of("README.md"));
+        int start = readme.indexOf("Examples:\n\n```\n");
+        assertThat(start).isPositive();
+        String block = readme.substring(start, readme.indexOf("\n```\n", start + "Examples:\n\n```\n".length()));
+        var paths = block.lines().filter(l -> l.startsWith("/")).map(l -> l.split("\\s+")[0]).toList();
+        assertThat(paths).hasSizeGreaterThan(5).anyMatch(p -> p.contains("/image/upload/"));
+        for (String example : paths) {
+            assertThat(ImagePath.parse(example.replace("<id>", ID), Presets.NONE).id().value()).as(example).isEqualTo(ID);
+        }
+        assertThat(ImagePath.parse("/demo/image/upload/c_pad,w_600,h_600,b_black/v1/" + ID + ".png", Presets.NONE).print())
+                .isEqualTo(ImagePath.parse("/w_600,h_600,c_pad,b_rgb:000000/" + ID + ".png", Presets.NONE).print());
+    }
+
     @Test
     void formatsCanonicalPaths() {
         ImageId id = new ImageId(ID);
@@ -98,9 +165,16 @@ class ImagePathTest {
                 arguments("/w_300%2Ch_200/ID", "path", "percent-encoded"),
                 arguments("/ID.jpg%00", "path", "percent-encoded"),
                 arguments("/" + "a".repeat(ImagePath.MAX_LENGTH), "path", "longer than 2048"),
-                arguments("/w_300/h_200/ID", "transformation", "one transformation segment at most"),
-                arguments("/s--abc--/w_300/h_200/ID.jpg", "transformation", "invalid transformation 'w_300/h_200'"),
-                arguments("/a/b/c/ID", "transformation", "invalid transformation 'a/b/c'"),
+                arguments("/w_300/h_200/ID", "transformation", "chained pixel transformations are not supported yet"),
+                arguments("/s--abc--/w_300/h_200/ID.jpg", "transformation", "the stages 'w_300', 'h_200' each change pixels"),
+                arguments("/image/upload/c_fill,w_400,h_400/e_blur:100/ID", "transformation",
+                        "not supported yet: the stages 'c_fill,w_400,h_400', 'e_blur:100'"),
+                arguments("/a/b/c/ID", "a", "unknown parameter 'a'"),
+                arguments("/w_300/q_80/q_auto/ID", "q_auto", "'q_' is given in stage 'q_80' and in stage 'q_auto'"),
+                arguments("/w_300,f_png/f_auto/ID", "f_auto", "'f_' is given in stage 'w_300,f_png' and in stage 'f_auto'"),
+                arguments("/fl_progressive/w_1,fl_progressive/ID", "fl_progressive", "'fl_progressive' is given in stage 'fl_progressive'"),
+                arguments("/q_80/t_hero/ID", "t_hero", "'q_' is given in stage 'q_80' and in stage 't_hero'"),
+                arguments("/" + "c_scale/".repeat(10) + "w_1/ID", "transformation", "at most 10 stages, got 11"),
                 arguments("/s--abc--", "id", "no image id"),
                 arguments("/s----/ID", "signature", "invalid signature 's----'"),
                 arguments("/s--ab+c--/ID", "signature", "base64url"),
@@ -121,7 +195,16 @@ class ImagePathTest {
                 arguments("/ID/w_300", "id", "invalid id 'w_300'"),
                 arguments("/w_abc/ID.jpg", "w_abc", "invalid parameter 'w_abc'"),
                 arguments("/t_nope/ID", "t_nope", "unknown preset 'nope'"),
-                arguments("/w_300,/ID", "", "empty parameter"));
+                arguments("/w_300,/ID", "", "empty parameter"),
+                arguments("/s--abc--/image/upload/ID", "signature", "stands after it"),
+                arguments("/image/upload", "id", "invalid id 'upload'"),
+                arguments("/image/upload/s--abc--", "id", "no image id"),
+                arguments("/Demo/image/upload/ID", "Demo", "unknown parameter 'Demo'"),
+                arguments("/a/b/image/upload/ID", "a", "unknown parameter 'a'"),
+                arguments("/image/upload/v12/v34/ID", "v12", "unknown parameter 'v12'"),
+                arguments("/image/upload/ID/v12", "id", "invalid id 'v12'"),
+                arguments("/image/upload/v/ID", "v", "unknown parameter 'v'"),
+                arguments("/image/upload/v1x/ID", "v1x", "unknown parameter 'v1x'"));
     }
 
     @ParameterizedTest(name = "[{index}] {0}")

@@ -29,6 +29,23 @@ class SignerTest {
         assertThat(Signer.of("another-key-entirely").verify(ImagePath.parse(signed, Presets.NONE))).isFalse();
     }
 
+    /** With Cloudinary's prefix the signature goes after it and covers the rest, as ImagePath reads it. */
+    @Test
+    void signsAfterTheCloudinaryPrefix() {
+        Signer signer = Signer.of(KEY);
+        String plain = signer.sign("/w_300/" + ID + ".webp");
+        String sig = plain.substring(0, plain.indexOf("--/") + 3); // /s--<sig>--/
+
+        assertThat(signer.sign("/image/upload/w_300/" + ID + ".webp"))
+                .isEqualTo("/image/upload" + sig + "w_300/" + ID + ".webp");
+        assertThat(signer.sign("demo/image/upload/w_300/" + ID + ".webp"))
+                .isEqualTo("/demo/image/upload" + sig + "w_300/" + ID + ".webp");
+        for (String path : new String[] {"/image/upload/w_300/v1/" + ID, "/my-cloud/image/upload/" + ID + ".png",
+                "/image/upload/c_fill,w_10,h_10/f_auto/" + ID}) {
+            assertThat(signer.verify(ImagePath.parse(signer.sign(path), Presets.NONE))).as(path).isTrue();
+        }
+    }
+
     @Test
     void refusesShortKeys() {
         assertThatThrownBy(() -> Signer.of("short")).isInstanceOf(IllegalArgumentException.class);

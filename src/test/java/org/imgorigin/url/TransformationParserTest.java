@@ -106,6 +106,15 @@ class TransformationParserTest {
             b_rgb:FFFFFF                | b_rgb:ffffff
             b_rgb:00aAfF                | b_rgb:00aaff
             b_rgb:000000                | b_rgb:000000
+            b_black                     | b_rgb:000000
+            b_Black                     | b_rgb:000000
+            b_WHITE                     | b_rgb:ffffff
+            b_rebeccapurple             | b_rgb:663399
+            b_RebeccaPurple             | b_rgb:663399
+            b_lightgoldenrodyellow      | b_rgb:fafad2
+            b_grey                      | b_rgb:808080
+            b_gray                      | b_rgb:808080
+            c_pad,b_navy,w_10           | b_rgb:000080,c_pad,w_10
             fl_progressive              | fl_progressive
             fl_attachment               | fl_attachment
             w_300,h_200,c_fill,g_auto   | c_fill,g_auto,h_200,w_300
@@ -179,6 +188,10 @@ class TransformationParserTest {
             q_auto                          | q_auto:good
             e_blur                          | e_blur:100
             b_rgb:FFFFFF                    | b_rgb:ffffff
+            b_black                         | b_rgb:000000
+            b_BLACK,c_pad                   | c_pad,b_rgb:000000
+            b_aqua                          | b_cyan
+            b_darkgrey                      | b_darkgray
             c_scale,w_10                    | w_10,g_center
             t_thumb                         | w_150,h_150,c_fill
             t_thumb,w_300                   | w_300,t_thumb
@@ -201,6 +214,23 @@ class TransformationParserTest {
                 .isNotEqualTo(TransformationParser.parse("q_auto:eco", Presets.NONE));
         assertThat(TransformationParser.parse("e_blur", Presets.NONE))
                 .isNotEqualTo(TransformationParser.parse("e_blur:101", Presets.NONE));
+    }
+
+    /** All 148 CSS names (CSS Color 4, grey and gray both), each printed as its rgb: hex. */
+    @Test
+    void everyCssColourNameIsItsHex() {
+        assertThat(CssColours.COUNT).isEqualTo(148);
+        assertThat(TransformationPrinter.print(TransformationParser.parse("b_tomato", Presets.NONE)))
+                .isEqualTo("b_rgb:ff6347");
+        assertThat(TransformationPrinter.print(TransformationParser.parse("b_MediumSpringGreen", Presets.NONE)))
+                .isEqualTo("b_rgb:00fa9a");
+        assertThat(TransformationPrinter.print(TransformationParser.parse("b_darkslategray", Presets.NONE)))
+                .isEqualTo("b_rgb:2f4f4f");
+        // The four where CSS differs from X11's rgb.txt: CSS's values.
+        assertThat(TransformationPrinter.print(TransformationParser.parse("b_gray", Presets.NONE))).isEqualTo("b_rgb:808080");
+        assertThat(TransformationPrinter.print(TransformationParser.parse("b_green", Presets.NONE))).isEqualTo("b_rgb:008000");
+        assertThat(TransformationPrinter.print(TransformationParser.parse("b_maroon", Presets.NONE))).isEqualTo("b_rgb:800000");
+        assertThat(TransformationPrinter.print(TransformationParser.parse("b_purple", Presets.NONE))).isEqualTo("b_rgb:800080");
     }
 
     @Test
@@ -341,7 +371,11 @@ class TransformationParserTest {
                 arguments("b_rgb:gggggg", "b_rgb:gggggg", "six hex digits"),
                 arguments("b_rgb:ffffff0", "b_rgb:ffffff0", "six hex digits"),
                 arguments("b_rgb:", "b_rgb:", "six hex digits"),
-                arguments("b_white", "b_white", "six hex digits"),
+                arguments("b_transparent", "b_transparent", "or a CSS colour name"),
+                arguments("b_notacolour", "b_notacolour", "or a CSS colour name"),
+                arguments("b_", "b_", "or a CSS colour name"),
+                arguments("b_black,b_rgb:000000", "b_rgb:000000", "repeated parameter"),
+                arguments("b_" + "black".repeat(100), "b_" + "black".repeat(100), "or a CSS colour name"),
                 arguments("b_RGB:ffffff", "b_RGB:ffffff", "six hex digits"),
                 arguments("b_#ffffff", "b_#ffffff", "six hex digits"),
                 arguments("b_rgb:+fffff", "b_rgb:+fffff", "six hex digits"),

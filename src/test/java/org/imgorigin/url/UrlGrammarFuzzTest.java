@@ -109,6 +109,13 @@ class UrlGrammarFuzzTest {
         Presets presets = Presets.parse("long=" + fits.replace(",dpr_2", ""));
         assertThatThrownBy(() -> TransformationParser.parse("t_long,dpr_2,a_hflip", presets))
                 .isInstanceOf(UrlException.class).hasMessageContaining("canonical form");
+        // A chain whose stages each fit but whose folded stage does not.
+        String fitsWithoutQuality = fits.replace(",q_100", "");
+        assertThat(TransformationParser.parseStages(java.util.List.of(fitsWithoutQuality, "q_1"), PRESETS))
+                .isNotNull();
+        assertThatThrownBy(() -> TransformationParser.parseStages(
+                java.util.List.of(fitsWithoutQuality, "q_100,f_webp,fl_attachment"), PRESETS))
+                .isInstanceOf(UrlException.class).hasMessageContaining("canonical form is longer than 1024");
     }
 
     /** print(t) parses to t (without presets: they are printed expanded), and prints to itself. */
