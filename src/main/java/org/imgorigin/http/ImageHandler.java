@@ -147,15 +147,13 @@ final class ImageHandler implements Handler<RoutingContext> {
                 return response.end();
             });
         }
-        if (hit.isPresent() && missing) {
-            // nginx found no file where the index points: check, off the event loop.
-            Hit.Disk pointed = hit.get() instanceof Hit.Disk d ? d : null;
-            if (pointed != null) {
-                return blocking.run(context, () -> variants.cache().lookup(key, true))
-                        .compose(verified -> verified.isPresent()
-                                ? sendHit(ctx, exchange, path, negotiated, key, verified.get(), false)
-                                : miss(ctx, exchange, context, path, negotiated, key));
-            }
+        if (missing && hit.isPresent() && hit.get() instanceof Hit.Disk) {
+            // nginx found no file where the index points: check, off the event loop (a file
+            // gone is forgotten, and the memory tier may still bridge the render).
+            return blocking.run(context, () -> variants.cache().lookup(key, true))
+                    .compose(verified -> verified.isPresent()
+                            ? sendHit(ctx, exchange, path, negotiated, key, verified.get(), false)
+                            : miss(ctx, exchange, context, path, negotiated, key));
         }
         if (hit.isPresent()) {
             return sendHit(ctx, exchange, path, negotiated, key, hit.get(), !missing);

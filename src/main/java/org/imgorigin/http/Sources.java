@@ -79,12 +79,11 @@ final class Sources {
         @Override
         public void close() {
             synchronized (Sources.this) {
-                if (closed) {
-                    return;
+                if (!closed) {
+                    closed = true;
+                    release(id, entry);
                 }
-                closed = true;
             }
-            release(id, entry);
         }
     }
 
