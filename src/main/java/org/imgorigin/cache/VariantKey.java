@@ -78,11 +78,14 @@ public final class VariantKey {
     /**
      * The file name inside the image's cache directory: {@code w_300,q_80.webp}, or
      * {@code original.webp}; a transformation too long for a file name (presets and effects
-     * can make one) is named by its digest instead, {@code t-<32 hex>.webp}.
+     * can make one) is named by its digest instead, {@code t-<32 hex>.webp}. The {@code /} between
+     * chained stages is written {@code ~}, which the URL grammar never uses:
+     * {@code c_fill,h_200,w_200~e_blur:300.webp}.
      */
     public String fileName() {
         if (fileName == null) {
-            String name = (transformation.isEmpty() ? "original" : transformation) + "." + format.extension();
+            String name = (transformation.isEmpty() ? "original" : transformation.replace('/', '~')) + "."
+                    + format.extension();
             fileName = name.length() <= MAX_READABLE_NAME ? name
                     : "t-" + hex(sha256(transformation)).substring(0, 32) + "." + format.extension();
         }

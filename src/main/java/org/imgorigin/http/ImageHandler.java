@@ -55,6 +55,9 @@ final class ImageHandler implements Handler<RoutingContext> {
     private static final CharSequence USER_AGENT = HttpHeaders.createOptimized("User-Agent");
     private static final CharSequence SEC_CH_UA_MOBILE = HttpHeaders.createOptimized("Sec-CH-UA-Mobile");
     private static final CharSequence IMMUTABLE_VALUE = HttpHeaders.createOptimized(IMMUTABLE);
+    /** How long a default image ({@code d_}) may stand in for a missing one: as long as a 404 is cached. */
+    static final String STAND_IN = "public, max-age=60";
+    private static final CharSequence STAND_IN_VALUE = HttpHeaders.createOptimized(STAND_IN);
     private static final CharSequence ACCEPT_CH_VALUE = HttpHeaders.createOptimized(ACCEPT_CH);
 
     private final Presets presets;
@@ -92,6 +95,8 @@ final class ImageHandler implements Handler<RoutingContext> {
         String dpr = "none";
         String cache = "none";
         long bytes = -1; // -1: what the response wrote
+        /** Set when {@code d_}'s default image answers for a missing {@link #id}. */
+        ImageId standIn;
     }
 
     @Override
@@ -106,23 +111,49 @@ final class ImageHandler implements Handler<RoutingContext> {
             throw new HttpError(403, path.signature().isEmpty() ? "this server only serves signed URLs"
                     : "invalid signature");
         }
+        Context context = ctx.vertx().getOrCreateContext();
+        Future<Void> answer = serve(ctx, exchange, context, path);
+        Optional<ImageId> standIn = path.transformation().defaultImage();
+        if (standIn.isPresent()) {
+            // d_<id>: a missing image is answered by the default one, rendered the same way.
+            ImagePath fallback = new ImagePath(path.signature(), path.signedPart(),
+                    path.transformation().withoutDefaultImage(), standIn.get(), path.extension());
+            answer = answer.recover(failure -> {
+                if (!(failure instanceof HttpError e && e.status() == 404) || ctx.response().headWritten()
+                        || standIn.get().equals(path.id())) {
+                    return Future.failedFuture(failure);
+                }
+                exchange.standIn = standIn.get();
+                return serve(ctx, exchange, context, fallback).recover(second -> {
+                    exchange.standIn = null;
+                    return Future.failedFuture(second instanceof HttpError again && again.status() == 404
+                            ? HttpError.notFound("no image with id " + path.id() + ", nor the default image "
+                                    + standIn.get() + " (d_)")
+                            : second);
+                });
+            });
+        }
+        answer.onFailure(ctx::fail);
+    }
+
+    private Future<Void> serve(RoutingContext ctx, Exchange exchange, Context context, ImagePath path) {
         // Deleted through this node: whatever copy may survive somewhere is not served.
         if (variants.invalidation().deleted(path.id())) {
-            throw HttpError.notFound("no image with id " + path.id());
+            return Future.failedFuture(HttpError.notFound("no image with id " + path.id()));
         }
-        Context context = ctx.vertx().getOrCreateContext();
         Optional<SourceInfo> known = variants.known(path.id());
         Future<Optional<SourceInfo>> info = known.isPresent() || !negotiator.needsSource(path, ctx.request().headers())
                 ? Future.succeededFuture(known)
                 : variants.inspect(context, path.id()).map(Optional::of);
-        info.compose(i -> respond(ctx, exchange, context, path, negotiator.negotiate(path, i, ctx.request().headers())))
-                .onFailure(ctx::fail);
+        return info.compose(i -> respond(ctx, exchange, context, path,
+                negotiator.negotiate(path, i, ctx.request().headers())));
     }
 
     private Future<Void> respond(RoutingContext ctx, Exchange exchange, Context context, ImagePath path,
             Negotiated negotiated) {
-        VariantKey key = new VariantKey(path.id(), TransformationPrinter.print(negotiated.transformation()),
-                negotiated.output());
+        // d_ chooses what answers when the image is missing, not its pixels: one variant either way.
+        VariantKey key = new VariantKey(path.id(),
+                TransformationPrinter.print(negotiated.transformation().withoutDefaultImage()), negotiated.output());
         exchange.format = key.format().extension();
         exchange.variant = key.fileName();
         exchange.dpr = Analytics.dprBucket(negotiated.transformation().dpr()
@@ -143,7 +174,7 @@ final class ImageHandler implements Handler<RoutingContext> {
                 }
                 exchange.cache = "NOT-MODIFIED";
                 HttpServerResponse response = ctx.response().setStatusCode(304);
-                headers(response, path, negotiated, key);
+                headers(response, exchange, negotiated, key);
                 return response.end();
             });
         }
@@ -165,18 +196,18 @@ final class ImageHandler implements Handler<RoutingContext> {
             Negotiated negotiated, VariantKey key) {
         exchange.cache = "MISS";
         return variants.produce(context, key, negotiated.transformation())
-                .compose(bytes -> send(ctx, path, negotiated, key, "MISS", bytes));
+                .compose(bytes -> send(ctx, exchange, path, negotiated, key, "MISS", bytes));
     }
 
     private Future<Void> sendHit(RoutingContext ctx, Exchange exchange, ImagePath path, Negotiated negotiated,
             VariantKey key, Hit hit, boolean redirect) {
         exchange.cache = hit.tier();
         return switch (hit) {
-            case Hit.Memory m -> send(ctx, path, negotiated, key, hit.tier(), m.bytes());
+            case Hit.Memory m -> send(ctx, exchange, path, negotiated, key, hit.tier(), m.bytes());
             case Hit.Disk d when redirect && accelPrefix.isPresent() -> {
                 // nginx serves the file: the JVM writes only headers.
                 HttpServerResponse response = ctx.response().setStatusCode(200);
-                entityHeaders(response, path, negotiated, key, hit.tier());
+                entityHeaders(response, exchange, path, negotiated, key, hit.tier());
                 response.putHeader(X_ACCEL_REDIRECT, accelPrefix.get() + d.relativePath());
                 exchange.bytes = d.size(); // nginx sends them
                 yield response.end();
@@ -195,7 +226,7 @@ final class ImageHandler implements Handler<RoutingContext> {
                             }
                             try {
                                 HttpServerResponse response = ctx.response().setStatusCode(200);
-                                entityHeaders(response, path, negotiated, key, hit.tier());
+                                entityHeaders(response, exchange, path, negotiated, key, hit.tier());
                                 if (ctx.request().method() == HttpMethod.HEAD) {
                                     closeQuietly(opened.channel());
                                     response.putHeader(CONTENT_LENGTH, Long.toString(opened.size()));
@@ -247,10 +278,10 @@ final class ImageHandler implements Handler<RoutingContext> {
         }
     }
 
-    private Future<Void> send(RoutingContext ctx, ImagePath path, Negotiated negotiated, VariantKey key, String tier,
-            byte[] bytes) {
+    private Future<Void> send(RoutingContext ctx, Exchange exchange, ImagePath path, Negotiated negotiated,
+            VariantKey key, String tier, byte[] bytes) {
         HttpServerResponse response = ctx.response().setStatusCode(200);
-        entityHeaders(response, path, negotiated, key, tier);
+        entityHeaders(response, exchange, path, negotiated, key, tier);
         response.putHeader(CONTENT_LENGTH, Integer.toString(bytes.length));
         if (ctx.request().method() == HttpMethod.HEAD) {
             return response.end();
@@ -258,9 +289,9 @@ final class ImageHandler implements Handler<RoutingContext> {
         return response.end(Buffer.buffer(bytes));
     }
 
-    private static void entityHeaders(HttpServerResponse response, ImagePath path, Negotiated negotiated,
-            VariantKey key, String tier) {
-        headers(response, path, negotiated, key);
+    private static void entityHeaders(HttpServerResponse response, Exchange exchange, ImagePath path,
+            Negotiated negotiated, VariantKey key, String tier) {
+        headers(response, exchange, negotiated, key);
         response.putHeader(X_CACHE, tier).putHeader(CONTENT_TYPE, key.format().mimeType());
         if (negotiated.transformation().attachment()) {
             response.putHeader("Content-Disposition",
@@ -268,11 +299,17 @@ final class ImageHandler implements Handler<RoutingContext> {
         }
     }
 
-    /** The headers a 200 and a 304 share (RFC 9110 §15.4.5: a 304 repeats ETag, Cache-Control, Vary). */
-    private static void headers(HttpServerResponse response, ImagePath path, Negotiated negotiated, VariantKey key) {
+    /**
+     * The headers a 200 and a 304 share (RFC 9110 §15.4.5: a 304 repeats ETag, Cache-Control,
+     * Vary). A default image standing in for a missing one ({@code d_}) is cached briefly and
+     * never as immutable (the missing image may be uploaded), and goes with either id's purge.
+     */
+    private static void headers(HttpServerResponse response, Exchange exchange, Negotiated negotiated,
+            VariantKey key) {
+        boolean standIn = exchange.standIn != null;
         response.putHeader(ETAG, key.etag())
-                .putHeader(CACHE_CONTROL, IMMUTABLE_VALUE)
-                .putHeader(SURROGATE_KEY, path.id().value())
+                .putHeader(CACHE_CONTROL, standIn ? STAND_IN_VALUE : IMMUTABLE_VALUE)
+                .putHeader(SURROGATE_KEY, standIn ? exchange.id.value() + " " + exchange.standIn.value() : exchange.id.value())
                 .putHeader(ACCEPT_CH_NAME, ACCEPT_CH_VALUE);
         if (!negotiated.vary().isEmpty()) {
             response.putHeader(VARY, String.join(", ", negotiated.vary()));

@@ -24,23 +24,58 @@ final class Geometry {
      */
     static Plan plan(int sourceWidth, int sourceHeight, Transformation t, int maxDimension, long maxOutputPixels)
             throws RenderException {
-        Plan plan = plan(sourceWidth, sourceHeight, t, maxDimension);
-        long pixels = (long) plan.outputWidth() * plan.outputHeight();
-        if (pixels > maxOutputPixels && pixels > (long) sourceWidth * sourceHeight) {
-            throw new RenderException(400, "requested output of " + plan.outputWidth() + "x" + plan.outputHeight()
-                    + " (" + pixels + " pixels) exceeds the maximum of " + maxOutputPixels
+        return plan(sourceWidth, sourceHeight, t, dpr(t), maxDimension, maxOutputPixels);
+    }
+
+    /**
+     * {@link #plan(int, int, Transformation, int, long)} of one stage of a chain, at the DPR of
+     * the whole request (the final stage's), which scales every stage's sizes.
+     */
+    static Plan plan(int sourceWidth, int sourceHeight, Transformation t, double dpr, int maxDimension,
+            long maxOutputPixels) throws RenderException {
+        Plan plan = plan(sourceWidth, sourceHeight, t, dpr, maxDimension);
+        checkPixels(plan.outputWidth(), plan.outputHeight(), (long) sourceWidth * sourceHeight, maxOutputPixels);
+        return plan;
+    }
+
+    /**
+     * The bounds of {@link #plan} on an image a stage made: each side at most
+     * {@code maxDimension} and at most {@code maxOutputPixels} pixels, unless no larger than
+     * the source.
+     */
+    static void checkCanvas(int width, int height, long sourcePixels, int maxDimension, long maxOutputPixels)
+            throws RenderException {
+        check("width", width, maxDimension);
+        check("height", height, maxDimension);
+        checkPixels(width, height, sourcePixels, maxOutputPixels);
+    }
+
+    private static void checkPixels(int width, int height, long sourcePixels, long maxOutputPixels)
+            throws RenderException {
+        long pixels = (long) width * height;
+        if (pixels > maxOutputPixels && pixels > sourcePixels) {
+            throw new RenderException(400, "requested output of " + width + "x" + height + " (" + pixels
+                    + " pixels) exceeds the maximum of " + maxOutputPixels
                     + " output pixels (IMGORIGIN_MAX_OUTPUT_PIXELS)", "");
         }
-        return plan;
     }
 
     /** The plan without the output-pixel bound (each side is still bounded by {@code maxDimension}). */
     static Plan plan(int sourceWidth, int sourceHeight, Transformation t, int maxDimension) throws RenderException {
-        boolean noRotate = t.angle().filter(a -> a == Transformation.Angle.IGNORE).isPresent();
-        double dpr = t.dpr().map(d -> switch (d) {
+        return plan(sourceWidth, sourceHeight, t, dpr(t), maxDimension);
+    }
+
+    /** The request's device pixel ratio; 1 without {@code dpr_}. */
+    static double dpr(Transformation t) {
+        return t.dpr().map(d -> switch (d) {
             case Transformation.Dpr.Fixed f -> f.value();
             case Transformation.Dpr.Auto a -> throw new IllegalArgumentException("dpr_auto must be resolved first");
         }).orElse(1.0);
+    }
+
+    private static Plan plan(int sourceWidth, int sourceHeight, Transformation t, double dpr, int maxDimension)
+            throws RenderException {
+        boolean noRotate = t.angle().filter(a -> a == Transformation.Angle.IGNORE).isPresent();
 
         Integer w = t.width().map(l -> pixels(l, sourceWidth)).orElse(null);
         Integer h = t.height().map(l -> pixels(l, sourceHeight)).orElse(null);
@@ -71,8 +106,12 @@ final class Geometry {
         }
 
         Gravity gravity = t.gravity();
+        if (t.crop() == Crop.CROP && (t.zoom().isPresent() || t.x().isPresent() || t.y().isPresent())) {
+            return region(sourceWidth, sourceHeight, t, t.zoom().orElse(1.0),
+                    w == null ? sourceWidth : w, h == null ? sourceHeight : h, noRotate, maxDimension);
+        }
         if (w == null && h == null) {
-            return new Plan(sourceWidth, sourceHeight, noRotate, Optional.empty(), Optional.empty());
+            return new Plan(sourceWidth, sourceHeight, noRotate, Optional.empty(), Optional.empty(), Optional.empty());
         }
         boolean both = w != null && h != null;
         double fit = Math.min(w == null ? Double.MAX_VALUE : (double) w / sourceWidth,
@@ -81,17 +120,20 @@ final class Geometry {
 
         return switch (t.crop()) {
             case SCALE -> both
-                    ? new Plan(w, h, noRotate, Optional.empty(), Optional.empty())
+                    ? new Plan(w, h, noRotate, Optional.empty(), Optional.empty(), Optional.empty())
                     : scaled(sourceWidth, sourceHeight, fit, w, h, noRotate);
             case FIT -> scaled(sourceWidth, sourceHeight, fit, null, null, noRotate);
             case LIMIT -> scaled(sourceWidth, sourceHeight, Math.min(1.0, fit), null, null, noRotate);
             case FILL, THUMB -> {
+                if (both && t.zoom().isPresent()) {
+                    yield region(sourceWidth, sourceHeight, t, cover * t.zoom().get(), w, h, noRotate, maxDimension);
+                }
                 if (!both) {
                     yield scaled(sourceWidth, sourceHeight, fit, w, h, noRotate);
                 }
                 int lw = Math.max(w, atLeastOne(sourceWidth * cover));
                 int lh = Math.max(h, atLeastOne(sourceHeight * cover));
-                yield new Plan(lw, lh, noRotate, Optional.of(cut(lw, lh, w, h, gravity)), Optional.empty());
+                yield new Plan(lw, lh, noRotate, Optional.of(cut(lw, lh, w, h, gravity)), Optional.empty(), Optional.empty());
             }
             case LFILL -> {
                 if (!both) {
@@ -102,7 +144,7 @@ final class Geometry {
                 int lh = atLeastOne(sourceHeight * s);
                 int cw = Math.min(w, lw);
                 int ch = Math.min(h, lh);
-                yield new Plan(lw, lh, noRotate, Optional.of(cut(lw, lh, cw, ch, gravity)), Optional.empty());
+                yield new Plan(lw, lh, noRotate, Optional.of(cut(lw, lh, cw, ch, gravity)), Optional.empty(), Optional.empty());
             }
             case PAD, LPAD -> {
                 double s = t.crop() == Crop.LPAD ? Math.min(1.0, fit) : fit;
@@ -114,22 +156,70 @@ final class Geometry {
                 int lh = scaled.loadHeight();
                 int x = offset(w - lw, horizontal(gravity));
                 int y = offset(h - lh, vertical(gravity));
-                yield new Plan(lw, lh, noRotate, Optional.empty(), Optional.of(new Plan.Canvas(x, y, w, h)));
+                yield new Plan(lw, lh, noRotate, Optional.empty(), Optional.empty(), Optional.of(new Plan.Canvas(x, y, w, h)));
             }
             case CROP -> {
                 int cw = Math.min(w == null ? sourceWidth : w, sourceWidth);
                 int ch = Math.min(h == null ? sourceHeight : h, sourceHeight);
                 yield new Plan(sourceWidth, sourceHeight, noRotate,
-                        Optional.of(cut(sourceWidth, sourceHeight, cw, ch, gravity)), Optional.empty());
+                        Optional.of(cut(sourceWidth, sourceHeight, cw, ch, gravity)), Optional.empty(), Optional.empty());
             }
         };
+    }
+
+    /**
+     * A region of the source shown at {@code k} output pixels per source pixel, as {@code c_crop}
+     * with {@code x_}/{@code y_}/{@code z_} and a zoomed {@code c_thumb} ask: loaded at
+     * {@code min(1, k)} (shrinking on load), the region cut there, then scaled to
+     * {@code outW}×{@code outH} (less where the region meets the source's edges). The region is
+     * placed at {@code x_}/{@code y_} (from the side the gravity names, the top-left by default),
+     * kept inside the source, or by the gravity.
+     */
+    private static Plan region(int sw, int sh, Transformation t, double k, int outW, int outH, boolean noRotate,
+            int maxDimension) throws RenderException {
+        double s = Math.min(1.0, k);
+        int lw = atLeastOne(sw * s);
+        int lh = atLeastOne(sh * s);
+        int rw = Math.min(lw, atLeastOne(outW * s / k));
+        int rh = Math.min(lh, atLeastOne(outH * s / k));
+        Gravity gravity = t.gravity();
+        int left;
+        int top;
+        if (t.x().isPresent() || t.y().isPresent()) {
+            left = placed(t.x(), sw, s, lw - rw, horizontal(gravity));
+            top = placed(t.y(), sh, s, lh - rh, vertical(gravity));
+        } else {
+            left = offset(lw - rw, horizontal(gravity));
+            top = offset(lh - rh, vertical(gravity));
+        }
+        Plan.Cut cut = new Plan.Cut(left, top, rw, rh, gravity == Gravity.AUTO);
+        int ow = atLeastOne(rw * k / s);
+        int oh = atLeastOne(rh * k / s);
+        check("width", ow, maxDimension);
+        check("height", oh, maxDimension);
+        Optional<Plan.Size> after = ow == rw && oh == rh ? Optional.empty() : Optional.of(new Plan.Size(ow, oh));
+        return new Plan(lw, lh, noRotate, Optional.of(cut), after, Optional.empty());
+    }
+
+    /**
+     * Where a region of slack {@code slack} starts for an {@code x_}/{@code y_} offset: from the
+     * near edge for a west/north (or centre) gravity, from the far edge for east/south.
+     */
+    private static int placed(Optional<Transformation.Offset> offset, int source, double scale, int slack, int side) {
+        double at = offset.map(o -> switch (o) {
+            case Transformation.Offset.Pixels p -> (double) p.value();
+            case Transformation.Offset.Fraction f -> f.value() * source;
+        }).orElse(0.0) * scale;
+        int position = (int) Math.round(at);
+        position = Math.min(slack, Math.max(0, position));
+        return side > 0 ? slack - position : position;
     }
 
     /** A uniform scale; the requested side, when one was given, is kept exact despite rounding. */
     private static Plan scaled(int sw, int sh, double scale, Integer exactW, Integer exactH, boolean noRotate) {
         int lw = exactW != null ? exactW : atLeastOne(sw * scale);
         int lh = exactH != null ? exactH : atLeastOne(sh * scale);
-        return new Plan(lw, lh, noRotate, Optional.empty(), Optional.empty());
+        return new Plan(lw, lh, noRotate, Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     private static Plan.Cut cut(int imageW, int imageH, int w, int h, Gravity gravity) {

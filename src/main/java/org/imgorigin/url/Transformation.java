@@ -1,8 +1,10 @@
 package org.imgorigin.url;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.imgorigin.image.ImageFormat;
+import org.imgorigin.image.ImageId;
 
 /**
  * One transformation of an original, as the URL grammar of the README's URL grammar describes it.
@@ -18,22 +20,36 @@ public record Transformation(
         Crop crop,
         Gravity gravity,
         Optional<AspectRatio> aspectRatio,
+        Optional<Offset> x,
+        Optional<Offset> y,
+        Optional<Double> zoom,
+        Effects effects,
+        Optional<Angle> angle,
+        Optional<Rgb> background,
+        Optional<Radius> radius,
+        Optional<Border> border,
+        OptionalInt opacity,
         Optional<Quality> quality,
         Optional<FormatChoice> format,
         Optional<Dpr> dpr,
-        OptionalInt blur,
-        OptionalInt sharpen,
-        boolean grayscale,
-        Optional<Angle> angle,
-        Optional<Rgb> background,
         boolean progressive,
-        boolean attachment) {
+        boolean attachment,
+        OptionalInt page,
+        Optional<ImageId> defaultImage,
+        List<Transformation> before) {
 
     /** The identity transformation: the original, re-encoded only if a format asks for it. */
-    public static final Transformation NONE = new Transformation(
-            Optional.empty(), Optional.empty(), Crop.SCALE, Gravity.CENTER, Optional.empty(),
-            Optional.empty(), Optional.empty(), Optional.empty(), OptionalInt.empty(),
-            OptionalInt.empty(), false, Optional.empty(), Optional.empty(), false, false);
+    public static final Transformation NONE = new Builder().build();
+
+    /**
+     * The parameters that concern the whole request rather than one stage's pixels: how the
+     * result is encoded and sent ({@code q_}, {@code f_}, {@code dpr_}, {@code fl_progressive},
+     * {@code fl_attachment}), which frame of the source is read ({@code pg_}) and what answers
+     * when the source is missing ({@code d_}). {@code dpr_} counts here, as Cloudinary's SDKs
+     * write it: it scales every stage's sizes. In a chain of stages these fold into the final
+     * stage ({@link TransformationParser#parseStages}).
+     */
+    public static final List<String> DELIVERY = List.of("q", "f", "dpr", "fl_progressive", "fl_attachment", "pg", "d");
 
     public Transformation {
         java.util.Objects.requireNonNull(width, "width");
@@ -41,16 +57,35 @@ public record Transformation(
         java.util.Objects.requireNonNull(crop, "crop");
         java.util.Objects.requireNonNull(gravity, "gravity");
         java.util.Objects.requireNonNull(aspectRatio, "aspectRatio");
+        java.util.Objects.requireNonNull(x, "x");
+        java.util.Objects.requireNonNull(y, "y");
+        java.util.Objects.requireNonNull(zoom, "zoom");
+        java.util.Objects.requireNonNull(effects, "effects");
+        java.util.Objects.requireNonNull(angle, "angle");
+        java.util.Objects.requireNonNull(background, "background");
+        java.util.Objects.requireNonNull(radius, "radius");
+        java.util.Objects.requireNonNull(border, "border");
+        java.util.Objects.requireNonNull(opacity, "opacity");
         java.util.Objects.requireNonNull(quality, "quality");
         java.util.Objects.requireNonNull(format, "format");
         java.util.Objects.requireNonNull(dpr, "dpr");
-        java.util.Objects.requireNonNull(blur, "blur");
-        java.util.Objects.requireNonNull(sharpen, "sharpen");
-        java.util.Objects.requireNonNull(angle, "angle");
-        java.util.Objects.requireNonNull(background, "background");
-        // dpr_1.0 is no DPR at all: one canonical form for one variant.
+        java.util.Objects.requireNonNull(page, "page");
+        java.util.Objects.requireNonNull(defaultImage, "defaultImage");
+        before = List.copyOf(before);
+        // No-ops vanish, so that equivalent URLs are one variant: dpr_1.0, z_1.0, o_100.
         if (dpr.isPresent() && dpr.get() instanceof Dpr.Fixed f && f.value() == 1.0) {
             dpr = Optional.empty();
+        }
+        if (zoom.isPresent() && zoom.get() == 1.0) {
+            zoom = Optional.empty();
+        }
+        if (opacity.isPresent() && opacity.getAsInt() == 100) {
+            opacity = OptionalInt.empty();
+        }
+        for (Transformation stage : before) {
+            if (!stage.before.isEmpty() || !stage.deliverySet().isEmpty() || stage.needsNegotiation()) {
+                throw new IllegalArgumentException("an earlier stage sets only its own pixels: " + stage);
+            }
         }
     }
 
@@ -61,37 +96,43 @@ public record Transformation(
                 || dpr.map(d -> d instanceof Dpr.Auto).orElse(false);
     }
 
+    /** Every stage in the order it is applied: {@link #before}, then this one. */
+    public List<Transformation> stages() {
+        if (before.isEmpty()) {
+            return List.of(this);
+        }
+        var all = new java.util.ArrayList<Transformation>(before);
+        all.add(this);
+        return all;
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
     public Transformation withWidth(Optional<Length> w) {
-        return new Transformation(w, height, crop, gravity, aspectRatio, quality, format, dpr, blur,
-                sharpen, grayscale, angle, background, progressive, attachment);
+        return toBuilder().width(w).build();
     }
 
     public Transformation withFormat(Optional<FormatChoice> f) {
-        return new Transformation(width, height, crop, gravity, aspectRatio, quality, f, dpr, blur,
-                sharpen, grayscale, angle, background, progressive, attachment);
+        return toBuilder().format(f).build();
     }
 
     public Transformation withDpr(Optional<Dpr> d) {
-        return new Transformation(width, height, crop, gravity, aspectRatio, quality, format, d, blur,
-                sharpen, grayscale, angle, background, progressive, attachment);
+        return toBuilder().dpr(d).build();
     }
 
     public Transformation withQuality(Optional<Quality> q) {
-        return new Transformation(width, height, crop, gravity, aspectRatio, q, format, dpr, blur,
-                sharpen, grayscale, angle, background, progressive, attachment);
+        return toBuilder().quality(q).build();
     }
 
-    /**
-     * The delivery parameters: how the result is encoded and sent ({@code q_}, {@code f_},
-     * {@code dpr_}, {@code fl_progressive}, {@code fl_attachment}), as opposed to what its
-     * pixels are. {@code dpr_} counts as delivery, as Cloudinary's SDKs write it: it scales the
-     * result. In a chain of stages these fold into the final stage ({@link TransformationParser}).
-     */
-    public static final java.util.List<String> DELIVERY = java.util.List.of("q", "f", "dpr", "fl_progressive",
-            "fl_attachment");
+    /** The same request without {@code d_}: what is rendered from the default image itself. */
+    public Transformation withoutDefaultImage() {
+        return toBuilder().defaultImage(Optional.empty()).build();
+    }
 
     /** Which {@link #DELIVERY} parameters this transformation sets, in that order. */
-    public java.util.List<String> deliverySet() {
+    public List<String> deliverySet() {
         var set = new java.util.ArrayList<String>();
         if (quality.isPresent()) {
             set.add("q");
@@ -108,23 +149,205 @@ public record Transformation(
         if (attachment) {
             set.add("fl_attachment");
         }
+        if (page.isPresent()) {
+            set.add("pg");
+        }
+        if (defaultImage.isPresent()) {
+            set.add("d");
+        }
         return set;
+    }
+
+    /** This stage's pixel parameters only: {@link #DELIVERY} and {@link #before} left out. */
+    public Transformation pixelsOnly() {
+        Builder b = toBuilder();
+        b.quality = Optional.empty();
+        b.format = Optional.empty();
+        b.dpr = Optional.empty();
+        b.progressive = false;
+        b.attachment = false;
+        b.page = OptionalInt.empty();
+        b.defaultImage = Optional.empty();
+        b.before = List.of();
+        return b.build();
     }
 
     /** True when this sets nothing but {@link #DELIVERY} parameters (and so changes no pixel). */
     public boolean deliveryOnly() {
-        return new Transformation(width, height, crop, gravity, aspectRatio, Optional.empty(), Optional.empty(),
-                Optional.empty(), blur, sharpen, grayscale, angle, background, false, false).equals(NONE);
+        return pixelsOnly().equals(NONE);
     }
 
     /** This transformation with the {@link #DELIVERY} parameters that {@code other} sets taken from it. */
     public Transformation withDeliveryOf(Transformation other) {
-        return new Transformation(width, height, crop, gravity, aspectRatio,
-                other.quality.isPresent() ? other.quality : quality,
-                other.format.isPresent() ? other.format : format,
-                other.dpr.isPresent() ? other.dpr : dpr,
-                blur, sharpen, grayscale, angle, background,
-                progressive || other.progressive, attachment || other.attachment);
+        Builder b = toBuilder();
+        other.quality.ifPresent(q -> b.quality = Optional.of(q));
+        other.format.ifPresent(f -> b.format = Optional.of(f));
+        other.dpr.ifPresent(d -> b.dpr = Optional.of(d));
+        b.progressive |= other.progressive;
+        b.attachment |= other.attachment;
+        other.page.ifPresent(p -> b.page = OptionalInt.of(p));
+        other.defaultImage.ifPresent(d -> b.defaultImage = Optional.of(d));
+        return b.build();
+    }
+
+    /** This stage preceded by {@code earlier} stages (each {@link #pixelsOnly()}). */
+    public Transformation after(List<Transformation> earlier) {
+        Builder b = toBuilder();
+        b.before = earlier;
+        return b.build();
+    }
+
+    /** {@code x_}/{@code y_}: a position in the source, in pixels or as a fraction of its size. */
+    public sealed interface Offset {
+        /** Whole pixels, at least 0. */
+        record Pixels(int value) implements Offset {
+            public Pixels {
+                if (value < 0) {
+                    throw new IllegalArgumentException("offset must not be negative: " + value);
+                }
+            }
+        }
+
+        /** A fraction of the source dimension, in [0, 1]. */
+        record Fraction(double value) implements Offset {
+            public Fraction {
+                if (!(value >= 0.0 && value <= 1.0)) {
+                    throw new IllegalArgumentException("fraction must be in [0, 1]: " + value);
+                }
+            }
+        }
+    }
+
+    /** {@code r_<pixels>} rounded corners, or {@code r_max}: a circle or ellipse. */
+    public sealed interface Radius {
+        record Pixels(int value) implements Radius {
+            public Pixels {
+                if (value < 1) {
+                    throw new IllegalArgumentException("radius must be at least 1: " + value);
+                }
+            }
+        }
+
+        record Max() implements Radius {
+        }
+    }
+
+    /** {@code bo_<width>px_solid_<colour>}: a solid border around the image, following its corners. */
+    public record Border(int width, Rgb colour) {
+        public Border {
+            if (width < 1) {
+                throw new IllegalArgumentException("border width must be at least 1: " + width);
+            }
+            java.util.Objects.requireNonNull(colour, "colour");
+        }
+    }
+
+    /**
+     * The transformation being assembled, field by field; defaults as in {@link #NONE}.
+     * Mutable, and confined to the parse or the method that made it.
+     */
+    public static final class Builder {
+        Optional<Length> width = Optional.empty();
+        Optional<Length> height = Optional.empty();
+        Crop crop = Crop.SCALE;
+        Gravity gravity = Gravity.CENTER;
+        Optional<AspectRatio> aspectRatio = Optional.empty();
+        Optional<Offset> x = Optional.empty();
+        Optional<Offset> y = Optional.empty();
+        Optional<Double> zoom = Optional.empty();
+        Effects effects = Effects.NONE;
+        Optional<Angle> angle = Optional.empty();
+        Optional<Rgb> background = Optional.empty();
+        Optional<Radius> radius = Optional.empty();
+        Optional<Border> border = Optional.empty();
+        OptionalInt opacity = OptionalInt.empty();
+        Optional<Quality> quality = Optional.empty();
+        Optional<FormatChoice> format = Optional.empty();
+        Optional<Dpr> dpr = Optional.empty();
+        boolean progressive;
+        boolean attachment;
+        OptionalInt page = OptionalInt.empty();
+        Optional<ImageId> defaultImage = Optional.empty();
+        List<Transformation> before = List.of();
+
+        public Builder() {
+        }
+
+        Builder(Transformation t) {
+            width = t.width;
+            height = t.height;
+            crop = t.crop;
+            gravity = t.gravity;
+            aspectRatio = t.aspectRatio;
+            x = t.x;
+            y = t.y;
+            zoom = t.zoom;
+            effects = t.effects;
+            angle = t.angle;
+            background = t.background;
+            radius = t.radius;
+            border = t.border;
+            opacity = t.opacity;
+            quality = t.quality;
+            format = t.format;
+            dpr = t.dpr;
+            progressive = t.progressive;
+            attachment = t.attachment;
+            page = t.page;
+            defaultImage = t.defaultImage;
+            before = t.before;
+        }
+
+        public Builder width(Optional<Length> value) {
+            width = value;
+            return this;
+        }
+
+        public Builder height(Optional<Length> value) {
+            height = value;
+            return this;
+        }
+
+        public Builder crop(Crop value) {
+            crop = value;
+            return this;
+        }
+
+        public Builder gravity(Gravity value) {
+            gravity = value;
+            return this;
+        }
+
+        public Builder format(Optional<FormatChoice> value) {
+            format = value;
+            return this;
+        }
+
+        public Builder quality(Optional<Quality> value) {
+            quality = value;
+            return this;
+        }
+
+        public Builder dpr(Optional<Dpr> value) {
+            dpr = value;
+            return this;
+        }
+
+        public Builder defaultImage(Optional<ImageId> value) {
+            defaultImage = value;
+            return this;
+        }
+
+        public Builder effect(Effect effect, int value) {
+            effects = effects.with(effect, value);
+            return this;
+        }
+
+        public Transformation build() {
+            return new Transformation(width, height, crop, gravity, aspectRatio, x, y, zoom, effects, angle,
+                    background, radius, border, opacity, quality, format, dpr, progressive, attachment, page,
+                    defaultImage, before);
+        }
     }
 
     /** A width or height: pixels, a fraction of the source, or (width only) from client hints. */

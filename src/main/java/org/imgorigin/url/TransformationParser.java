@@ -10,14 +10,18 @@ import java.util.OptionalInt;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.imgorigin.image.ImageFormat;
+import org.imgorigin.image.ImageId;
 import org.imgorigin.url.Transformation.Angle;
 import org.imgorigin.url.Transformation.AspectRatio;
+import org.imgorigin.url.Transformation.Border;
 import org.imgorigin.url.Transformation.Crop;
 import org.imgorigin.url.Transformation.Dpr;
 import org.imgorigin.url.Transformation.FormatChoice;
 import org.imgorigin.url.Transformation.Gravity;
 import org.imgorigin.url.Transformation.Length;
+import org.imgorigin.url.Transformation.Offset;
 import org.imgorigin.url.Transformation.Quality;
+import org.imgorigin.url.Transformation.Radius;
 import org.imgorigin.url.Transformation.Rgb;
 
 /**
@@ -35,9 +39,6 @@ public final class TransformationParser {
     /** Bounds the work one request can ask of the parser; real transformations are far shorter. */
     public static final int MAX_LENGTH = 1024;
 
-    /** The strength of {@code e_blur} and {@code e_sharpen} written without {@code :n}. */
-    static final int DEFAULT_EFFECT_STRENGTH = 100;
-
     static final Pattern PRESET_NAME = Pattern.compile("[a-z0-9_-]+");
 
     private static final Pattern INTEGER = Pattern.compile("[0-9]+");
@@ -49,7 +50,6 @@ public final class TransformationParser {
             "width must be a positive integer, a fraction 0.0-1.0 with a decimal point, or auto[:<pixels>]";
     private static final String HEIGHT_RULE =
             "height must be a positive integer or a fraction 0.0-1.0 with a decimal point";
-    private static final String EFFECT_RULE = "strength must be an integer 1-2000";
 
     /** One parameter's parser, by name (the text before the first {@code _}); {@code t_} is apart. */
     private static final Map<String, ValueParser> PARSERS = Map.ofEntries(
@@ -64,7 +64,16 @@ public final class TransformationParser {
             Map.entry("e", TransformationParser::effect),
             Map.entry("a", TransformationParser::angle),
             Map.entry("b", TransformationParser::background),
-            Map.entry("fl", TransformationParser::flag));
+            Map.entry("co", TransformationParser::colour),
+            Map.entry("fl", TransformationParser::flag),
+            Map.entry("x", TransformationParser::x),
+            Map.entry("y", TransformationParser::y),
+            Map.entry("z", TransformationParser::zoom),
+            Map.entry("r", TransformationParser::radius),
+            Map.entry("bo", TransformationParser::border),
+            Map.entry("o", TransformationParser::opacity),
+            Map.entry("pg", TransformationParser::page),
+            Map.entry("d", TransformationParser::defaultImage));
 
     private TransformationParser() {
     }
@@ -88,16 +97,17 @@ public final class TransformationParser {
     public static final int MAX_STAGES = 10;
 
     /**
-     * A chain of stages, {@code a/b/c}, as Cloudinary's URLs write them, folded into one
-     * transformation: stages that change nothing ({@code c_scale}, {@code dpr_1.0}) vanish,
-     * delivery-only stages ({@link Transformation#DELIVERY}: {@code f_auto}, {@code q_auto},
-     * {@code dpr_2.0}, {@code fl_progressive}) fold into the final one, and what is left must be
-     * at most one stage that changes pixels. A delivery parameter given in two stages is a
-     * repeat. Chaining pixel stages (one working on the result of another) is not supported
-     * yet: that is a 400 naming the stages, never a render of something else.
+     * A chain of stages, {@code a/b/c}, as Cloudinary's URLs write them: each stage works on the
+     * result of the one before. Stages that change nothing ({@code c_scale}, {@code dpr_1.0})
+     * vanish, and the request-wide parameters ({@link Transformation#DELIVERY}: {@code f_auto},
+     * {@code q_auto}, {@code dpr_2.0}, {@code pg_}, {@code d_}, ...) fold into the final stage,
+     * wherever they were written; a request-wide parameter given in two stages is a repeat. The
+     * result is the last stage that changes pixels, with the earlier ones as its
+     * {@link Transformation#before}.
      *
-     * @throws UrlException for more than {@link #MAX_STAGES} stages, a bad stage, a repeat, a
-     *                      second pixel stage, or a canonical form over {@link #MAX_LENGTH}
+     * @throws UrlException for more than {@link #MAX_STAGES} stages, a bad stage, a repeat,
+     *                      {@code w_auto} before the last stage, or a canonical form over
+     *                      {@link #MAX_LENGTH}
      */
     public static Transformation parseStages(List<String> stages, Presets presets) {
         Objects.requireNonNull(stages, "stages");
@@ -109,8 +119,8 @@ public final class TransformationParser {
             throw UrlException.invalidPart("transformation", String.join("/", stages),
                     "at most " + MAX_STAGES + " stages, got " + stages.size());
         }
-        List<String> pixelStages = new ArrayList<>();
-        Transformation pixels = Transformation.NONE;
+        List<Transformation> pixelStages = new ArrayList<>();
+        List<String> written = new ArrayList<>();
         Transformation delivery = Transformation.NONE;
         Map<String, String> deliveredBy = new HashMap<>();
         for (String stage : stages) {
@@ -123,21 +133,21 @@ public final class TransformationParser {
                 }
             }
             delivery = delivery.withDeliveryOf(t);
-            if (!t.deliveryOnly()) {
-                pixelStages.add(stage);
-                pixels = t;
+            Transformation pixels = t.pixelsOnly();
+            if (!pixels.equals(Transformation.NONE)) {
+                pixelStages.add(pixels);
+                written.add(stage);
             }
         }
-        if (pixelStages.size() > 1) {
-            StringBuilder named = new StringBuilder();
-            for (String stage : pixelStages) {
-                named.append(named.isEmpty() ? "" : ", ").append('\'').append(UrlException.echo(stage)).append('\'');
+        for (int i = 0; i < pixelStages.size() - 1; i++) {
+            if (pixelStages.get(i).needsNegotiation()) {
+                throw new UrlException("w", "invalid transformation: w_auto in stage '" + UrlException.echo(written.get(i))
+                        + "': the width from client hints is for the last stage that changes pixels");
             }
-            throw new UrlException("transformation", "chained pixel transformations are not supported yet: "
-                    + "the stages " + named + " each change pixels; only one stage may, with any number "
-                    + "of delivery-only stages (f_, q_, dpr_, fl_progressive, fl_attachment)");
         }
-        Transformation folded = pixels.withDeliveryOf(delivery);
+        Transformation folded = pixelStages.isEmpty()
+                ? delivery
+                : pixelStages.getLast().withDeliveryOf(delivery).after(pixelStages.subList(0, pixelStages.size() - 1));
         if (TransformationPrinter.print(folded).length() > MAX_LENGTH) {
             throw new UrlException("transformation",
                     "invalid transformation: its canonical form is longer than " + MAX_LENGTH + " characters");
@@ -199,9 +209,10 @@ public final class TransformationParser {
             settings.add(setting);
         }
         // Explicit parameters are applied over the preset, so they win whatever their position.
-        Draft draft = new Draft(base);
+        Transformation.Builder draft = base.toBuilder();
         settings.forEach(s -> s.apply().accept(draft));
         Transformation transformation = draft.build();
+        checkCombination(transformation, segment);
         // The canonical form can be longer than what was written (dpr_2 prints as dpr_2.0, a
         // preset prints expanded); past the limit it would not parse back, and the parser and
         // printer would no longer be inverses.
@@ -256,24 +267,55 @@ public final class TransformationParser {
         return pixels.isPresent() ? Optional.of(new Length.Pixels(pixels.getAsInt())) : Optional.empty();
     }
 
+    /** Cloudinary's crop modes that need what imgorigin does not have; refused by name. */
+    private static final Map<String, String> UNSUPPORTED_CROPS = Map.of(
+            "auto", "it picks a crop from content scoring imgorigin does not have; use c_fill,g_auto",
+            "auto_pad", "it picks between a crop and a pad from content scoring; use c_pad or c_fill,g_auto",
+            "fill_pad", "it needs content-aware padding; use c_pad or c_fill,g_auto",
+            "mfit", "it fits a minimum size; use c_fit with a larger box, or c_lfill",
+            "mpad", "it pads to a minimum size; use c_lpad",
+            "imagga_crop", "it calls Imagga's service",
+            "imagga_scale", "it calls Imagga's service");
+
     private static Setting crop(String param, String value) {
         for (Crop crop : Crop.values()) {
             if (crop.code().equals(value)) {
                 return set("c", d -> d.crop = crop);
             }
         }
+        String why = UNSUPPORTED_CROPS.get(value);
+        if (why != null) {
+            throw new UrlException(param, "unsupported parameter '" + UrlException.echo(param) + "': " + why);
+        }
         throw UrlException.invalidParameter(param,
                 "crop mode must be one of scale, fit, limit, fill, lfill, pad, lpad, crop, thumb");
     }
 
+    /**
+     * {@code g_<compass>} or {@code g_auto}. Cloudinary's {@code g_auto:<focus>} qualifiers
+     * ({@code g_auto:subject}, {@code g_auto:classic}, ...) all mean libvips' saliency here, so
+     * they print as {@code g_auto}. Faces arrive with the overlays work; until then a 400 says so.
+     */
     private static Setting gravity(String param, String value) {
         for (Gravity gravity : Gravity.values()) {
             if (gravity.code().equals(value)) {
                 return set("g", d -> d.gravity = gravity);
             }
         }
+        if (value.startsWith("auto:") && value.length() > "auto:".length()) {
+            String focus = value.substring("auto:".length());
+            if (!PRESET_NAME.matcher(focus.replace(':', '_')).matches()) {
+                throw UrlException.invalidParameter(param, "g_auto:<focus> takes lowercase words");
+            }
+            return set("g", d -> d.gravity = Gravity.AUTO);
+        }
+        if (value.equals("face") || value.equals("faces") || value.startsWith("face:") || value.startsWith("faces:")
+                || value.equals("auto_face") || value.equals("custom")) {
+            throw new UrlException(param, "unsupported parameter '" + UrlException.echo(param)
+                    + "': face detection is not available yet; g_auto crops to the most salient region");
+        }
         throw UrlException.invalidParameter(param, "gravity must be one of center, north, north_east, east, "
-                + "south_east, south, south_west, west, north_west, auto");
+                + "south_east, south, south_west, west, north_west, auto, auto:<focus>");
     }
 
     private static Setting aspectRatio(String param, String value) {
@@ -339,36 +381,36 @@ public final class TransformationParser {
         return set("dpr", d -> d.dpr = Optional.of(dpr));
     }
 
+    /**
+     * {@code e_<name>[:<value>]}, for every {@link Effect}: the value is a (possibly negative)
+     * integer in the effect's range, or left out for its default.
+     */
     private static Setting effect(String param, String value) {
         int colon = value.indexOf(':');
-        String effect = colon < 0 ? value : value.substring(0, colon);
-        Optional<String> argument = colon < 0 ? Optional.empty() : Optional.of(value.substring(colon + 1));
-        return switch (effect) {
-            case "blur" -> {
-                int strength = strength(param, argument);
-                yield set("e_blur", d -> d.blur = OptionalInt.of(strength));
+        String name = colon < 0 ? value : value.substring(0, colon);
+        Effect effect = Effect.named(name).orElseThrow(() -> new UrlException(param, "unknown parameter '"
+                + UrlException.echo(param) + "': effects are " + java.util.Arrays.stream(Effect.values())
+                .map(e -> "e_" + e.code() + (e.takesValue() ? "[:n]" : "")).collect(java.util.stream.Collectors.joining(", "))));
+        int amount;
+        String argument = colon < 0 ? "" : value.substring(colon + 1);
+        if (effect == Effect.TRIM && colon >= 0) {
+            // e_trim[:tolerance][:colour]; Cloudinary's SDKs write e_trim:: for neither.
+            String[] parts = argument.split(":", -1);
+            if (parts.length > 2 || (parts.length == 2 && !parts[1].isEmpty())) {
+                throw new UrlException(param, "unsupported parameter '" + UrlException.echo(param)
+                        + "': e_trim trims the colour of the top-left pixel; a colour override is not supported");
             }
-            case "sharpen" -> {
-                int strength = strength(param, argument);
-                yield set("e_sharpen", d -> d.sharpen = OptionalInt.of(strength));
-            }
-            case "grayscale" -> {
-                if (argument.isPresent()) {
-                    throw UrlException.invalidParameter(param, "e_grayscale takes no value");
-                }
-                yield set("e_grayscale", d -> d.grayscale = true);
-            }
-            default -> throw new UrlException(param, "unknown parameter '" + UrlException.echo(param)
-                    + "': effects are e_blur[:n], e_sharpen[:n], e_grayscale");
-        };
-    }
-
-    private static int strength(String param, Optional<String> argument) {
-        if (argument.isEmpty()) {
-            return DEFAULT_EFFECT_STRENGTH;
+            argument = parts[0];
         }
-        return positiveInt(argument.get()).stream().filter(n -> n <= 2000).findFirst()
-                .orElseThrow(() -> UrlException.invalidParameter(param, EFFECT_RULE));
+        if (colon < 0 || (effect == Effect.TRIM && argument.isEmpty())) {
+            amount = effect.defaultValue();
+        } else if (!effect.takesValue()) {
+            throw UrlException.invalidParameter(param, effect.rule());
+        } else {
+            amount = signedInt(argument).stream().filter(effect::inRange).findFirst()
+                    .orElseThrow(() -> UrlException.invalidParameter(param, effect.rule()));
+        }
+        return set("e_" + effect.code(), d -> d.effects = d.effects.with(effect, amount));
     }
 
     private static Setting angle(String param, String value) {
@@ -382,19 +424,143 @@ public final class TransformationParser {
 
     /** {@code b_rgb:RRGGBB} or a CSS colour name in any case ({@link CssColours}); both print as rgb:. */
     private static Setting background(String param, String value) {
-        Rgb colour;
+        Rgb colour = colour(value).orElseThrow(() -> UrlException.invalidParameter(param,
+                "background must be rgb:RRGGBB (six hex digits) or a CSS colour name (black, rebeccapurple, ...)"));
+        return set("b", d -> d.background = Optional.of(colour));
+    }
+
+    /**
+     * {@code co_}: the colour of an effect or overlay, as {@code b_} writes colours. No effect
+     * imgorigin has uses one yet, so it is checked and then changes nothing: it does not print.
+     */
+    private static Setting colour(String param, String value) {
+        colour(value).orElseThrow(() -> UrlException.invalidParameter(param,
+                "colour must be rgb:RRGGBB (six hex digits) or a CSS colour name (black, rebeccapurple, ...)"));
+        return set("co", d -> { });
+    }
+
+    private static Optional<Rgb> colour(String value) {
         if (value.startsWith("rgb:")) {
             String hex = value.substring("rgb:".length());
             if (!HEX6.matcher(hex).matches()) {
-                throw UrlException.invalidParameter(param, "background must be rgb:RRGGBB (six hex digits)");
+                return Optional.empty();
             }
             int rgb = Integer.parseInt(hex, 16);
-            colour = new Rgb(rgb >> 16, (rgb >> 8) & 0xFF, rgb & 0xFF);
-        } else {
-            colour = CssColours.named(value).orElseThrow(() -> UrlException.invalidParameter(param,
-                    "background must be rgb:RRGGBB (six hex digits) or a CSS colour name (black, rebeccapurple, ...)"));
+            return Optional.of(new Rgb(rgb >> 16, (rgb >> 8) & 0xFF, rgb & 0xFF));
         }
-        return set("b", d -> d.background = Optional.of(colour));
+        return CssColours.named(value);
+    }
+
+    /** {@code x_}/{@code y_}: whole pixels from 0, or a fraction of the source written with a point. */
+    private static Setting x(String param, String value) {
+        Offset offset = offset(param, value);
+        return set("x", d -> d.x = Optional.of(offset));
+    }
+
+    private static Setting y(String param, String value) {
+        Offset offset = offset(param, value);
+        return set("y", d -> d.y = Optional.of(offset));
+    }
+
+    private static Offset offset(String param, String value) {
+        String rule = "a position is a whole number of pixels from 0, or a fraction 0.0-1.0 with a decimal point";
+        if (DECIMAL.matcher(value).matches()) {
+            double fraction = Double.parseDouble(value);
+            if (fraction > 1.0) {
+                throw UrlException.invalidParameter(param, rule);
+            }
+            return new Offset.Fraction(fraction);
+        }
+        if (value.equals("0") || value.matches("0+")) {
+            return new Offset.Pixels(0);
+        }
+        return new Offset.Pixels(positiveInt(value).orElseThrow(() -> UrlException.invalidParameter(param, rule)));
+    }
+
+    /** {@code z_}: zoom into (over 1) or out of (under 1) a {@code c_crop} or {@code c_thumb}, 0.1 to 10. */
+    private static Setting zoom(String param, String value) {
+        double zoom = positiveNumber(value).filter(z -> z >= 0.1 && z <= 10.0).orElseThrow(() ->
+                UrlException.invalidParameter(param, "zoom must be a number 0.1-10 (1.5, 2)"));
+        return set("z", d -> d.zoom = Optional.of(zoom));
+    }
+
+    /** {@code r_<pixels>} or {@code r_max}. */
+    private static Setting radius(String param, String value) {
+        Radius radius = value.equals("max") ? new Radius.Max() : new Radius.Pixels(positiveInt(value)
+                .stream().filter(r -> r <= 10_000).findFirst().orElseThrow(() -> UrlException.invalidParameter(param,
+                        "radius must be max or a whole number of pixels 1-10000")));
+        return set("r", d -> d.radius = Optional.of(radius));
+    }
+
+    /** {@code bo_<width>px_solid_<colour>}, the one border style Cloudinary has. */
+    private static Setting border(String param, String value) {
+        String rule = "border must be <width>px_solid_<colour>, the width 1-1000 pixels and the colour "
+                + "rgb:RRGGBB or a CSS colour name";
+        int px = value.indexOf("px_solid_");
+        if (px < 0) {
+            throw UrlException.invalidParameter(param, rule);
+        }
+        int width = positiveInt(value.substring(0, px)).stream().filter(w -> w <= 1000).findFirst()
+                .orElseThrow(() -> UrlException.invalidParameter(param, rule));
+        Rgb colour = colour(value.substring(px + "px_solid_".length()))
+                .orElseThrow(() -> UrlException.invalidParameter(param, rule));
+        return set("bo", d -> d.border = Optional.of(new Border(width, colour)));
+    }
+
+    /** {@code o_}: opacity in percent, 0-100; {@code o_100} changes nothing. */
+    private static Setting opacity(String param, String value) {
+        int opacity = value.matches("0+") ? 0 : positiveInt(value).stream().filter(o -> o <= 100).findFirst()
+                .orElseThrow(() -> UrlException.invalidParameter(param, "opacity must be an integer 0-100"));
+        return set("o", d -> d.opacity = OptionalInt.of(opacity));
+    }
+
+    /** {@code pg_<n>}: the n-th frame or page of the source, counted from 1. */
+    private static Setting page(String param, String value) {
+        int page = positiveInt(value).stream().filter(p -> p <= 10_000).findFirst()
+                .orElseThrow(() -> UrlException.invalidParameter(param, "page must be an integer 1-10000"));
+        return set("pg", d -> d.page = OptionalInt.of(page));
+    }
+
+    /**
+     * {@code d_<id>}: the stored image that answers when the requested one is missing. An
+     * extension, as Cloudinary's public ids carry, is accepted and dropped: the request's own
+     * extension or {@code f_} chooses the format.
+     */
+    private static Setting defaultImage(String param, String value) {
+        int dot = value.indexOf('.');
+        String id = dot < 0 ? value : value.substring(0, dot);
+        if (!ImageId.isValid(id) || (dot >= 0 && ImageFormat.ofExtension(value.substring(dot + 1))
+                .filter(f -> value.substring(dot + 1).equals(value.substring(dot + 1).toLowerCase(java.util.Locale.ROOT)))
+                .isEmpty())) {
+            throw UrlException.invalidParameter(param,
+                    "the default image must be an image id (16 to 64 lowercase hex characters), optionally with an extension");
+        }
+        ImageId defaultId = new ImageId(id);
+        return set("d", d -> d.defaultImage = Optional.of(defaultId));
+    }
+
+    /**
+     * Rules between parameters of one stage: {@code x_}/{@code y_} place a {@code c_crop}, and
+     * {@code z_} zooms a {@code c_crop} or {@code c_thumb}; elsewhere they would silently do
+     * nothing, so they are a 400.
+     */
+    private static void checkCombination(Transformation t, String segment) {
+        if ((t.x().isPresent() || t.y().isPresent()) && t.crop() != Crop.CROP) {
+            throw new UrlException(t.x().isPresent() ? "x" : "y", "invalid transformation '" + UrlException.echo(segment)
+                    + "': x_ and y_ position a c_crop; add c_crop or remove them");
+        }
+        if ((t.x().isPresent() || t.y().isPresent()) && t.gravity() == Gravity.AUTO) {
+            throw new UrlException("g", "invalid transformation '" + UrlException.echo(segment)
+                    + "': x_ and y_ place the crop themselves; g_auto would place it by content");
+        }
+        if (t.zoom().isPresent() && t.crop() == Crop.THUMB && t.zoom().get() < 1.0) {
+            throw new UrlException("z", "invalid transformation '" + UrlException.echo(segment)
+                    + "': zooming out of a c_thumb (z_ under 1) needs face detection, which is not available yet");
+        }
+        if (t.zoom().isPresent() && t.crop() != Crop.CROP && t.crop() != Crop.THUMB) {
+            throw new UrlException("z", "invalid transformation '" + UrlException.echo(segment)
+                    + "': z_ zooms a c_crop or c_thumb; add one or remove it");
+        }
     }
 
     private static Setting flag(String param, String value) {
@@ -407,6 +573,18 @@ public final class TransformationParser {
     }
 
     // ---- numbers ------------------------------------------------------------------------
+
+    /** An optional {@code -} and ASCII digits that fit an int: effect values such as {@code -20}. */
+    private static OptionalInt signedInt(String text) {
+        boolean negative = text.startsWith("-");
+        String digits = negative ? text.substring(1) : text;
+        if (digits.matches("0+")) {
+            return negative ? OptionalInt.empty() : OptionalInt.of(0);
+        }
+        OptionalInt magnitude = positiveInt(digits);
+        return magnitude.isPresent() ? OptionalInt.of(negative ? -magnitude.getAsInt() : magnitude.getAsInt())
+                : OptionalInt.empty();
+    }
 
     /** ASCII digits with a value of at least 1 that fits an int; leading zeros are harmless. */
     private static OptionalInt positiveInt(String text) {
@@ -436,7 +614,7 @@ public final class TransformationParser {
         return value > 0.0 && Double.isFinite(value) ? Optional.of(value) : Optional.empty();
     }
 
-    private static Setting set(String key, Consumer<Draft> apply) {
+    private static Setting set(String key, Consumer<Transformation.Builder> apply) {
         return new Setting(key, apply);
     }
 
@@ -449,48 +627,6 @@ public final class TransformationParser {
      * One parsed parameter: {@code key} identifies it whatever its spelling (for repeat
      * detection), {@code apply} writes its value into the draft.
      */
-    private record Setting(String key, Consumer<Draft> apply) {
-    }
-
-    /** The transformation being assembled; mutable only inside one parse. */
-    private static final class Draft {
-        Optional<Length> width;
-        Optional<Length> height;
-        Crop crop;
-        Gravity gravity;
-        Optional<AspectRatio> aspectRatio;
-        Optional<Quality> quality;
-        Optional<FormatChoice> format;
-        Optional<Dpr> dpr;
-        OptionalInt blur;
-        OptionalInt sharpen;
-        boolean grayscale;
-        Optional<Angle> angle;
-        Optional<Rgb> background;
-        boolean progressive;
-        boolean attachment;
-
-        Draft(Transformation t) {
-            width = t.width();
-            height = t.height();
-            crop = t.crop();
-            gravity = t.gravity();
-            aspectRatio = t.aspectRatio();
-            quality = t.quality();
-            format = t.format();
-            dpr = t.dpr();
-            blur = t.blur();
-            sharpen = t.sharpen();
-            grayscale = t.grayscale();
-            angle = t.angle();
-            background = t.background();
-            progressive = t.progressive();
-            attachment = t.attachment();
-        }
-
-        Transformation build() {
-            return new Transformation(width, height, crop, gravity, aspectRatio, quality, format, dpr, blur,
-                    sharpen, grayscale, angle, background, progressive, attachment);
-        }
+    private record Setting(String key, Consumer<Transformation.Builder> apply) {
     }
 }

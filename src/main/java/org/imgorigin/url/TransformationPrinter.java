@@ -8,7 +8,9 @@ import org.imgorigin.url.Transformation.Dpr;
 import org.imgorigin.url.Transformation.FormatChoice;
 import org.imgorigin.url.Transformation.Gravity;
 import org.imgorigin.url.Transformation.Length;
+import org.imgorigin.url.Transformation.Offset;
 import org.imgorigin.url.Transformation.Quality;
+import org.imgorigin.url.Transformation.Radius;
 
 /**
  * Writes a transformation in its one canonical form, the inverse of {@link TransformationParser}:
@@ -26,25 +28,37 @@ public final class TransformationPrinter {
     private TransformationPrinter() {
     }
 
-    /** The canonical segment; empty for {@link Transformation#NONE}. */
+    /**
+     * The canonical form; empty for {@link Transformation#NONE}. Chained stages are joined by
+     * {@code /}, the request-wide parameters printed in the final stage.
+     */
     public static String print(Transformation t) {
+        if (t.before().isEmpty()) {
+            return stage(t);
+        }
+        StringJoiner stages = new StringJoiner("/");
+        t.before().forEach(stage -> stages.add(stage(stage)));
+        return stages.add(stage(t)).toString();
+    }
+
+    private static String stage(Transformation t) {
         // The order of these lines is the canonical order: alphabetical by parameter name.
         StringJoiner out = new StringJoiner(",");
         t.angle().ifPresent(a -> out.add("a_" + a.code()));
         t.aspectRatio().ifPresent(ar -> out.add("ar_" + aspectRatio(ar)));
         t.background().ifPresent(b -> out.add("b_rgb:" + b.hex()));
+        t.border().ifPresent(b -> out.add("bo_" + b.width() + "px_solid_rgb:" + b.colour().hex()));
         if (t.crop() != Crop.SCALE) {
             out.add("c_" + t.crop().code());
         }
+        t.defaultImage().ifPresent(d -> out.add("d_" + d.value()));
         t.dpr().ifPresent(d -> out.add("dpr_" + switch (d) {
             case Dpr.Fixed f -> withPoint(f.value());
             case Dpr.Auto a -> "auto";
         }));
-        t.blur().ifPresent(n -> out.add(effect("blur", n)));
-        if (t.grayscale()) {
-            out.add("e_grayscale");
-        }
-        t.sharpen().ifPresent(n -> out.add(effect("sharpen", n)));
+        t.effects().asMap().entrySet().stream()
+                .sorted(java.util.Map.Entry.comparingByKey(java.util.Comparator.comparing(Effect::code)))
+                .forEach(e -> out.add(effect(e.getKey(), e.getValue())));
         t.format().ifPresent(f -> out.add("f_" + switch (f) {
             case FormatChoice.Fixed fixed -> fixed.format().extension();
             case FormatChoice.Auto a -> "auto";
@@ -59,13 +73,29 @@ public final class TransformationPrinter {
             out.add("g_" + t.gravity().code());
         }
         t.height().ifPresent(h -> out.add("h_" + length(h)));
+        t.opacity().ifPresent(o -> out.add("o_" + o));
+        t.page().ifPresent(p -> out.add("pg_" + p));
         t.quality().ifPresent(q -> out.add("q_" + switch (q) {
             case Quality.Fixed fixed -> Integer.toString(fixed.value());
             case Quality.Auto auto when auto.level() == Quality.Level.GOOD -> "auto";
             case Quality.Auto auto -> "auto:" + auto.level().code();
         }));
+        t.radius().ifPresent(r -> out.add("r_" + switch (r) {
+            case Radius.Pixels p -> Integer.toString(p.value());
+            case Radius.Max m -> "max";
+        }));
         t.width().ifPresent(w -> out.add("w_" + length(w)));
+        t.x().ifPresent(x -> out.add("x_" + offset(x)));
+        t.y().ifPresent(y -> out.add("y_" + offset(y)));
+        t.zoom().ifPresent(z -> out.add("z_" + withPoint(z)));
         return out.toString();
+    }
+
+    private static String offset(Offset offset) {
+        return switch (offset) {
+            case Offset.Pixels p -> Integer.toString(p.value());
+            case Offset.Fraction f -> withPoint(f.value());
+        };
     }
 
     private static String length(Length length) {
@@ -87,10 +117,11 @@ public final class TransformationPrinter {
                 : withPoint(ar.ratio());
     }
 
-    private static String effect(String name, int strength) {
-        return strength == TransformationParser.DEFAULT_EFFECT_STRENGTH
-                ? "e_" + name
-                : "e_" + name + ":" + strength;
+    /** {@code e_<name>}, with {@code :<value>} unless it is the effect's default. */
+    private static String effect(Effect effect, int value) {
+        return !effect.takesValue() || value == effect.defaultValue()
+                ? "e_" + effect.code()
+                : "e_" + effect.code() + ":" + value;
     }
 
     /** {@code 2.0}, {@code 0.5}, {@code 100.0}: {@link #plain} with at least one decimal. */

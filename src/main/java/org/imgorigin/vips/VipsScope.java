@@ -18,7 +18,11 @@ public final class VipsScope implements AutoCloseable {
     static final int INTERPRETATION_B_W = 1;
     static final int INTERPRETATION_SRGB = 22;
     static final int INTERPRETATION_GREY16 = 26;
+    private static final int EXTEND_COPY = 1;
     private static final int EXTEND_BACKGROUND = 5;
+    private static final int FORMAT_UCHAR = 0;
+    private static final int MATH2_POW = 0;
+    private static final int BLEND_OVER = 2;
     private static final int DIRECTION_HORIZONTAL = 0;
     private static final int DIRECTION_VERTICAL = 1;
     private static final int HEIF_COMPRESSION_AV1 = 4;
@@ -64,8 +68,13 @@ public final class VipsScope implements AutoCloseable {
      * orientation (1-8). libvips opens images lazily, so this costs a header parse only.
      */
     public Header header(MemorySegment buffer) {
+        return header(buffer, 0);
+    }
+
+    /** The header of frame or page {@code page} (from 0) of a multi-page image. */
+    public Header header(MemorySegment buffer, int page) {
         MemorySegment image = Native.callPointer("vips_image_new_from_buffer", 3,
-                buffer, buffer.byteSize(), arena.allocateFrom(""), END);
+                buffer, buffer.byteSize(), arena.allocateFrom(page == 0 ? "" : "page=" + page), END);
         if (image.equals(MemorySegment.NULL)) {
             throw failure("image could not be decoded");
         }
@@ -110,6 +119,11 @@ public final class VipsScope implements AutoCloseable {
      * exported as sRGB; EXIF orientation is applied unless {@code noRotate}.
      */
     public VipsImage thumbnail(MemorySegment buffer, int width, int height, Size size, boolean noRotate) {
+        return thumbnail(buffer, width, height, size, noRotate, 0);
+    }
+
+    /** {@link #thumbnail(MemorySegment, int, int, Size, boolean)} of frame or page {@code page} (from 0). */
+    public VipsImage thumbnail(MemorySegment buffer, int width, int height, Size size, boolean noRotate, int page) {
         MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
         int rc = Native.callInt("vips_thumbnail_buffer", 4, buffer, buffer.byteSize(), out, width,
                 arena.allocateFrom("height"), height,
@@ -117,7 +131,8 @@ public final class VipsScope implements AutoCloseable {
                 arena.allocateFrom("no_rotate"), noRotate,
                 // A truncated or corrupt original is an error, not a grey-bottomed variant
                 // cached for a year.
-                arena.allocateFrom("option_string"), arena.allocateFrom("fail_on=truncated"),
+                arena.allocateFrom("option_string"),
+                arena.allocateFrom(page == 0 ? "fail_on=truncated" : "fail_on=truncated,page=" + page),
                 END);
         return take(rc, out, "image could not be decoded");
     }
@@ -222,6 +237,201 @@ public final class VipsScope implements AutoCloseable {
         int rc = Native.callInt("vips_flip", 3, in.pointer, out,
                 horizontal ? DIRECTION_HORIZONTAL : DIRECTION_VERTICAL, END);
         return take(rc, out, "image could not be flipped");
+    }
+
+    /** Resizes an image already in the pipeline to exactly {@code width}×{@code height}. */
+    public VipsImage resize(VipsImage in, int width, int height) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_thumbnail_image", 3, in.pointer, out, width,
+                arena.allocateFrom("height"), height,
+                arena.allocateFrom("size"), Size.FORCE.code,
+                arena.allocateFrom("no_rotate"), true,
+                END);
+        return take(rc, out, "image could not be resized");
+    }
+
+    /**
+     * {@code a × in + b} per band, the result clamped to 0-255 when {@code toUchar} (brightness,
+     * contrast, negation, opacity are each one of these).
+     */
+    public VipsImage linear(VipsImage in, double[] a, double[] b, boolean toUchar) {
+        if (a.length != b.length) {
+            throw new IllegalArgumentException("a and b differ in length");
+        }
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_linear", 5, in.pointer, out,
+                arena.allocateFrom(ValueLayout.JAVA_DOUBLE, a), arena.allocateFrom(ValueLayout.JAVA_DOUBLE, b), a.length,
+                arena.allocateFrom("uchar"), toUchar, END);
+        return take(rc, out, "image could not be adjusted");
+    }
+
+    /** Each output band a weighted sum of the input bands: {@code matrix[out][in]}, clamped to 0-255. */
+    public VipsImage recomb(VipsImage in, double[][] matrix) {
+        int rows = matrix.length;
+        int columns = matrix[0].length;
+        double[] flat = new double[rows * columns];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(matrix[r], 0, flat, r * columns, columns);
+        }
+        MemorySegment m = Native.callPointer("vips_image_new_matrix_from_array", -1, columns, rows,
+                arena.allocateFrom(ValueLayout.JAVA_DOUBLE, flat), flat.length);
+        if (m.equals(MemorySegment.NULL)) {
+            throw failure("image could not be adjusted");
+        }
+        own(m);
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_recomb", 3, in.pointer, out, m, END);
+        return cast(take(rc, out, "image could not be adjusted"), FORMAT_UCHAR);
+    }
+
+    private VipsImage cast(VipsImage in, int format) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_cast", 3, in.pointer, out, format, END);
+        return take(rc, out, "image could not be converted");
+    }
+
+    /**
+     * The box inside the image that differs from {@code background} by more than
+     * {@code threshold} (0-255), as {left, top, width, height}; width 0 when nothing does.
+     */
+    public int[] findTrim(VipsImage in, double threshold, double[] background) {
+        MemorySegment box = arena.allocate(ValueLayout.JAVA_INT, 4);
+        int rc = Native.callInt("vips_find_trim", 5, in.pointer, box, box.asSlice(4), box.asSlice(8),
+                box.asSlice(12), arena.allocateFrom("threshold"), threshold,
+                arena.allocateFrom("background"), doubles(background), END);
+        if (rc != 0) {
+            throw failure("image could not be trimmed");
+        }
+        return box.toArray(ValueLayout.JAVA_INT);
+    }
+
+    /** The pixel at (x, y), one value per band. */
+    public double[] pixel(VipsImage in, int x, int y) {
+        MemorySegment vector = arena.allocate(ValueLayout.ADDRESS);
+        MemorySegment n = arena.allocate(ValueLayout.JAVA_INT);
+        int rc = Native.callInt("vips_getpoint", 5, in.pointer, vector, n, x, y, END);
+        if (rc != 0) {
+            throw failure("image could not be read");
+        }
+        MemorySegment values = vector.get(ValueLayout.ADDRESS, 0);
+        try {
+            return values.reinterpret(8L * n.get(ValueLayout.JAVA_INT, 0)).toArray(ValueLayout.JAVA_DOUBLE);
+        } finally {
+            Native.callVoid("g_free", values);
+        }
+    }
+
+    /** Averages {@code size}×{@code size} squares and shows each as one colour. */
+    public VipsImage pixelate(VipsImage in, int size) {
+        MemorySegment small = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_shrink", 4, in.pointer, small, (double) size, (double) size, END);
+        VipsImage shrunk = take(rc, small, "image could not be pixelated");
+        MemorySegment big = arena.allocate(ValueLayout.ADDRESS);
+        rc = Native.callInt("vips_zoom", 4, shrunk.pointer, big, size, size, END);
+        VipsImage zoomed = take(rc, big, "image could not be pixelated");
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        rc = Native.callInt("vips_embed", 6, zoomed.pointer, out, 0, 0, in.width(), in.height(),
+                arena.allocateFrom("extend"), EXTEND_COPY, END);
+        return take(rc, out, "image could not be pixelated");
+    }
+
+    /**
+     * A one-band mask of a {@code width}×{@code height} rectangle with corners rounded to
+     * ellipses of radii {@code rx}, {@code ry} (a circle or ellipse when they are half the
+     * sides): 255 inside, 0 outside, anti-aliased over a pixel. Computed lazily, tile by tile,
+     * from each pixel's coordinates: no buffer of the image's size.
+     */
+    public VipsImage roundedMask(int width, int height, double rx, double ry) {
+        MemorySegment xyOut = arena.allocate(ValueLayout.ADDRESS);
+        VipsImage xy = take(Native.callInt("vips_xyz", 3, xyOut, width, height, END), xyOut, "mask could not be made");
+        // Distance from the centre, then past the straight part of each side: the corner's.
+        VipsImage centred = abs(linear(xy, new double[] {1, 1},
+                new double[] {0.5 - width / 2.0, 0.5 - height / 2.0}, false));
+        VipsImage past = linear(centred, new double[] {1, 1},
+                new double[] {-(width / 2.0 - rx), -(height / 2.0 - ry)}, false);
+        // max(0, v) = (v + |v|) / 2, then scaled to the corner's radii.
+        VipsImage corner = linear(add(past, abs(past)), new double[] {0.5 / rx, 0.5 / ry}, new double[] {0, 0}, false);
+        VipsImage squares = multiply(corner, corner);
+        MemorySegment meanOut = arena.allocate(ValueLayout.ADDRESS);
+        VipsImage mean = take(Native.callInt("vips_bandmean", 2, squares.pointer, meanOut, END), meanOut,
+                "mask could not be made");
+        MemorySegment rootOut = arena.allocate(ValueLayout.ADDRESS);
+        VipsImage root = take(Native.callInt("vips_math2_const", 5, mean.pointer, rootOut, MATH2_POW,
+                arena.allocateFrom(ValueLayout.JAVA_DOUBLE, 0.5), 1, END), rootOut, "mask could not be made");
+        // The normalised distance is sqrt(2 × mean); coverage over the last pixel of the radius,
+        // rounded to the nearest level (the cast truncates).
+        double m = Math.min(rx, ry);
+        return linear(root, new double[] {-Math.sqrt(2) * m * 255}, new double[] {(m + 0.5) * 255 + 0.5}, true);
+    }
+
+    /** The image with {@code mask} (one band, 0-255) multiplied into its alpha, which it gains if it had none. */
+    public VipsImage withMask(VipsImage in, VipsImage mask) {
+        if (!in.hasAlpha()) {
+            return bandjoin(in, mask);
+        }
+        VipsImage colour = extractBands(in, 0, in.bands() - 1);
+        VipsImage alpha = extractBands(in, in.bands() - 1, 1);
+        VipsImage combined = linear(multiply(alpha, mask), new double[] {1 / 255.0}, new double[] {0}, true);
+        return bandjoin(colour, combined);
+    }
+
+    /** The image with an opaque alpha band added, if it has none. */
+    public VipsImage withAlpha(VipsImage in) {
+        if (in.hasAlpha()) {
+            return in;
+        }
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_bandjoin_const1", 3, in.pointer, out, 255.0, END);
+        return take(rc, out, "image could not be given transparency");
+    }
+
+    /** A {@code width}×{@code height} sRGB image of one colour. */
+    public VipsImage solid(int width, int height, double[] rgb) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        VipsImage black = take(Native.callInt("vips_black", 3, out, width, height,
+                arena.allocateFrom("bands"), 3, END), out, "image could not be made");
+        VipsImage coloured = linear(black, new double[] {1, 1, 1}, rgb, true);
+        MemorySegment srgb = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_copy", 2, coloured.pointer, srgb,
+                arena.allocateFrom("interpretation"), INTERPRETATION_SRGB, END);
+        return take(rc, srgb, "image could not be made");
+    }
+
+    /** {@code overlay} drawn over {@code base} at (x, y), by its alpha. */
+    public VipsImage over(VipsImage base, VipsImage overlay, int x, int y) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_composite2", 4, base.pointer, overlay.pointer, out, BLEND_OVER,
+                arena.allocateFrom("x"), x, arena.allocateFrom("y"), y, END);
+        return cast(take(rc, out, "image could not be composed"), FORMAT_UCHAR);
+    }
+
+    private VipsImage abs(VipsImage in) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        return take(Native.callInt("vips_abs", 2, in.pointer, out, END), out, "image could not be computed");
+    }
+
+    private VipsImage add(VipsImage left, VipsImage right) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        return take(Native.callInt("vips_add", 3, left.pointer, right.pointer, out, END), out,
+                "image could not be computed");
+    }
+
+    private VipsImage multiply(VipsImage left, VipsImage right) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        return take(Native.callInt("vips_multiply", 3, left.pointer, right.pointer, out, END), out,
+                "image could not be computed");
+    }
+
+    private VipsImage extractBands(VipsImage in, int first, int count) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        return take(Native.callInt("vips_extract_band", 3, in.pointer, out, first,
+                arena.allocateFrom("n"), count, END), out, "image could not be computed");
+    }
+
+    private VipsImage bandjoin(VipsImage left, VipsImage right) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        return take(Native.callInt("vips_bandjoin2", 3, left.pointer, right.pointer, out, END), out,
+                "image could not be computed");
     }
 
     /** A black image, for health checks. */

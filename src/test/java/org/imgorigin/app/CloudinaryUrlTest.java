@@ -47,7 +47,10 @@ class CloudinaryUrlTest {
         }
     }
 
-    /** A chain folds into one stage: the same variant as the single stage; two pixel stages are a 400. */
+    /**
+     * Delivery-only stages fold into the pixel stage: the same variant as the single stage.
+     * Pixel stages chain in order.
+     */
     @Test
     void chainsAreOneVariantOrA400NamingTheStages() throws Exception {
         String id = TestOrigin.store(root, "photo.jpg");
@@ -61,9 +64,53 @@ class CloudinaryUrlTest {
             assertThat(chain.getHeader("Content-Type")).isEqualTo("image/png");
             assertThat(chain.getHeader("ETag")).isEqualTo(single.getHeader("ETag"));
             assertThat(chain.getHeader("X-Cache")).startsWith("HIT");
+            // Pixel stages chain: each works on the result of the one before.
+            var blurred = get(client, server, "/image/upload/c_fill,w_400,h_400/e_blur:100/" + id + ".jpg");
+            assertThat(blurred.statusCode()).isEqualTo(200);
+            assertThat(ServeImagesContract.inspect(blurred).width()).isEqualTo(400);
+            var cropped = get(client, server, "/image/upload/w_100/c_crop,w_50,h_50/" + id + ".png");
+            var scaled = get(client, server, "/image/upload/c_crop,w_50,h_50/w_100/" + id + ".png");
+            assertThat(ServeImagesContract.inspect(cropped).width()).isEqualTo(50);
+            assertThat(ServeImagesContract.inspect(scaled).width()).isEqualTo(100);
+            assertThat(ServeImagesContract.inspect(scaled).height()).isEqualTo(100);
             ServeImagesContract.assertJsonError(get(client, server,
-                    "/image/upload/c_fill,w_400,h_400/e_blur:100/" + id + ".jpg"), 400,
-                    "chained pixel transformations are not supported yet", "'c_fill,w_400,h_400'", "'e_blur:100'");
+                    "/image/upload/w_auto/e_blur:100/" + id + ".jpg"), 400, "w_auto in stage 'w_auto'");
+        } finally {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * {@code d_<id>}: a missing image is answered by the default one, rendered the same way,
+     * cached for a minute and never as immutable, and purged with either id; an image that
+     * exists is the same variant with or without it.
+     */
+    @Test
+    void aDefaultImageStandsInForAMissingOne() throws Exception {
+        String id = TestOrigin.store(root, "photo.jpg");
+        String missing = "0123456789abcdef0123456789abcdef01234567";
+        Vertx vertx = Vertx.vertx();
+        try (Server server = TestOrigin.start(root)) {
+            WebClient client = WebClient.create(vertx);
+            var standIn = get(client, server, "/image/upload/d_" + id + ".png,w_120/" + missing + ".webp");
+            assertThat(standIn.statusCode()).isEqualTo(200);
+            assertThat(standIn.getHeader("Content-Type")).isEqualTo("image/webp");
+            assertThat(ServeImagesContract.inspect(standIn).width()).isEqualTo(120);
+            assertThat(standIn.getHeader("Cache-Control")).isEqualTo("public, max-age=60");
+            assertThat(standIn.getHeader("Surrogate-Key")).isEqualTo(missing + " " + id);
+            // Again, from the cache: still a stand-in.
+            var again = get(client, server, "/image/upload/d_" + id + ",w_120/" + missing + ".webp");
+            assertThat(again.getHeader("X-Cache")).startsWith("HIT");
+            assertThat(again.getHeader("Cache-Control")).isEqualTo("public, max-age=60");
+            // The image exists: d_ changes nothing, and the answer is immutable.
+            var plain = get(client, server, "/w_120/" + id + ".webp");
+            var present = get(client, server, "/d_" + missing + ",w_120/" + id + ".webp");
+            assertThat(present.getHeader("ETag")).isEqualTo(plain.getHeader("ETag"));
+            assertThat(present.getHeader("Cache-Control")).contains("immutable");
+            assertThat(present.getHeader("Surrogate-Key")).isEqualTo(id);
+            // Both missing: a 404 about the image asked for.
+            ServeImagesContract.assertJsonError(get(client, server, "/d_" + missing + ",w_120/"
+                    + "fedcba9876543210fedcba9876543210fedcba98.webp"), 404, "fedcba9876543210");
         } finally {
             vertx.close().await(10, TimeUnit.SECONDS);
         }

@@ -107,6 +107,11 @@ class ImagePathTest {
             /w_300/c_scale/ID                                | /w_300/ID
             /t_thumb/f_auto/ID                               | /c_fill,f_auto,h_150,w_150/ID
             /c_scale/c_scale/c_scale/c_scale/c_scale/c_scale/c_scale/c_scale/q_auto/w_1/ID | /q_auto,w_1/ID
+            /image/upload/c_fill,h_200,w_200/e_blur:300/f_auto/ID | /c_fill,h_200,w_200/e_blur:300,f_auto/ID
+            /w_100/c_crop,h_50,w_50/ID.png                   | /w_100/c_crop,h_50,w_50/ID.png
+            /r_max/f_png/w_300/ID                            | /r_max/f_png,w_300/ID
+            /e_trim/pg_2/c_scale/w_300,d_0123456789abcdef/ID | /e_trim/d_0123456789abcdef,pg_2,w_300/ID
+            /w_300/e_negate/e_negate/ID                      | /w_300/e_negate/e_negate/ID
             """)
     void chainsFoldIntoOneStage(String rawPath, String canonical) {
         ImagePath path = ImagePath.parse(rawPath.replace("ID", ID), PRESETS);
@@ -165,10 +170,10 @@ class ImagePathTest {
                 arguments("/w_300%2Ch_200/ID", "path", "percent-encoded"),
                 arguments("/ID.jpg%00", "path", "percent-encoded"),
                 arguments("/" + "a".repeat(ImagePath.MAX_LENGTH), "path", "longer than 2048"),
-                arguments("/w_300/h_200/ID", "transformation", "chained pixel transformations are not supported yet"),
-                arguments("/s--abc--/w_300/h_200/ID.jpg", "transformation", "the stages 'w_300', 'h_200' each change pixels"),
-                arguments("/image/upload/c_fill,w_400,h_400/e_blur:100/ID", "transformation",
-                        "not supported yet: the stages 'c_fill,w_400,h_400', 'e_blur:100'"),
+                arguments("/w_auto/e_blur/ID", "w", "w_auto in stage 'w_auto'"),
+                arguments("/w_300/pg_1/pg_2/ID", "pg_2", "'pg_' is given in stage 'pg_1' and in stage 'pg_2'"),
+                arguments("/image/upload/c_fill,w_auto,h_400/e_blur:100/ID", "w",
+                        "the width from client hints is for the last stage"),
                 arguments("/a/b/c/ID", "a", "unknown parameter 'a'"),
                 arguments("/w_300/q_80/q_auto/ID", "q_auto", "'q_' is given in stage 'q_80' and in stage 'q_auto'"),
                 arguments("/w_300,f_png/f_auto/ID", "f_auto", "'f_' is given in stage 'w_300,f_png' and in stage 'f_auto'"),

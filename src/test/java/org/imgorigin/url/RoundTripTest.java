@@ -145,7 +145,68 @@ class RoundTripTest {
         if (r.nextBoolean()) {
             f.attachment();
         }
+        Transformation.Builder more = f.more;
+        if (f.crop == Crop.CROP && f.gravity != Gravity.AUTO && r.nextBoolean()) {
+            more.x = java.util.Optional.of(r.nextBoolean() ? new Transformation.Offset.Pixels(r.nextInt(5000))
+                    : new Transformation.Offset.Fraction(r.nextInt(101) / 100.0));
+            more.y = java.util.Optional.of(new Transformation.Offset.Pixels(r.nextInt(5000)));
+        }
+        if ((f.crop == Crop.CROP || f.crop == Crop.THUMB) && r.nextBoolean()) {
+            more.zoom = java.util.Optional.of(1.0 + r.nextInt(90) / 10.0);
+        }
+        for (int i = r.nextInt(4); i > 0; i--) {
+            Effect effect = pick(r, Effect.values());
+            int value = !effect.takesValue() || r.nextBoolean() ? effect.defaultValue()
+                    : effect.min() + r.nextInt(effect.max() - effect.min() + 1);
+            more.effect(effect, value);
+        }
+        if (r.nextInt(4) == 0) {
+            more.radius = java.util.Optional.of(r.nextBoolean() ? new Transformation.Radius.Max()
+                    : new Transformation.Radius.Pixels(1 + r.nextInt(10_000)));
+        }
+        if (r.nextInt(4) == 0) {
+            more.border = java.util.Optional.of(new Transformation.Border(1 + r.nextInt(1000),
+                    new Transformation.Rgb(r.nextInt(256), r.nextInt(256), r.nextInt(256))));
+        }
+        if (r.nextInt(4) == 0) {
+            more.opacity = OptionalInt.of(r.nextInt(101));
+        }
+        if (r.nextInt(4) == 0) {
+            more.page = OptionalInt.of(1 + r.nextInt(10_000));
+        }
+        if (r.nextInt(4) == 0) {
+            more.defaultImage = java.util.Optional.of(new org.imgorigin.image.ImageId(
+                    String.format("%016x", r.nextLong())));
+        }
         return f.build();
+    }
+
+    /** Chains of stages print with '/' and parse back, stage by stage, to the same value. */
+    @Test
+    void chainsRoundTrip() {
+        Random random = new Random(314L);
+        for (int i = 0; i < RUNS / 4; i++) {
+            Transformation last = randomTransformation(random);
+            List<Transformation> earlier = new ArrayList<>();
+            for (int j = random.nextInt(4); j > 0; j--) {
+                Transformation stage = randomTransformation(random).pixelsOnly();
+                if (!stage.equals(Transformation.NONE) && !stage.needsNegotiation()) {
+                    earlier.add(stage);
+                }
+            }
+            if (last.pixelsOnly().equals(Transformation.NONE)) {
+                continue; // a delivery-only final stage folds into the one before it
+            }
+            Transformation t = last.after(earlier);
+            String printed = TransformationPrinter.print(t);
+            if (printed.length() > TransformationParser.MAX_LENGTH) {
+                continue;
+            }
+            Transformation parsed = TransformationParser.parseStages(List.of(printed.split("/")), Presets.NONE);
+            if (!parsed.equals(t)) {
+                fail("round trip of %s through '%s' gave %s", t, printed, parsed);
+            }
+        }
     }
 
     private static Length randomLength(Random r, boolean width) {
@@ -160,7 +221,7 @@ class RoundTripTest {
 
     private static int strength(Random r) {
         // The default strength deserves to be hit often: it prints without ':n'.
-        return r.nextInt(4) == 0 ? TransformationParser.DEFAULT_EFFECT_STRENGTH : 1 + r.nextInt(2000);
+        return r.nextInt(4) == 0 ? Effect.BLUR.defaultValue() : 1 + r.nextInt(2000);
     }
 
     /** In (0, 1]. */
@@ -231,6 +292,30 @@ class RoundTripTest {
         }
         if (r.nextBoolean()) {
             p.add("fl_attachment");
+        }
+        if (p.contains("c_crop") && !p.contains("g_auto") && r.nextBoolean()) {
+            p.add("x_" + zeros(r) + r.nextInt(3000));
+            p.add(r.nextBoolean() ? "y_0." + r.nextInt(100) : "y_" + r.nextInt(3000));
+            p.add("z_" + (1 + r.nextInt(9)) + (r.nextBoolean() ? "." + r.nextInt(10) : ""));
+        }
+        if (r.nextInt(3) == 0) {
+            p.add("e_" + pick(r, new String[] {"brightness", "contrast:-30", "saturation:-100", "sepia:80", "negate",
+                "pixelate", "pixelate:7", "trim:0", "trim"}));
+        }
+        if (r.nextInt(3) == 0) {
+            p.add(r.nextBoolean() ? "r_max" : "r_" + zeros(r) + (1 + r.nextInt(500)));
+        }
+        if (r.nextInt(3) == 0) {
+            p.add("bo_" + (1 + r.nextInt(50)) + "px_solid_" + pick(r, new String[] {"black", "Red", "rgb:00FF00"}));
+        }
+        if (r.nextInt(3) == 0) {
+            p.add("o_" + r.nextInt(101));
+        }
+        if (r.nextInt(3) == 0) {
+            p.add("pg_" + (1 + r.nextInt(9)));
+        }
+        if (r.nextInt(3) == 0) {
+            p.add("co_" + pick(r, new String[] {"white", "rgb:123456"}));
         }
         return p;
     }

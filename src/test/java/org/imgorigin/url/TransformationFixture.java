@@ -13,7 +13,7 @@ import org.imgorigin.url.Transformation.Length;
 import org.imgorigin.url.Transformation.Quality;
 import org.imgorigin.url.Transformation.Rgb;
 
-/** Builds expected transformations in tests without writing all fifteen components each time. */
+/** Builds expected transformations in tests without writing all of its components each time. */
 final class TransformationFixture {
     Optional<Length> width = Optional.empty();
     Optional<Length> height = Optional.empty();
@@ -115,8 +115,33 @@ final class TransformationFixture {
         return this;
     }
 
+    /** Any parameter the fields above do not cover (effects, shapes, pages, chains). */
+    final Transformation.Builder more = new Transformation.Builder();
+
+    TransformationFixture effect(Effect effect, int value) {
+        more.effect(effect, value);
+        return this;
+    }
+
     Transformation build() {
-        return new Transformation(width, height, crop, gravity, aspectRatio, quality, format, dpr, blur, sharpen,
-                grayscale, angle, background, progressive, attachment);
+        Transformation.Builder b = more;
+        b.width = width;
+        b.height = height;
+        b.crop = crop;
+        b.gravity = gravity;
+        b.aspectRatio = aspectRatio;
+        b.quality = quality;
+        b.format = format;
+        b.dpr = dpr;
+        blur.ifPresent(n -> b.effect(Effect.BLUR, n));
+        sharpen.ifPresent(n -> b.effect(Effect.SHARPEN, n));
+        if (grayscale) {
+            b.effect(Effect.GRAYSCALE, 0);
+        }
+        b.angle = angle;
+        b.background = background;
+        b.progressive = progressive;
+        b.attachment = attachment;
+        return b.build();
     }
 }

@@ -51,6 +51,42 @@ class TransformationParserTest {
             c_crop                      | c_crop
             c_thumb                     | c_thumb
             g_center                    | ''
+            g_auto:subject              | g_auto
+            g_auto:classic              | g_auto
+            c_crop,w_10,x_5,y_0         | c_crop,w_10,x_5,y_0
+            c_crop,x_0.50,y_00          | c_crop,x_0.5,y_0
+            c_crop,z_2                  | c_crop,z_2.0
+            c_crop,z_1.0                | c_crop
+            c_thumb,w_9,h_9,z_1.5       | c_thumb,h_9,w_9,z_1.5
+            r_max                       | r_max
+            r_020                       | r_20
+            bo_4px_solid_black          | bo_4px_solid_rgb:000000
+            bo_1px_solid_rgb:FF0000     | bo_1px_solid_rgb:ff0000
+            o_50                        | o_50
+            o_0                         | o_0
+            o_100                       | ''
+            pg_2                        | pg_2
+            co_red                      | ''
+            co_rgb:00ff00,e_negate      | e_negate
+            e_brightness                | e_brightness
+            e_brightness:80             | e_brightness
+            e_brightness:-20            | e_brightness:-20
+            e_brightness:0              | ''
+            e_contrast                  | ''
+            e_contrast:30               | e_contrast:30
+            e_saturation:-100           | e_saturation:-100
+            e_sepia:80                  | e_sepia
+            e_sepia:50                  | e_sepia:50
+            e_pixelate                  | e_pixelate
+            e_pixelate:12               | e_pixelate:12
+            e_trim                      | e_trim
+            e_trim:10                   | e_trim
+            e_trim:0                    | e_trim:0
+            e_trim::                    | e_trim
+            e_trim:20:                  | e_trim:20
+            e_negate,e_blur,e_sepia     | e_blur,e_negate,e_sepia
+            d_0123456789abcdef          | d_0123456789abcdef
+            d_0123456789abcdef.png      | d_0123456789abcdef
             g_north                     | g_north
             g_north_east                | g_north_east
             g_east                      | g_east
@@ -192,6 +228,10 @@ class TransformationParserTest {
             b_BLACK,c_pad                   | c_pad,b_rgb:000000
             b_aqua                          | b_cyan
             b_darkgrey                      | b_darkgray
+            g_auto:subject,c_fill,w_9,h_9   | c_fill,g_auto,w_9,h_9
+            e_saturation:0,w_9              | w_9
+            o_100,w_9                       | w_9
+            c_crop,z_1,w_9                  | c_crop,w_9
             c_scale,w_10                    | w_10,g_center
             t_thumb                         | w_150,h_150,c_fill
             t_thumb,w_300                   | w_300,t_thumb
@@ -288,7 +328,7 @@ class TransformationParserTest {
                 // names
                 arguments("W_300", "W_300", "unknown parameter"),
                 arguments(" w_300", " w_300", "unknown parameter"),
-                arguments("x_1", "x_1", "unknown parameter"),
+                arguments("x_1", "x", "x_ and y_ position a c_crop"),
                 arguments("width_300", "width_300", "unknown parameter"),
                 arguments("w300", "w300", "unknown parameter"),
                 arguments("w", "w", "unknown parameter"),
@@ -302,7 +342,7 @@ class TransformationParserTest {
                 arguments("c_stretch", "c_stretch", "crop mode"),
                 arguments("g_centre", "g_centre", "gravity"),
                 arguments("g_northeast", "g_northeast", "gravity"),
-                arguments("g_face", "g_face", "gravity"),
+                arguments("g_face", "g_face", "face detection is not available yet"),
                 // aspect ratio
                 arguments("ar_0:9", "ar_0:9", "aspect ratio"),
                 arguments("ar_16:0", "ar_16:0", "aspect ratio"),
@@ -347,16 +387,52 @@ class TransformationParserTest {
                 arguments("dpr_Auto", "dpr_Auto", "device pixel ratio"),
                 arguments("dpr_", "dpr_", "device pixel ratio"),
                 // effects
-                arguments("e_blur:0", "e_blur:0", "strength"),
-                arguments("e_blur:2001", "e_blur:2001", "strength"),
-                arguments("e_blur:", "e_blur:", "strength"),
-                arguments("e_blur:abc", "e_blur:abc", "strength"),
-                arguments("e_blur:1.5", "e_blur:1.5", "strength"),
-                arguments("e_sharpen:-1", "e_sharpen:-1", "strength"),
-                arguments("e_sharpen:99999999999", "e_sharpen:99999999999", "strength"),
+                arguments("e_blur:0", "e_blur:0", "e_blur takes an integer 1 to 2000 (default 100)"),
+                arguments("e_blur:2001", "e_blur:2001", "1 to 2000"),
+                arguments("e_blur:", "e_blur:", "1 to 2000"),
+                arguments("e_blur:abc", "e_blur:abc", "1 to 2000"),
+                arguments("e_blur:1.5", "e_blur:1.5", "1 to 2000"),
+                arguments("e_sharpen:-1", "e_sharpen:-1", "1 to 2000"),
+                arguments("e_sharpen:99999999999", "e_sharpen:99999999999", "1 to 2000"),
                 arguments("e_grayscale:50", "e_grayscale:50", "takes no value"),
                 arguments("e_greyscale", "e_greyscale", "unknown parameter"),
-                arguments("e_sepia", "e_sepia", "unknown parameter"),
+                arguments("e_oil_paint", "e_oil_paint", "unknown parameter"),
+                arguments("e_brightness:-100", "e_brightness:-100", "-99 to 100"),
+                arguments("e_brightness:+5", "e_brightness:+5", "-99 to 100"),
+                arguments("e_brightness:--5", "e_brightness:--5", "-99 to 100"),
+                arguments("e_contrast:-0", "e_contrast:-0", "-100 to 100"),
+                arguments("e_negate:1", "e_negate:1", "takes no value"),
+                arguments("e_pixelate:0", "e_pixelate:0", "1 to 200"),
+                arguments("e_trim:101", "e_trim:101", "0 to 100"),
+                arguments("e_trim:10:white", "e_trim:10:white", "colour override is not supported"),
+                arguments("e_trim:::", "e_trim:::", "colour override is not supported"),
+                arguments("c_auto,w_300,h_300", "c_auto", "use c_fill,g_auto"),
+                arguments("c_auto_pad", "c_auto_pad", "unsupported parameter"),
+                arguments("c_fill_pad", "c_fill_pad", "unsupported parameter"),
+                arguments("c_mfit", "c_mfit", "unsupported parameter"),
+                arguments("c_mpad", "c_mpad", "unsupported parameter"),
+                arguments("c_imagga_crop", "c_imagga_crop", "Imagga"),
+                arguments("g_faces", "g_faces", "face detection is not available yet"),
+                arguments("g_auto:", "g_auto:", "gravity"),
+                arguments("g_auto:Face", "g_auto:Face", "lowercase words"),
+                arguments("c_fill,w_10,h_10,x_5", "x", "position a c_crop"),
+                arguments("c_crop,g_auto,w_10,x_5", "g", "g_auto would place it by content"),
+                arguments("c_fill,z_2", "z", "z_ zooms a c_crop or c_thumb"),
+                arguments("c_thumb,w_10,h_10,z_0.5", "z", "needs face detection"),
+                arguments("c_crop,z_0.01", "z_0.01", "zoom must be a number 0.1-10"),
+                arguments("c_crop,x_-5", "x_-5", "whole number of pixels from 0"),
+                arguments("c_crop,x_1.5", "x_1.5", "fraction 0.0-1.0"),
+                arguments("r_0", "r_0", "radius must be max"),
+                arguments("r_10:20", "r_10:20", "radius must be max"),
+                arguments("bo_5px_dashed_red", "bo_5px_dashed_red", "<width>px_solid_<colour>"),
+                arguments("bo_0px_solid_red", "bo_0px_solid_red", "<width>px_solid_<colour>"),
+                arguments("bo_5px_solid_nocolour", "bo_5px_solid_nocolour", "<width>px_solid_<colour>"),
+                arguments("o_101", "o_101", "opacity must be an integer 0-100"),
+                arguments("o_-1", "o_-1", "opacity"),
+                arguments("pg_0", "pg_0", "page must be an integer 1-10000"),
+                arguments("co_blurple", "co_blurple", "colour must be"),
+                arguments("d_avatar.png", "d_avatar.png", "image id"),
+                arguments("d_0123456789abcdef.PNG", "d_0123456789abcdef.PNG", "image id"),
                 arguments("e_", "e_", "unknown parameter"),
                 arguments("e_Blur", "e_Blur", "unknown parameter"),
                 // angle
