@@ -106,6 +106,15 @@ final class ChromiumDriver implements AutoCloseable {
                 new JsonObject().put("script", script).put("args", new JsonArray(List.of(args))));
     }
 
+    /**
+     * A Chrome DevTools Protocol command through chromedriver's {@code goog/cdp/execute}
+     * (e.g. {@code Emulation.setDeviceMetricsOverride} for a viewport width and pixel ratio);
+     * returns its result.
+     */
+    Object devTools(String cdpCommand, JsonObject params) throws Exception {
+        return command("POST", "/goog/cdp/execute", new JsonObject().put("cmd", cdpCommand).put("params", params));
+    }
+
     byte[] screenshot() throws Exception {
         return Base64.getDecoder().decode((String) command("GET", "/screenshot", null));
     }
