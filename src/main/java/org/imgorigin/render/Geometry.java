@@ -126,7 +126,10 @@ final class Geometry {
             case LIMIT -> scaled(sourceWidth, sourceHeight, Math.min(1.0, fit), null, null, noRotate);
             case FILL, THUMB -> {
                 if (both && t.zoom().isPresent()) {
-                    yield region(sourceWidth, sourceHeight, t, cover * t.zoom().get(), w, h, noRotate, maxDimension);
+                    // Zooming out (under 1) of the fill has no more of the image to show: there
+                    // is no face region to zoom out from yet, so it stops at the fill.
+                    yield region(sourceWidth, sourceHeight, t, cover * Math.max(1.0, t.zoom().get()), w, h, noRotate,
+                            maxDimension);
                 }
                 if (!both) {
                     yield scaled(sourceWidth, sourceHeight, fit, w, h, noRotate);

@@ -62,11 +62,7 @@ public record ImagePath(
         if (!path.startsWith("/")) {
             throw UrlException.invalidPart("path", path, "it must start with '/'");
         }
-        // Ids, parameters and signatures are all plain ASCII; an escape can only be an attempt
-        // to smuggle a '/', '.' or ',' past this parser, or a second spelling of one URL.
-        if (path.indexOf('%') >= 0) {
-            throw UrlException.invalidPart("path", path, "percent-encoded characters are not allowed");
-        }
+        path = decodeEscapes(path);
         String[] segments = path.substring(1).split("/", -1);
         for (String segment : segments) {
             if (segment.isEmpty()) {
@@ -130,6 +126,38 @@ public record ImagePath(
                 ? TransformationParser.parseStages(java.util.List.of(segments).subList(next, end), presets)
                 : Transformation.NONE;
         return new ImagePath(signature, signedPart, transformation, new ImageId(idText), extension);
+    }
+
+    /**
+     * Ids, parameters and signatures are plain ASCII, but front-end libraries escape some of the
+     * grammar's own characters inside values (unpic writes {@code g_north%5Feast} and
+     * {@code b_rgb%3Aff0000}): {@code %3A} ({@code :}), {@code %5F} ({@code _}) and {@code %2C}
+     * ({@code ,}) are read as those characters, in either case, and the path is then one
+     * spelling of the same variant. Any other escape could only smuggle a {@code /} or
+     * {@code .} past this parser, and is a 400.
+     */
+    private static String decodeEscapes(String path) {
+        int percent = path.indexOf('%');
+        if (percent < 0) {
+            return path;
+        }
+        StringBuilder out = new StringBuilder(path.length());
+        int from = 0;
+        while (percent >= 0) {
+            out.append(path, from, percent);
+            String escape = percent + 3 <= path.length() ? path.substring(percent + 1, percent + 3) : "";
+            char decoded = switch (escape.toUpperCase(Locale.ROOT)) {
+                case "3A" -> ':';
+                case "5F" -> '_';
+                case "2C" -> ',';
+                default -> throw UrlException.invalidPart("path", path,
+                        "percent-encoded characters are not allowed, except %3A, %5F and %2C");
+            };
+            out.append(decoded);
+            from = percent + 3;
+            percent = path.indexOf('%', from);
+        }
+        return out.append(path, from, path.length()).toString();
     }
 
     /** How many segments Cloudinary's {@code [<cloud>/]image/upload} prefix takes: 0, 2 or 3. */

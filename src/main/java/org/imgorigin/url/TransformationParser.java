@@ -439,8 +439,9 @@ public final class TransformationParser {
         return set("co", d -> { });
     }
 
+    /** {@code rgb:RRGGBB} (also {@code rgb_RRGGBB}, as Nuxt Image writes it) or a CSS colour name. */
     private static Optional<Rgb> colour(String value) {
-        if (value.startsWith("rgb:")) {
+        if (value.startsWith("rgb:") || value.startsWith("rgb_")) {
             String hex = value.substring("rgb:".length());
             if (!HEX6.matcher(hex).matches()) {
                 return Optional.empty();
@@ -552,10 +553,6 @@ public final class TransformationParser {
         if ((t.x().isPresent() || t.y().isPresent()) && t.gravity() == Gravity.AUTO) {
             throw new UrlException("g", "invalid transformation '" + UrlException.echo(segment)
                     + "': x_ and y_ place the crop themselves; g_auto would place it by content");
-        }
-        if (t.zoom().isPresent() && t.crop() == Crop.THUMB && t.zoom().get() < 1.0) {
-            throw new UrlException("z", "invalid transformation '" + UrlException.echo(segment)
-                    + "': zooming out of a c_thumb (z_ under 1) needs face detection, which is not available yet");
         }
         if (t.zoom().isPresent() && t.crop() != Crop.CROP && t.crop() != Crop.THUMB) {
             throw new UrlException("z", "invalid transformation '" + UrlException.echo(segment)

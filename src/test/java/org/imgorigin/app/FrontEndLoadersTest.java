@@ -74,11 +74,10 @@ import org.junit.jupiter.api.io.TempDir;
  * Also run: {@code @cloudinary/url-gen} with the README's private CDN settings (its
  * transformations are CloudinarySdkTest's).
  *
- * <p>{@link #PENDING_PARSER_WORK} lists the URLs whose parameters the parser work on the main
- * branch is adding, and {@link #PENDING_OTHER_FIXES} the failures this test found besides:
- * their expectation is written as Cloudinary documents it, and until then an answer with
- * another status is reported as a skipped test; an answer with the expected status is checked
- * in full.
+ * <p>Every expectation is written as Cloudinary documents it. Writing this test found two
+ * faults it now guards: {@code a_90} without a resize was a 422 (a rotation read a
+ * sequentially decoded image out of order), and unpic's escapes inside values
+ * ({@code g_north%5Feast}, {@code b_rgb%3Aff0000}) were a 400.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FrontEndLoadersTest {
@@ -210,7 +209,8 @@ class FrontEndLoadersTest {
             cases['next-cloudinary opacity'] = cld({width: 300, opacity: 50});
             cases['next-cloudinary radius'] = cld({width: 300, radius: 20});
             cases['next-cloudinary border'] = cld({width: 300, border: '5px_solid_black'});
-            cases['next-cloudinary default image'] = cld({width: 300, defaultImage: 'placeholder.jpg'});
+            // A default is an imgorigin id (d_placeholder.jpg names nothing imgorigin can store).
+            cases['next-cloudinary default image'] = cld({width: 300, defaultImage: `${ID}.jpg`});
             cases['next-cloudinary c_auto'] = cld({width: 300, height: 300, crop: 'auto'});
             cases['next-cloudinary g_face'] = cld({width: 300, height: 300, crop: 'thumb', gravity: 'face'});
 
@@ -351,48 +351,6 @@ class FrontEndLoadersTest {
             // NgOptimizedImage's src asks for no width: the original's size.
             Map.entry("angular src", Expected.served(WEBP, 1200, 675)));
 
-    /**
-     * Expectations written as Cloudinary documents them, for parameters the parser work on the
-     * main branch is adding (chained pixel stages, g_auto:&lt;anything&gt;, x_/y_, z_, r_,
-     * bo_, o_, d_, the new effects). Until that lands an answer with another status (today
-     * a 400) is reported as skipped; remove an entry once it is served.
-     */
-    static final Set<String> PENDING_PARSER_WORK = Set.of(
-            // Also percent-encoded by unpic (g_auto%3Asubject): see PENDING_OTHER_FIXES.
-            "unpic fill gravity auto:subject",
-            "unpic crop x y",
-            "nuxt fill subject",
-            "nuxt round",
-            "next-cloudinary pad black",
-            "next-cloudinary crop x y",
-            "next-cloudinary thumb zoom",
-            "next-cloudinary auto subject",
-            "next-cloudinary blur grayscale",
-            "next-cloudinary sepia",
-            "next-cloudinary pixelate",
-            "next-cloudinary brightness",
-            "next-cloudinary negate",
-            "next-cloudinary trim",
-            "next-cloudinary opacity",
-            "next-cloudinary radius",
-            "next-cloudinary border",
-            "next-cloudinary default image",
-            "angular rounded");
-
-    /**
-     * Failures this test found outside the parser work's list, expected as Cloudinary
-     * documents them; until fixed, an answer with another status is reported as skipped.
-     */
-    static final Map<String, String> PENDING_OTHER_FIXES = Map.of(
-            // 422 "image could not be encoded" (libvips: "error in tile 0 x 32"): a_90/a_180 with
-            // no resize in the same stage; /w_300,a_90/ is served.
-            "nuxt rotate", "a_90 without a resize is a 422",
-            "next-cloudinary angle", "a_90 without a resize is a 422",
-            // unpic percent-encodes '_' and ':' inside a value (g_north%5Feast, b_rgb%3Aff0000,
-            // g_auto%3Asubject); imgorigin answers 400 "percent-encoded characters are not allowed".
-            "unpic fill gravity north_east", "percent-encoded g_north%5Feast is a 400",
-            "unpic pad rgb", "percent-encoded b_rgb%3Aff0000 is a 400");
-
     @TempDir
     static Path root;
 
@@ -444,9 +402,8 @@ class FrontEndLoadersTest {
     }
 
     @Test
-    void everyGeneratedUrlHasAnExpectationAndEveryPendingOneIsACase() {
+    void everyGeneratedUrlHasAnExpectation() {
         assertThat(generated.getJsonObject("cases").fieldNames()).containsExactlyInAnyOrderElementsOf(EXPECTED.keySet());
-        assertThat(EXPECTED.keySet()).containsAll(PENDING_PARSER_WORK).containsAll(PENDING_OTHER_FIXES.keySet());
     }
 
     @Test
@@ -471,14 +428,6 @@ class FrontEndLoadersTest {
             assertThat(expected).as("an expectation for " + name).isNotNull();
             String what = name + ": " + url;
             HttpResponse<Buffer> answer = fetch(url);
-            if (PENDING_PARSER_WORK.contains(name) && answer.statusCode() != expected.status()) {
-                Assumptions.abort("PENDING_PARSER_WORK, until the parser work lands: " + what + " -> "
-                        + answer.statusCode() + " " + answer.bodyAsString());
-            }
-            if (PENDING_OTHER_FIXES.containsKey(name) && answer.statusCode() != expected.status()) {
-                Assumptions.abort("PENDING_OTHER_FIXES (" + PENDING_OTHER_FIXES.get(name) + "): " + what + " -> "
-                        + answer.statusCode() + " " + answer.bodyAsString());
-            }
             assertThat(answer.statusCode()).as(what + " -> " + answer.bodyAsString()).isEqualTo(expected.status());
             assertThat(answer.getHeader("Content-Type")).as(what).startsWith(expected.contentType());
             if (expected.status() == 200) {

@@ -53,6 +53,16 @@ class CloudinaryParametersTest {
         assertThat(Fixtures.meanDifference(resizedThenCropped, hundred.getSubimage(25, 3, 50, 50))).isLessThan(2.0);
     }
 
+    /** Rotations read their input out of order: without a resize that input is the decoder's own. */
+    @Test
+    void rotatesWithoutAResize() throws Exception {
+        for (String angle : new String[] {"a_90", "a_180", "a_270", "a_vflip", "a_hflip"}) {
+            RenderedImage out = renderer.render(photo, chain(angle), ImageFormat.JPEG);
+            boolean quarter = angle.equals("a_90") || angle.equals("a_270");
+            assertThat(out.width()).as(angle).isEqualTo(quarter ? 675 : 1200);
+        }
+    }
+
     @Test
     void dprScalesEveryStage() throws Exception {
         RenderedImage out = renderer.render(photo, chain("c_fill,w_100,h_100/r_10/dpr_2.0"), ImageFormat.PNG);

@@ -112,6 +112,9 @@ class ImagePathTest {
             /r_max/f_png/w_300/ID                            | /r_max/f_png,w_300/ID
             /e_trim/pg_2/c_scale/w_300,d_0123456789abcdef/ID | /e_trim/d_0123456789abcdef,pg_2,w_300/ID
             /w_300/e_negate/e_negate/ID                      | /w_300/e_negate/e_negate/ID
+            /image/upload/c_fill,g_north%5Feast,w_10,h_10/ID  | /c_fill,g_north_east,h_10,w_10/ID
+            /b_rgb%3aff0000%2Cc_pad,w_10,h_10/ID             | /b_rgb:ff0000,c_pad,h_10,w_10/ID
+            /b_rgb_FF0000,c_pad,w_10,h_10/ID                 | /b_rgb:ff0000,c_pad,h_10,w_10/ID
             """)
     void chainsFoldIntoOneStage(String rawPath, String canonical) {
         ImagePath path = ImagePath.parse(rawPath.replace("ID", ID), PRESETS);
@@ -167,7 +170,10 @@ class ImagePathTest {
                 arguments("/ID/", "path", "empty segment"),
                 arguments("/s--abc--//ID", "path", "empty segment"),
                 arguments("/%33972b16287e595a88a50624587bccc66ece0f4c7", "path", "percent-encoded"),
-                arguments("/w_300%2Ch_200/ID", "path", "percent-encoded"),
+                arguments("/w_300%2Fh_200/ID", "path", "except %3A, %5F and %2C"),
+                arguments("/w_300%2/ID", "path", "percent-encoded"),
+                arguments("/w_300%/ID", "path", "percent-encoded"),
+                arguments("/w_300/ID%2Ejpg", "path", "percent-encoded"),
                 arguments("/ID.jpg%00", "path", "percent-encoded"),
                 arguments("/" + "a".repeat(ImagePath.MAX_LENGTH), "path", "longer than 2048"),
                 arguments("/w_auto/e_blur/ID", "w", "w_auto in stage 'w_auto'"),

@@ -418,7 +418,6 @@ class TransformationParserTest {
                 arguments("c_fill,w_10,h_10,x_5", "x", "position a c_crop"),
                 arguments("c_crop,g_auto,w_10,x_5", "g", "g_auto would place it by content"),
                 arguments("c_fill,z_2", "z", "z_ zooms a c_crop or c_thumb"),
-                arguments("c_thumb,w_10,h_10,z_0.5", "z", "needs face detection"),
                 arguments("c_crop,z_0.01", "z_0.01", "zoom must be a number 0.1-10"),
                 arguments("c_crop,x_-5", "x_-5", "whole number of pixels from 0"),
                 arguments("c_crop,x_1.5", "x_1.5", "fraction 0.0-1.0"),
