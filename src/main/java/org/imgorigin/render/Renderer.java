@@ -163,7 +163,10 @@ public final class Renderer {
             image = resizeTo(scope, image, plan);
         } else {
             plan = Geometry.plan(width, height, first, dpr, limits.maxDimension(), limits.maxOutputPixels());
-            budget.checkPlan(output, (long) plan.outputWidth() * plan.outputHeight());
+            if (stages.size() == 1) {
+                // The encode's own bound, known before a pixel is decoded when nothing follows.
+                budget.checkPlan(output, (long) plan.outputWidth() * plan.outputHeight());
+            }
             image = colour(scope, scope.thumbnail(buffer, plan.loadWidth(), plan.loadHeight(), VipsScope.Size.FORCE,
                     plan.noRotate(), page));
         }

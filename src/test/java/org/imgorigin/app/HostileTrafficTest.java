@@ -92,6 +92,38 @@ class HostileTrafficTest {
         }
     }
 
+    /**
+     * Chains of stages and the Cloudinary parameters that cost the most (trimming, which reads
+     * every pixel twice; rotation and later-stage trims, which hold a stage's image in memory;
+     * masks and borders over a large canvas; ten strong blurs in a row; a tenfold zoom): each is
+     * answered within the same bound, and the worker is free afterwards.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "w_6000,h_6000,c_scale/e_trim/e_pixelate:1/r_max/bo_50px_solid_red",
+        "w_5000,h_5000,c_pad,r_max/a_90/e_sepia/e_saturation:100/o_50",
+        "e_blur:2000/e_blur:2000/e_blur:2000/e_blur:2000/e_blur:2000/e_blur:2000/e_blur:2000/e_blur:2000/e_blur:2000/w_6000",
+        "c_crop,w_6000,h_6000,z_10,x_0.5,y_0.5",
+        "e_trim/w_6000,h_6000,c_fill/e_trim:0/a_270/e_contrast:100"})
+    void costlyChainsAreAnsweredWithinTheLimit(String transformation) throws Exception {
+        for (String ext : new String[] {"png", "webp"}) {
+            String path = "/image/upload/" + transformation + "/" + photo + "." + ext;
+            long start = System.nanoTime();
+            HttpResponse<byte[]> r = get(path);
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            System.out.println("HostileTrafficTest: " + path.replace(photo, "<id>") + " " + r.statusCode() + " in "
+                    + millis + " ms");
+            assertThat(r.statusCode()).as(path).isIn(200, 400, 503);
+            if (r.statusCode() != 200) {
+                JsonObject json = jsonError(r, r.statusCode());
+                assertThat(json.getString("error")).as(path).containsAnyOf("IMGORIGIN_RENDER_TIMEOUT",
+                        "longer than the limit of " + TIMEOUT_SECONDS + " s", "IMGORIGIN_MAX_OUTPUT_PIXELS");
+            }
+            assertThat(millis).as(path + " answered within the limit and a grace").isLessThan(ANSWER_WITHIN_MILLIS);
+            assertOrdinaryRequestServed();
+        }
+    }
+
     // ---- helpers ---------------------------------------------------------------------------
 
     void assertOrdinaryRequestServed() throws Exception {

@@ -63,6 +63,13 @@ class CloudinaryParametersTest {
         }
     }
 
+    /** The encoder's budget is for what is encoded: a large first stage of a small result is not refused. */
+    @Test
+    void onlyTheLastStageIsBudgetedForTheEncoder() throws Exception {
+        RenderedImage out = renderer.render(photo, chain("w_6000,h_6000,c_scale/w_100"), ImageFormat.WEBP);
+        assertThat(out.width()).isEqualTo(100);
+    }
+
     @Test
     void dprScalesEveryStage() throws Exception {
         RenderedImage out = renderer.render(photo, chain("c_fill,w_100,h_100/r_10/dpr_2.0"), ImageFormat.PNG);
