@@ -128,7 +128,7 @@ public record Transformation(
 
     /** The same request without {@code d_}: what is rendered from the default image itself. */
     public Transformation withoutDefaultImage() {
-        return toBuilder().defaultImage(Optional.empty()).build();
+        return defaultImage.isEmpty() ? this : toBuilder().defaultImage(Optional.empty()).build();
     }
 
     /** Which {@link #DELIVERY} parameters this transformation sets, in that order. */
