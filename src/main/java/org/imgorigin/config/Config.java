@@ -113,8 +113,9 @@ public record Config(
         int avifEffort = env.integer("IMGORIGIN_AVIF_EFFORT", 2, 0, 9);
         java.time.Duration renderTimeout =
                 java.time.Duration.ofSeconds(env.integer("IMGORIGIN_RENDER_TIMEOUT", 10, 1, 3_600));
+        int maxFrames = env.integer("IMGORIGIN_MAX_FRAMES", RenderLimits.DEFAULT_MAX_FRAMES, 1, 100_000);
         RenderLimits limits = new RenderLimits(maxSourcePixels, maxDimension, maxOutputPixels, avifEffort,
-                renderTimeout);
+                renderTimeout, maxFrames);
 
         Presets presets;
         try {

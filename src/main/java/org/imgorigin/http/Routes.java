@@ -48,7 +48,7 @@ public final class Routes {
         this.analytics = analytics;
         this.admin = new Admin(config.adminToken(), invalidation, blocking, metrics);
         this.uploads = new UploadHandler(config.uploadToken(), config.maxUploadBytes(),
-                new Ingest(store, renderer, config.limits().maxSourcePixels()), blocking, variants, config.eager(),
+                new Ingest(store, renderer), blocking, variants, config.eager(),
                 recent, metrics, config.uploadBodyTimeout(), config.uploadIdleTimeout(), config.signer().isPresent());
         this.home = new HomePage(recent);
     }

@@ -34,27 +34,29 @@ final class Geometry {
     static Plan plan(int sourceWidth, int sourceHeight, Transformation t, double dpr, int maxDimension,
             long maxOutputPixels) throws RenderException {
         Plan plan = plan(sourceWidth, sourceHeight, t, dpr, maxDimension);
-        checkPixels(plan.outputWidth(), plan.outputHeight(), (long) sourceWidth * sourceHeight, maxOutputPixels);
+        checkPixels(plan.outputWidth(), plan.outputHeight(), 1, (long) sourceWidth * sourceHeight, maxOutputPixels);
         return plan;
     }
 
     /**
-     * The bounds of {@link #plan} on an image a stage made: each side at most
-     * {@code maxDimension} and at most {@code maxOutputPixels} pixels, unless no larger than
-     * the source.
+     * The bounds of {@link #plan} on what a stage made ({@code frames} of
+     * {@code width}×{@code height}): each side at most {@code maxDimension}, and at most
+     * {@code maxOutputPixels} pixels in all frames, unless no larger than the source's.
      */
-    static void checkCanvas(int width, int height, long sourcePixels, int maxDimension, long maxOutputPixels)
-            throws RenderException {
+    static void checkCanvas(int width, int height, int frames, long sourcePixels, int maxDimension,
+            long maxOutputPixels) throws RenderException {
         check("width", width, maxDimension);
         check("height", height, maxDimension);
-        checkPixels(width, height, sourcePixels, maxOutputPixels);
+        checkPixels(width, height, frames, sourcePixels, maxOutputPixels);
     }
 
-    private static void checkPixels(int width, int height, long sourcePixels, long maxOutputPixels)
+    /** Every frame of an animation counts: {@code frames} of {@code width}×{@code height} against as many of the source. */
+    private static void checkPixels(int width, int height, int frames, long sourcePixels, long maxOutputPixels)
             throws RenderException {
-        long pixels = (long) width * height;
-        if (pixels > maxOutputPixels && pixels > sourcePixels) {
-            throw new RenderException(400, "requested output of " + width + "x" + height + " (" + pixels
+        long pixels = (long) width * height * frames;
+        if (pixels > maxOutputPixels && pixels > sourcePixels * frames) {
+            throw new RenderException(400, "requested output of " + width + "x" + height
+                    + (frames > 1 ? " in " + frames + " frames" : "") + " (" + pixels
                     + " pixels) exceeds the maximum of " + maxOutputPixels
                     + " output pixels (IMGORIGIN_MAX_OUTPUT_PIXELS)", "");
         }

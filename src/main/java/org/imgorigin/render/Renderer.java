@@ -1,6 +1,7 @@
 package org.imgorigin.render;
 
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -58,6 +59,9 @@ public final class Renderer {
         }, 1, 1, TimeUnit.SECONDS);
     }
 
+    /** A frame's delay when the source gives none: what browsers show for a GIF's 0. */
+    private static final int DEFAULT_DELAY_MILLIS = 100;
+
     /** The size of the preview that {@code e_trim} looks for its box in, on a first stage. */
     private static final long TRIM_PREVIEW_PIXELS = 4_000_000;
 
@@ -68,6 +72,25 @@ public final class Renderer {
         this.limits = Objects.requireNonNull(limits, "limits");
         this.budget = new EncodeBudget(limits);
         Vips.init();
+    }
+
+    /**
+     * The limits on an original, from its header, before any pixel is decoded: its pixels (every
+     * frame's) and its frames. The one check for uploads and for originals stored before a limit
+     * was lowered.
+     *
+     * @throws RenderException 422 naming the limit
+     */
+    public void admit(SourceInfo info) throws RenderException {
+        if (info.pixels() > limits.maxSourcePixels()) {
+            throw new RenderException(422, "the image has " + info.pixels() + " pixels"
+                    + (info.pages() > 1 ? " in " + info.pages() + " frames" : "") + ", over the limit of "
+                    + limits.maxSourcePixels() + " (IMGORIGIN_MAX_SOURCE_PIXELS)", "");
+        }
+        if (info.pages() > limits.maxFrames()) {
+            throw new RenderException(422, "the image has " + info.pages() + " frames, over the limit of "
+                    + limits.maxFrames() + " (IMGORIGIN_MAX_FRAMES)", "");
+        }
     }
 
     /** Reads an original's header only: format, displayed dimensions, frames, alpha. */
@@ -115,16 +138,16 @@ public final class Renderer {
         MemorySegment buffer = scope.buffer(source);
         VipsScope.Header header = scope.header(buffer);
         SourceInfo info = info(format, header, source.length);
-        if (info.pixels() > limits.maxSourcePixels()) {
-            throw new RenderException(422, "image has " + info.pixels() + " pixels, over the limit of "
-                    + limits.maxSourcePixels(), "");
-        }
+        admit(info);
         int page = transformation.page().orElse(1) - 1;
         if (page >= info.pages()) {
             throw new RenderException(400, "pg_" + (page + 1) + " asks for a frame or page the image does not have: it has "
                     + info.pages(), "");
         }
         VipsScope.Header pageHeader = page == 0 ? header : scope.header(buffer, page);
+        // An animation stays one (every frame, its delay and the loop count) when the output
+        // can animate and no pg_ picks a frame; otherwise its first frame (or pg_'s) is a still.
+        int frameCount = animates(format, info, transformation, output) ? info.pages() : 1;
         double dpr = Geometry.dpr(transformation);
         List<Transformation> stages = transformation.stages();
 
@@ -135,13 +158,14 @@ public final class Renderer {
         boolean swap = !noRotate && pageHeader.transposed();
         int width = swap ? pageHeader.height() : pageHeader.width();
         int height = swap ? pageHeader.width() : pageHeader.height();
-        VipsImage image;
+        long sourcePixels = (long) width * height;
+        List<VipsImage> frames;
         Plan plan;
         if (first.effects().has(Effect.TRIM)) {
-            // The box is found on a preview of at most TRIM_PREVIEW_PIXELS (shrunk on load), so
-            // that trimming a large original never holds it whole in memory; the original is
-            // then loaded at the plan's scale and cut to the box.
-            double p = Math.min(1.0, Math.sqrt((double) TRIM_PREVIEW_PIXELS / ((long) width * height)));
+            // The box is found on a preview of at most TRIM_PREVIEW_PIXELS (shrunk on load, the
+            // first frame of an animation), so that trimming a large original never holds it
+            // whole in memory; the original is then loaded at the plan's scale and cut to the box.
+            double p = Math.min(1.0, Math.sqrt((double) TRIM_PREVIEW_PIXELS / sourcePixels));
             VipsImage preview = colour(scope, scope.thumbnail(buffer, Math.max(1, (int) Math.round(width * p)),
                     Math.max(1, (int) Math.round(height * p)), VipsScope.Size.FORCE, noRotate, page));
             int[] box = EffectsStep.trimBox(scope, preview, first.effects().get(Effect.TRIM).getAsInt());
@@ -155,40 +179,48 @@ public final class Renderer {
             double t = (double) plan.loadHeight() / boxHeight;
             int loadWidth = Math.max(1, (int) Math.round(width * s));
             int loadHeight = Math.max(1, (int) Math.round(height * t));
-            image = colour(scope, scope.thumbnail(buffer, loadWidth, loadHeight, VipsScope.Size.FORCE, noRotate, page));
             int x = Math.min(loadWidth - 1, (int) Math.round(left * s));
             int y = Math.min(loadHeight - 1, (int) Math.round(top * t));
-            image = scope.extractArea(image, x, y, Math.min(plan.loadWidth(), loadWidth - x),
-                    Math.min(plan.loadHeight(), loadHeight - y));
-            image = resizeTo(scope, image, plan);
+            frames = new ArrayList<>();
+            for (VipsImage frame : load(scope, buffer, loadWidth, loadHeight, noRotate, page, frameCount)) {
+                VipsImage cut = scope.extractArea(frame, x, y, Math.min(plan.loadWidth(), loadWidth - x),
+                        Math.min(plan.loadHeight(), loadHeight - y));
+                frames.add(resizeTo(scope, cut, plan));
+            }
         } else {
             plan = Geometry.plan(width, height, first, dpr, limits.maxDimension(), limits.maxOutputPixels());
+            Geometry.checkCanvas(plan.outputWidth(), plan.outputHeight(), frameCount, sourcePixels,
+                    limits.maxDimension(), limits.maxOutputPixels());
             if (stages.size() == 1) {
                 // The encode's own bound, known before a pixel is decoded when nothing follows.
-                budget.checkPlan(output, (long) plan.outputWidth() * plan.outputHeight());
+                budget.checkPlan(output, (long) plan.outputWidth() * plan.outputHeight() * frameCount);
             }
-            image = colour(scope, scope.thumbnail(buffer, plan.loadWidth(), plan.loadHeight(), VipsScope.Size.FORCE,
-                    plan.noRotate(), page));
+            frames = load(scope, buffer, plan.loadWidth(), plan.loadHeight(), plan.noRotate(), page, frameCount);
         }
-        long sourcePixels = (long) width * height;
-        image = stage(scope, image, first, plan, dpr, output);
-        checkStage(image, sourcePixels);
+        frames = stage(scope, frames, first, plan, dpr, output);
+        checkStage(frames, sourcePixels);
         for (Transformation stage : stages.subList(1, stages.size())) {
             if (stage.effects().has(Effect.TRIM)) {
-                // The stages before made this image, no larger than the output limits allow:
-                // it is held whole while its box is found.
-                image = scope.materialise(image);
-                int[] box = EffectsStep.trimBox(scope, image, stage.effects().get(Effect.TRIM).getAsInt());
-                image = scope.extractArea(image, box[0], box[1], box[2], box[3]);
+                // The stages before made these frames, no larger than the output limits allow:
+                // the first is held whole while its box is found, and every frame cut to it.
+                VipsImage whole = scope.materialise(frames.getFirst());
+                frames.set(0, whole);
+                int[] box = EffectsStep.trimBox(scope, whole, stage.effects().get(Effect.TRIM).getAsInt());
+                frames.replaceAll(frame -> scope.extractArea(frame, box[0], box[1], box[2], box[3]));
             }
-            plan = plan(image, stage, dpr);
-            image = stage(scope, resizeTo(scope, image, plan), stage, plan, dpr, output);
-            checkStage(image, sourcePixels);
+            plan = plan(frames.getFirst(), stage, dpr);
+            Plan stagePlan = plan;
+            frames.replaceAll(frame -> resizeTo(scope, frame, stagePlan));
+            frames = stage(scope, frames, stage, plan, dpr, output);
+            checkStage(frames, sourcePixels);
         }
         RenderContext last = new RenderContext(scope, transformation, plan, dpr, output);
         for (Step step : FINISH) {
-            image = step.apply(last, image);
+            frames.replaceAll(frame -> step.apply(last, frame));
         }
+        VipsImage first0 = frames.getFirst();
+        VipsImage image = frames.size() == 1 ? first0
+                : scope.animation(scope.stack(frames), first0.height(), delays(header, frames.size()), header.loop());
 
         long outputPixels = (long) image.width() * image.height();
         budget.checkPlan(output, outputPixels);
@@ -205,7 +237,42 @@ public final class Renderer {
                 return new RenderedImage(stripped.get(), output, image.width(), image.height(), true, bytes.length);
             }
         }
-        return new RenderedImage(bytes, output, image.width(), image.height(), false, bytes.length);
+        return new RenderedImage(bytes, output, first0.width(), first0.height(), false, bytes.length);
+    }
+
+    /**
+     * True when the render keeps the source's animation: an animated GIF or WebP, no
+     * {@code pg_} picking one frame, and an output that animates (GIF, WebP; libvips 8.14
+     * writes no animated AVIF).
+     */
+    static boolean animates(ImageFormat format, SourceInfo info, Transformation t, ImageFormat output) {
+        return info.pages() > 1 && (format == ImageFormat.GIF || format == ImageFormat.WEBP) && t.page().isEmpty()
+                && (output == ImageFormat.GIF || output == ImageFormat.WEBP);
+    }
+
+    /** The source at {@code width}×{@code height} per frame: one frame, or every frame of an animation. */
+    private static List<VipsImage> load(VipsScope scope, MemorySegment buffer, int width, int height,
+            boolean noRotate, int page, int frameCount) {
+        if (frameCount == 1) {
+            return new ArrayList<>(List.of(colour(scope, scope.thumbnail(buffer, width, height, VipsScope.Size.FORCE,
+                    noRotate, page))));
+        }
+        VipsImage stack = colour(scope, scope.thumbnailFrames(buffer, width, height, noRotate));
+        int frameHeight = stack.height() / frameCount;
+        List<VipsImage> frames = new ArrayList<>(frameCount);
+        for (int i = 0; i < frameCount; i++) {
+            frames.add(scope.extractArea(stack, 0, i * frameHeight, stack.width(), frameHeight));
+        }
+        return frames;
+    }
+
+    /** The source's delay per frame, in milliseconds; 100 ms where it says none. */
+    private static int[] delays(VipsScope.Header header, int frames) {
+        int[] delays = new int[frames];
+        for (int i = 0; i < frames; i++) {
+            delays[i] = i < header.delays().length ? header.delays()[i] : DEFAULT_DELAY_MILLIS;
+        }
+        return delays;
     }
 
     /** The plan of a stage on the image the stages before it made; bounded like the first. */
@@ -226,12 +293,31 @@ public final class Renderer {
         return ColourStep.normalise(scope, image);
     }
 
-    private static VipsImage stage(VipsScope scope, VipsImage image, Transformation stage, Plan plan, double dpr,
-            ImageFormat output) {
-        RenderContext context = new RenderContext(scope, stage, plan, dpr, output);
-        VipsImage out = image;
-        for (Step step : STAGE_STEPS) {
-            out = step.apply(context, out);
+    /**
+     * One stage's steps on every frame. A content-aware crop ({@code g_auto}) of an animation
+     * is placed once, from the first frame, so that the frames do not jump.
+     */
+    private static List<VipsImage> stage(VipsScope scope, List<VipsImage> frames, Transformation stage, Plan plan,
+            double dpr, ImageFormat output) {
+        Plan placed = plan;
+        if (frames.size() > 1 && plan.cut().isPresent() && plan.cut().get().smart()) {
+            Plan.Cut cut = plan.cut().get();
+            VipsImage whole = scope.materialise(frames.getFirst());
+            frames.set(0, whole);
+            int[] centre = scope.attention(whole, cut.width(), cut.height());
+            int left = Math.max(0, Math.min(whole.width() - cut.width(), centre[0] - cut.width() / 2));
+            int top = Math.max(0, Math.min(whole.height() - cut.height(), centre[1] - cut.height() / 2));
+            placed = new Plan(plan.loadWidth(), plan.loadHeight(), plan.noRotate(),
+                    Optional.of(new Plan.Cut(left, top, cut.width(), cut.height(), false)), plan.after(), plan.canvas());
+        }
+        RenderContext context = new RenderContext(scope, stage, placed, dpr, output);
+        List<VipsImage> out = new ArrayList<>(frames.size());
+        for (VipsImage frame : frames) {
+            VipsImage image = frame;
+            for (Step step : STAGE_STEPS) {
+                image = step.apply(context, image);
+            }
+            out.add(image);
         }
         return out;
     }
@@ -240,8 +326,9 @@ public final class Renderer {
      * A border grows the image past its plan, and the next stage plans from what it gets: so the
      * limits on the plan are checked again on what each stage made.
      */
-    private void checkStage(VipsImage image, long sourcePixels) throws RenderException {
-        Geometry.checkCanvas(image.width(), image.height(), sourcePixels, limits.maxDimension(),
+    private void checkStage(List<VipsImage> frames, long sourcePixels) throws RenderException {
+        VipsImage image = frames.getFirst();
+        Geometry.checkCanvas(image.width(), image.height(), frames.size(), sourcePixels, limits.maxDimension(),
                 limits.maxOutputPixels());
     }
 

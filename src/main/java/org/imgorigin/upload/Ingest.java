@@ -16,12 +16,10 @@ import org.imgorigin.store.StoreException;
 public final class Ingest {
     private final OriginalStore store;
     private final Renderer renderer;
-    private final long maxSourcePixels;
 
-    public Ingest(OriginalStore store, Renderer renderer, long maxSourcePixels) {
+    public Ingest(OriginalStore store, Renderer renderer) {
         this.store = store;
         this.renderer = renderer;
-        this.maxSourcePixels = maxSourcePixels;
     }
 
     /** What was stored (or found stored already). */
@@ -40,10 +38,11 @@ public final class Ingest {
             throw new UploadException(e.status(), e.status() == 415 ? e.getMessage()
                     : "the image cannot be decoded: " + e.getMessage());
         }
-        if (info.pixels() > maxSourcePixels) {
-            // A decompression bomb is refused here, from its header, before any pixel is decoded.
-            throw new UploadException(422, "the image has " + info.pixels() + " pixels, over the limit of "
-                    + maxSourcePixels);
+        try {
+            // A decompression or frame bomb is refused here, from its header, before any pixel is decoded.
+            renderer.admit(info);
+        } catch (RenderException e) {
+            throw new UploadException(e.status(), e.getMessage());
         }
         if (store.exists(body.id())) {
             return new Stored(body.id(), info, body.bytes().length, false);

@@ -94,18 +94,47 @@ public final class VipsScope implements AutoCloseable {
                 ? loaderOut.get(ValueLayout.ADDRESS, 0).reinterpret(256).getString(0) : "";
         VipsImage wrapped = new VipsImage(image);
         return new Header(wrapped.width(), wrapped.height(), Math.max(1, pages),
-                orientation >= 1 && orientation <= 8 ? orientation : 1, wrapped.hasAlpha(), loader);
+                orientation >= 1 && orientation <= 8 ? orientation : 1, wrapped.hasAlpha(), loader,
+                intArray(image, "delay"), intField(image, "loop", 0));
+    }
+
+    /** An int field of the image's metadata, or {@code fallback} when absent. */
+    private int intField(MemorySegment image, String name, int fallback) {
+        MemorySegment field = arena.allocateFrom(name);
+        MemorySegment out = arena.allocate(ValueLayout.JAVA_INT);
+        return Native.callLong("vips_image_get_typeof", -1, image, field) != 0
+                && Native.callInt("vips_image_get_int", -1, image, field, out) == 0
+                ? out.get(ValueLayout.JAVA_INT, 0) : fallback;
+    }
+
+    /** An int-array field of the image's metadata (a delay per frame), or an empty array when absent. */
+    private int[] intArray(MemorySegment image, String name) {
+        MemorySegment field = arena.allocateFrom(name);
+        if (Native.callLong("vips_image_get_typeof", -1, image, field) == 0) {
+            return new int[0];
+        }
+        MemorySegment array = arena.allocate(ValueLayout.ADDRESS);
+        MemorySegment n = arena.allocate(ValueLayout.JAVA_INT);
+        if (Native.callInt("vips_image_get_array_int", -1, image, field, array, n) != 0) {
+            return new int[0];
+        }
+        int count = n.get(ValueLayout.JAVA_INT, 0);
+        // The array belongs to the image's metadata: copied out, never freed here.
+        return count <= 0 ? new int[0]
+                : array.get(ValueLayout.ADDRESS, 0).reinterpret(4L * count).toArray(ValueLayout.JAVA_INT);
     }
 
     /**
      * What the header says: stored dimensions (before orientation), frames, EXIF orientation,
-     * alpha, and the libvips loader that read it ({@code jpegload_buffer},
+     * alpha, the frames' delays in milliseconds and the loop count (0: for ever) of an
+     * animation, and the libvips loader that read it ({@code jpegload_buffer},
      * {@code heifload_buffer}...: libvips chooses it from the bytes, independently of
      * {@code ImageFormat.sniff}). Which metadata an original carries is not asked: an
      * original served as it is goes through the renderer's {@code Strip}, which keeps pixel
      * data only.
      */
-    public record Header(int width, int height, int pages, int orientation, boolean hasAlpha, String loader) {
+    public record Header(int width, int height, int pages, int orientation, boolean hasAlpha, String loader,
+            int[] delays, int loop) {
         /** True when applying the orientation swaps width and height. */
         public boolean transposed() {
             return orientation >= 5;
@@ -124,6 +153,21 @@ public final class VipsScope implements AutoCloseable {
 
     /** {@link #thumbnail(MemorySegment, int, int, Size, boolean)} of frame or page {@code page} (from 0). */
     public VipsImage thumbnail(MemorySegment buffer, int width, int height, Size size, boolean noRotate, int page) {
+        // Only multi-page loaders know "page": JPEG's would refuse the option.
+        return thumbnail(buffer, width, height, size, noRotate, page == 0 ? "" : ",page=" + page);
+    }
+
+    /**
+     * Every frame of an animation, each resized to {@code width}×{@code height}, as one image of
+     * the frames stacked top to bottom ({@code height} × frames high).
+     */
+    public VipsImage thumbnailFrames(MemorySegment buffer, int width, int height, boolean noRotate) {
+        return thumbnail(buffer, width, height, Size.FORCE, noRotate, ",n=-1");
+    }
+
+    /** {@code pages}: loader options after {@code fail_on}, each with its leading comma. */
+    private VipsImage thumbnail(MemorySegment buffer, int width, int height, Size size, boolean noRotate,
+            String pages) {
         MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
         int rc = Native.callInt("vips_thumbnail_buffer", 4, buffer, buffer.byteSize(), out, width,
                 arena.allocateFrom("height"), height,
@@ -131,8 +175,7 @@ public final class VipsScope implements AutoCloseable {
                 arena.allocateFrom("no_rotate"), noRotate,
                 // A truncated or corrupt original is an error, not a grey-bottomed variant
                 // cached for a year.
-                arena.allocateFrom("option_string"),
-                arena.allocateFrom(page == 0 ? "fail_on=truncated" : "fail_on=truncated,page=" + page),
+                arena.allocateFrom("option_string"), arena.allocateFrom("fail_on=truncated" + pages),
                 END);
         return take(rc, out, "image could not be decoded");
     }
@@ -432,6 +475,47 @@ public final class VipsScope implements AutoCloseable {
         MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
         return take(Native.callInt("vips_bandjoin2", 3, left.pointer, right.pointer, out, END), out,
                 "image could not be computed");
+    }
+
+    /** The frames stacked top to bottom, as an animation's frames are held. */
+    public VipsImage stack(List<VipsImage> frames) {
+        MemorySegment array = arena.allocate(ValueLayout.ADDRESS, frames.size());
+        for (int i = 0; i < frames.size(); i++) {
+            array.setAtIndex(ValueLayout.ADDRESS, i, frames.get(i).pointer);
+        }
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_arrayjoin", 3, array, out, frames.size(), arena.allocateFrom("across"), 1, END);
+        return take(rc, out, "animation could not be assembled");
+    }
+
+    /**
+     * A copy of a stack of frames that says it is an animation: each frame {@code frameHeight}
+     * high, shown for {@code delays} milliseconds each, played {@code loop} times (0: for ever).
+     */
+    public VipsImage animation(VipsImage stack, int frameHeight, int[] delays, int loop) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        VipsImage copy = take(Native.callInt("vips_copy", 2, stack.pointer, out, END), out,
+                "animation could not be assembled");
+        Native.callVoid("vips_image_set_int", copy.pointer, arena.allocateFrom("page-height"), frameHeight);
+        Native.callVoid("vips_image_set_int", copy.pointer, arena.allocateFrom("loop"), loop);
+        if (delays.length > 0) {
+            Native.callVoid("vips_image_set_array_int", copy.pointer, arena.allocateFrom("delay"),
+                    arena.allocateFrom(ValueLayout.JAVA_INT, delays), delays.length);
+        }
+        return copy;
+    }
+
+    /** Where libvips' attention would centre a {@code width}×{@code height} crop: {x, y}. */
+    public int[] attention(VipsImage in, int width, int height) {
+        VipsImage copy = inMemory(in, "image could not be cropped");
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        MemorySegment x = arena.allocate(ValueLayout.JAVA_INT);
+        MemorySegment y = arena.allocate(ValueLayout.JAVA_INT);
+        int rc = Native.callInt("vips_smartcrop", 4, copy.pointer, out, width, height,
+                arena.allocateFrom("interesting"), 3, arena.allocateFrom("attention_x"), x,
+                arena.allocateFrom("attention_y"), y, END);
+        take(rc, out, "image could not be cropped");
+        return new int[] {x.get(ValueLayout.JAVA_INT, 0), y.get(ValueLayout.JAVA_INT, 0)};
     }
 
     /** A black image, for health checks. */

@@ -31,7 +31,7 @@ class UploadFuzzTest {
     private static final long MAX_PIXELS = 1_000_000L;
     private static final MemoryStore STORE = new MemoryStore();
     private static final Ingest INGEST = new Ingest(STORE,
-            new Renderer(new RenderLimits(MAX_PIXELS, 512, MAX_PIXELS, 0, Duration.ofSeconds(2))), MAX_PIXELS);
+            new Renderer(new RenderLimits(MAX_PIXELS, 512, MAX_PIXELS, 0, Duration.ofSeconds(2))));
 
     @FuzzTest(maxDuration = "2m")
     void upload(byte[] input) throws Exception {

@@ -1,0 +1,96 @@
+package org.imgorigin.render;
+
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageTypeSpecifier;
+import javax.imageio.ImageWriter;
+import javax.imageio.metadata.IIOMetadata;
+import javax.imageio.metadata.IIOMetadataNode;
+import javax.imageio.stream.ImageOutputStream;
+import org.imgorigin.vips.Vips;
+import org.imgorigin.vips.VipsScope;
+
+/**
+ * Animated GIFs made in the test from a real photo (each frame a window sliding across it),
+ * written by the JDK's GIF encoder, not by libvips; and what libvips' own reader says of an
+ * animation: frames, each frame's size, delays and loop count.
+ */
+final class Animations {
+    private Animations() {
+    }
+
+    /** What libvips reads from an animation's header. */
+    record Read(int width, int frameHeight, int frames, int[] delays, int loop) {
+    }
+
+    /**
+     * {@code frames} frames of {@code width}×{@code height}, each a window of the photo moved
+     * right by a step, shown {@code delaysCs[i]} hundredths of a second, looping {@code loop}
+     * times (0: for ever).
+     */
+    static byte[] slidingGif(byte[] photo, int width, int height, int[] delaysCs, int loop) throws Exception {
+        BufferedImage source = Fixtures.decode(photo);
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+            writer.setOutput(out);
+            writer.prepareWriteSequence(null);
+            for (int i = 0; i < delaysCs.length; i++) {
+                BufferedImage frame = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+                Graphics2D g = frame.createGraphics();
+                g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+                int step = (source.getWidth() - source.getHeight()) / Math.max(1, delaysCs.length);
+                g.drawImage(source, 0, 0, width, height, i * step, 0, i * step + source.getHeight(),
+                        source.getHeight(), null);
+                g.dispose();
+                IIOMetadata metadata = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(frame),
+                        null);
+                String format = metadata.getNativeMetadataFormatName();
+                IIOMetadataNode root = (IIOMetadataNode) metadata.getAsTree(format);
+                IIOMetadataNode control = child(root, "GraphicControlExtension");
+                control.setAttribute("disposalMethod", "none");
+                control.setAttribute("userInputFlag", "FALSE");
+                control.setAttribute("transparentColorFlag", "FALSE");
+                control.setAttribute("delayTime", Integer.toString(delaysCs[i]));
+                control.setAttribute("transparentColorIndex", "0");
+                if (i == 0) {
+                    IIOMetadataNode extensions = child(root, "ApplicationExtensions");
+                    IIOMetadataNode netscape = new IIOMetadataNode("ApplicationExtension");
+                    netscape.setAttribute("applicationID", "NETSCAPE");
+                    netscape.setAttribute("authenticationCode", "2.0");
+                    netscape.setUserObject(new byte[] {1, (byte) (loop & 0xFF), (byte) ((loop >> 8) & 0xFF)});
+                    extensions.appendChild(netscape);
+                }
+                metadata.setFromTree(format, root);
+                writer.writeToSequence(new IIOImage(frame, null, metadata), null);
+            }
+            writer.endWriteSequence();
+        } finally {
+            writer.dispose();
+        }
+        return bytes.toByteArray();
+    }
+
+    private static IIOMetadataNode child(IIOMetadataNode root, String name) {
+        for (int i = 0; i < root.getLength(); i++) {
+            if (root.item(i).getNodeName().equalsIgnoreCase(name)) {
+                return (IIOMetadataNode) root.item(i);
+            }
+        }
+        IIOMetadataNode node = new IIOMetadataNode(name);
+        root.appendChild(node);
+        return node;
+    }
+
+    /** libvips' reading of an encoded animation (GIF or WebP). */
+    static Read read(byte[] encoded) {
+        try (VipsScope scope = Vips.scope()) {
+            VipsScope.Header header = scope.header(scope.buffer(encoded));
+            return new Read(header.width(), header.height(), header.pages(), header.delays(), header.loop());
+        }
+    }
+}
