@@ -37,8 +37,10 @@ final class Negotiator {
     boolean needsSource(ImagePath path, MultiMap headers) {
         Optional<FormatChoice> f = path.transformation().format();
         if (f.isPresent()) {
-            return f.get() instanceof FormatChoice.Auto
-                    && !accepts(headers, ImageFormat.AVIF) && !accepts(headers, ImageFormat.WEBP);
+            // f_auto depends on whether the original is animated (an animation stays one, as
+            // WebP or GIF), whatever the Accept header: once per original and node, since
+            // headers are remembered.
+            return f.get() instanceof FormatChoice.Auto;
         }
         return path.extension().isEmpty();
     }
@@ -55,9 +57,7 @@ final class Negotiator {
             output = fixed.format();
         } else if (t.format().isPresent()) {
             vary.add("Accept");
-            output = accepts(headers, ImageFormat.AVIF) ? ImageFormat.AVIF
-                    : accepts(headers, ImageFormat.WEBP) ? ImageFormat.WEBP
-                    : source.get().hasAlpha() ? ImageFormat.PNG : ImageFormat.JPEG;
+            output = auto(source.get(), t, headers);
         } else if (path.extension().isPresent()) {
             output = path.extension().get();
         } else if (source.get().format().writable()) {
@@ -97,6 +97,19 @@ final class Negotiator {
             vary.add("Save-Data");
         }
         return new Negotiated(t, output, List.copyOf(vary));
+    }
+
+    /**
+     * {@code f_auto}'s choice: for an animation that stays one (no {@code pg_}), animated WebP
+     * where accepted, else GIF; otherwise AVIF, WebP, then PNG for alpha or JPEG.
+     */
+    static ImageFormat auto(SourceInfo source, Transformation t, MultiMap headers) {
+        if (source.animated() && t.page().isEmpty()) {
+            return accepts(headers, ImageFormat.WEBP) ? ImageFormat.WEBP : ImageFormat.GIF;
+        }
+        return accepts(headers, ImageFormat.AVIF) ? ImageFormat.AVIF
+                : accepts(headers, ImageFormat.WEBP) ? ImageFormat.WEBP
+                : source.hasAlpha() ? ImageFormat.PNG : ImageFormat.JPEG;
     }
 
     /** True when {@code Accept} lists the format's media type with a non-zero q. Wildcards don't count. */

@@ -246,6 +246,8 @@ final class UploadHandler {
                 .put("format", stored.info().format().extension())
                 .put("width", stored.info().width())
                 .put("height", stored.info().height())
+                .put("frames", stored.info().pages())
+                .put("duration_ms", stored.info().durationMillis())
                 .put("bytes", stored.bytes());
     }
 
@@ -263,7 +265,9 @@ final class UploadHandler {
             } else {
                 formats.add(info.format().writable() ? info.format() : ImageFormat.JPEG);
                 formats.add(ImageFormat.WEBP);
-                formats.add(ImageFormat.AVIF);
+                if (!info.animated()) {
+                    formats.add(ImageFormat.AVIF); // f_auto gives an animation WebP or GIF, never AVIF
+                }
             }
             Transformation resolved = t.withFormat(Optional.empty());
             if (resolved.needsNegotiation()) {

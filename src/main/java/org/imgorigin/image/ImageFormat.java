@@ -47,6 +47,11 @@ public enum ImageFormat {
         return supportsAlpha;
     }
 
+    /** Whether imgorigin writes animations in this format: GIF and WebP (libvips 8.14 writes no animated AVIF). */
+    public boolean animates() {
+        return this == GIF || this == WEBP;
+    }
+
     /** An output format by URL extension or {@code f_} value; {@code jpeg} is an alias of {@code jpg}. */
     public static Optional<ImageFormat> ofExtension(String ext) {
         String e = ext.toLowerCase(Locale.ROOT);

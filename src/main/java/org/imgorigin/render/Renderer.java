@@ -147,7 +147,7 @@ public final class Renderer {
         VipsScope.Header pageHeader = page == 0 ? header : scope.header(buffer, page);
         // An animation stays one (every frame, its delay and the loop count) when the output
         // can animate and no pg_ picks a frame; otherwise its first frame (or pg_'s) is a still.
-        int frameCount = animates(format, info, transformation, output) ? info.pages() : 1;
+        int frameCount = animates(info, transformation, output) ? info.pages() : 1;
         double dpr = Geometry.dpr(transformation);
         List<Transformation> stages = transformation.stages();
 
@@ -245,9 +245,8 @@ public final class Renderer {
      * {@code pg_} picking one frame, and an output that animates (GIF, WebP; libvips 8.14
      * writes no animated AVIF).
      */
-    static boolean animates(ImageFormat format, SourceInfo info, Transformation t, ImageFormat output) {
-        return info.pages() > 1 && (format == ImageFormat.GIF || format == ImageFormat.WEBP) && t.page().isEmpty()
-                && (output == ImageFormat.GIF || output == ImageFormat.WEBP);
+    static boolean animates(SourceInfo info, Transformation t, ImageFormat output) {
+        return info.animated() && t.page().isEmpty() && output.animates();
     }
 
     /** The source at {@code width}×{@code height} per frame: one frame, or every frame of an animation. */
@@ -370,8 +369,16 @@ public final class Renderer {
             throw new RenderException(422, "the image's bytes are not the " + format.extension()
                     + " its signature says", "loaded by " + header.loader());
         }
+        long duration = 0;
+        if (header.pages() > 1) {
+            for (int i = 0; i < header.pages(); i++) {
+                duration += i < header.delays().length ? header.delays()[i] : DEFAULT_DELAY_MILLIS;
+            }
+        }
         return header.transposed()
-                ? new SourceInfo(format, header.height(), header.width(), header.pages(), header.hasAlpha(), bytes)
-                : new SourceInfo(format, header.width(), header.height(), header.pages(), header.hasAlpha(), bytes);
+                ? new SourceInfo(format, header.height(), header.width(), header.pages(), header.hasAlpha(), bytes,
+                        duration)
+                : new SourceInfo(format, header.width(), header.height(), header.pages(), header.hasAlpha(), bytes,
+                        duration);
     }
 }

@@ -19,12 +19,12 @@ import org.imgorigin.vips.VipsScope;
  * written by the JDK's GIF encoder, not by libvips; and what libvips' own reader says of an
  * animation: frames, each frame's size, delays and loop count.
  */
-final class Animations {
+public final class Animations {
     private Animations() {
     }
 
     /** What libvips reads from an animation's header. */
-    record Read(int width, int frameHeight, int frames, int[] delays, int loop) {
+    public record Read(int width, int frameHeight, int frames, int[] delays, int loop) {
     }
 
     /**
@@ -32,7 +32,7 @@ final class Animations {
      * right by a step, shown {@code delaysCs[i]} hundredths of a second, looping {@code loop}
      * times (0: for ever).
      */
-    static byte[] slidingGif(byte[] photo, int width, int height, int[] delaysCs, int loop) throws Exception {
+    public static byte[] slidingGif(byte[] photo, int width, int height, int[] delaysCs, int loop) throws Exception {
         BufferedImage source = Fixtures.decode(photo);
         ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -75,6 +75,29 @@ final class Animations {
         return bytes.toByteArray();
     }
 
+    /**
+     * {@code frames} frames of {@code width}×{@code height}, each one flat colour, as an indexed
+     * GIF: a frame bomb in pixels (frames × width × height) that is quick to write and small.
+     */
+    public static byte[] flatGif(int width, int height, int frames) throws Exception {
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+            writer.setOutput(out);
+            writer.prepareWriteSequence(null);
+            for (int i = 0; i < frames; i++) {
+                BufferedImage frame = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_INDEXED);
+                java.util.Arrays.fill(((java.awt.image.DataBufferByte) frame.getRaster().getDataBuffer()).getData(),
+                        (byte) (i * 7));
+                writer.writeToSequence(new IIOImage(frame, null, null), null);
+            }
+            writer.endWriteSequence();
+        } finally {
+            writer.dispose();
+        }
+        return bytes.toByteArray();
+    }
+
     private static IIOMetadataNode child(IIOMetadataNode root, String name) {
         for (int i = 0; i < root.getLength(); i++) {
             if (root.item(i).getNodeName().equalsIgnoreCase(name)) {
@@ -87,7 +110,7 @@ final class Animations {
     }
 
     /** libvips' reading of an encoded animation (GIF or WebP). */
-    static Read read(byte[] encoded) {
+    public static Read read(byte[] encoded) {
         try (VipsScope scope = Vips.scope()) {
             VipsScope.Header header = scope.header(scope.buffer(encoded));
             return new Read(header.width(), header.height(), header.pages(), header.delays(), header.loop());
