@@ -130,7 +130,7 @@ public final class Renderer {
             budget.checkTimeLeft(output, outputPixels, start);
         }
         byte[] bytes = Encoder.encode(scope, image, output, transformation.quality(),
-                transformation.progressive(), budget.avifEffort(outputPixels));
+                transformation.progressive(), budget.effort(output, outputPixels));
         if (bytes.length > source.length && satisfiedByOriginal(format, info, header, transformation, output,
                 image.width(), image.height())) {
             Optional<byte[]> stripped = Strip.original(format, source);
@@ -157,8 +157,9 @@ public final class Renderer {
     }
 
     private static ImageFormat sniff(byte[] source) throws RenderException {
-        return ImageFormat.sniff(source).orElseThrow(
-                () -> new RenderException(415, "the original is not an image format imgorigin reads", ""));
+        return ImageFormat.sniff(source).orElseThrow(() -> new RenderException(415, ImageFormat.isJpegXl(source)
+                ? "the original is JPEG XL, which imgorigin writes but does not read"
+                : "the original is not an image format imgorigin reads", ""));
     }
 
     /**
@@ -174,6 +175,7 @@ public final class Renderer {
             case GIF -> "gifload";
             case AVIF, HEIC -> "heifload";
             case TIFF -> "tiffload";
+            case JXL -> throw new IllegalStateException("JPEG XL is never sniffed as an original");
         };
         if (!header.loader().isEmpty() && !header.loader().startsWith(expected)) {
             throw new RenderException(422, "the image's bytes are not the " + format.extension()

@@ -34,13 +34,20 @@ public final class Vips {
             "VipsForeignLoadHeif",
             "VipsForeignLoadTiff");
 
-    /** The only savers libvips may run: those {@code VipsScope} encodes with (JPEG, PNG, WebP, AVIF, GIF). */
+    /**
+     * The only savers libvips may run: those {@code VipsScope} encodes with (JPEG, PNG, WebP,
+     * AVIF, GIF, JPEG XL). libvips 8.14 marks its JPEG XL saver untrusted along with the
+     * loader; the saver is unblocked here because what it is given is imgorigin's own decoded,
+     * resized pixels, never a client's bytes. The JPEG XL loader, which would parse them,
+     * stays blocked: JPEG XL is written, not read.
+     */
     static final List<String> SAVERS = List.of(
             "VipsForeignSaveJpeg",
             "VipsForeignSavePng",
             "VipsForeignSaveWebp",
             "VipsForeignSaveHeif",
-            "VipsForeignSaveCgif");
+            "VipsForeignSaveCgif",
+            "VipsForeignSaveJxl");
 
     private Vips() {
     }
