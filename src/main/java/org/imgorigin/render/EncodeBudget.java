@@ -42,9 +42,9 @@ final class EncodeBudget {
     private static final double WEBP_SECONDS_PER_MP = 0.2;
     /**
      * libjxl's effort for JPEG XL up to {@link #JXL_FULL_EFFORT_PIXELS}. On the benchmark photos
-     * (docs/formats.md, "JPEG XL") effort 5 took 3 times effort 4's CPU at 0.6-2.5 MP and, at
-     * the same luma SSIM, made files about 30% smaller; effort 7 (libvips' default) took 2-4
-     * times effort 5 for no smaller files at the same Q.
+     * (docs/formats.md, "JPEG XL") effort 5 took about 3 times effort 4's CPU at 0.2-2.5 MP and,
+     * at the same median luma SSIM, made files about 30% smaller; effort 7 (libvips' default)
+     * took 1.7-3 times effort 5's CPU for files no smaller at the same Q.
      */
     static final int JXL_EFFORT = 5;
     /** libjxl's effort past {@link #JXL_FULL_EFFORT_PIXELS}: 3, libvips 8.14's lowest. */
