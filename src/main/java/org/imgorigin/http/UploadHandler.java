@@ -252,7 +252,7 @@ final class UploadHandler {
     /**
      * {@code IMGORIGIN_EAGER} variants, rendered in the background so the first visitor hits
      * the cache. Each is made in its {@code f_} format, or else in the formats visitors most
-     * likely get: the original's (URLs without extension), WebP and AVIF ({@code f_auto}).
+     * likely get: the original's (URLs without extension), WebP, AVIF and JPEG XL ({@code f_auto}).
      * Failures are logged and counted, never reported to the uploader.
      */
     private void renderEagerly(Context context, ImageId id, SourceInfo info) {
@@ -264,6 +264,7 @@ final class UploadHandler {
                 formats.add(info.format().writable() ? info.format() : ImageFormat.JPEG);
                 formats.add(ImageFormat.WEBP);
                 formats.add(ImageFormat.AVIF);
+                formats.add(ImageFormat.JXL);
             }
             Transformation resolved = t.withFormat(Optional.empty());
             if (resolved.needsNegotiation()) {
