@@ -34,7 +34,7 @@ final class Negotiator {
      * PNG for an original with alpha and JPEG for one without. JPEG XL leads although at
      * {@code q_auto:good} it is a little larger than AVIF (1.06-1.09 times, about 0.8 of WebP):
      * its encoder takes about half of AVIF's CPU, and every browser that lists it (Safari 17+)
-     * also lists AVIF, so ranked below AVIF it would never be chosen (docs/formats.md, "JPEG XL").
+     * also lists AVIF, so ranked below AVIF it would never be chosen (docs/jpeg-xl.md).
      */
     static final List<ImageFormat> AUTO_ORDER = List.of(ImageFormat.JXL, ImageFormat.AVIF, ImageFormat.WEBP);
 

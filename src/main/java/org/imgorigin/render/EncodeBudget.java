@@ -42,9 +42,9 @@ final class EncodeBudget {
     private static final double WEBP_SECONDS_PER_MP = 0.2;
     /**
      * libjxl's effort for JPEG XL up to {@link #JXL_FULL_EFFORT_PIXELS}. On the benchmark photos
-     * (docs/formats.md, "JPEG XL") effort 5 took about 3 times effort 4's CPU at 0.2-2.5 MP and,
-     * at the same median luma SSIM, made files about 30% smaller; effort 7 (libvips' default)
-     * took 1.7-3 times effort 5's CPU for files no smaller at the same Q.
+     * (docs/jpeg-xl.md) effort 5 took about 3 times effort 4's CPU at 0.2-2.5 MP and, at the
+     * same Q, made files about 10% smaller with a higher luma SSIM; effort 7 (libvips'
+     * default) took 1.7-3 times effort 5's CPU for files no smaller at the same Q.
      */
     static final int JXL_EFFORT = 5;
     /** libjxl's effort past {@link #JXL_FULL_EFFORT_PIXELS}: 3, libvips 8.14's lowest. */
@@ -52,11 +52,12 @@ final class EncodeBudget {
     /** As for AVIF: up to about a 2560x1600 screen, JPEG XL is encoded at {@link #JXL_EFFORT}. */
     static final long JXL_FULL_EFFORT_PIXELS = 4_000_000L;
     /**
-     * Measured 0.11 s/MP of CPU at effort 5 for 0.2-2.5 MP, but 0.30-0.34 s/MP for 4-37 MP, and
-     * up to 0.72 s/MP of wall time (13-20 MP) with the machine's load at 3-5.
+     * Measured, the encode alone: 0.11-0.12 s/MP of CPU at effort 5 for 0.2-2.5 MP, but
+     * 0.24-0.34 s/MP for 4-37 MP, and up to 0.72 s/MP of wall time (13-20 MP) with the
+     * machine's load at 3-5.
      */
     private static final double JXL_SECONDS_PER_MP = 0.8;
-    /** Measured at effort 3: 0.15-0.19 s/MP of CPU (4-37 MP), 0.2 s/MP of wall time under load. */
+    /** Measured at effort 3: 0.14-0.19 s/MP of CPU (4-37 MP), up to 0.2 s/MP of wall time under load. */
     private static final double JXL_FAST_SECONDS_PER_MP = 0.3;
 
     private final RenderLimits limits;

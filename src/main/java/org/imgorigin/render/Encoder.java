@@ -31,7 +31,7 @@ final class Encoder {
      * scales differ: AVIF at 60 looks like JPEG at 80. No {@code q_} means {@code q_auto:good}.
      * JPEG XL's levels (libvips' Q: distance 1.0, 2.35, 2.8 and 3.7) are the lowest at which its
      * luma SSIM was at least both AVIF's and WebP's at the same level on 17 of the 22 benchmark
-     * photos, at 640 and 1280 px (docs/formats.md, "JPEG XL"): lower, libjxl 0.7 smeared the
+     * photos, at 640 and 1280 px (docs/jpeg-xl.md): lower, libjxl 0.7 smeared the
      * texture of detailed and dark photos that AVIF kept.
      */
     static int quality(ImageFormat format, Optional<Quality> quality) {
