@@ -15,12 +15,14 @@ import org.imgorigin.image.ImageFormat;
  *     before anything is decoded: {@link #maxPixels} is the per-format cap this gives;</li>
  * <li>past {@link #AVIF_FULL_EFFORT_PIXELS}, or when the configured effort would take more than
  *     half the limit, AVIF is encoded at effort 0: four times faster than effort 2 and, unlike
- *     it, about linear in the pixels;</li>
+ *     it, about linear in the pixels; likewise JPEG XL past {@link #JXL_FULL_EFFORT_PIXELS} is
+ *     encoded at effort 3, 1.5-1.8 times faster than effort 5 on large frames;</li>
  * <li>a frame whose encode could run past the grace is made in memory first (a killable
  *     pull), and the time left is checked before the encoder starts (503 when too little).</li>
  * </ul>
  * The rates are seconds per megapixel measured on a 2-core build machine (a 1200 px photo
- * scaled or padded to 2000-6000 px, the slowest of several runs under load), rounded up.
+ * scaled or padded to 2000-6000 px, the slowest of several runs under load), rounded up;
+ * JPEG XL's from the encode alone on the corpus photos (bench/jxl.sh, docs/jpeg-xl.md).
  */
 final class EncodeBudget {
     /** How far past the limit an answer may come: the encode of a frame too small to check. */
