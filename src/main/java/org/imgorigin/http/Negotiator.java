@@ -24,9 +24,16 @@ final class Negotiator {
     private static final int WIDTH_STEP = 100;
 
     private final int maxDimension;
+    private final List<ImageFormat> autoOrder;
 
     Negotiator(int maxDimension) {
+        this(maxDimension, true);
+    }
+
+    /** {@code jpegXl}: whether this libvips writes JPEG XL ({@code Vips.writesJpegXl}); if not, f_auto skips it. */
+    Negotiator(int maxDimension, boolean jpegXl) {
         this.maxDimension = maxDimension;
+        this.autoOrder = AUTO_ORDER.stream().filter(f -> jpegXl || f != ImageFormat.JXL).toList();
     }
 
     /**
@@ -51,9 +58,9 @@ final class Negotiator {
         return path.extension().isEmpty();
     }
 
-    /** The first of {@link #AUTO_ORDER} that {@code Accept} lists, if any. */
-    static Optional<ImageFormat> autoFormat(MultiMap headers) {
-        return AUTO_ORDER.stream().filter(format -> accepts(headers, format)).findFirst();
+    /** The first of {@link #AUTO_ORDER} (that this libvips writes) that {@code Accept} lists, if any. */
+    Optional<ImageFormat> autoFormat(MultiMap headers) {
+        return autoOrder.stream().filter(format -> accepts(headers, format)).findFirst();
     }
 
     /** Resolves the request; {@code source} may be empty when {@link #needsSource} said so. */

@@ -22,6 +22,7 @@ import org.imgorigin.upload.RecentUploads;
 import org.imgorigin.upload.UploadException;
 import org.imgorigin.url.Transformation;
 import org.imgorigin.url.TransformationPrinter;
+import org.imgorigin.vips.Vips;
 
 /**
  * {@code POST /images}: a raw image body or a {@code multipart/form-data} field {@code file},
@@ -264,7 +265,9 @@ final class UploadHandler {
                 formats.add(info.format().writable() ? info.format() : ImageFormat.JPEG);
                 formats.add(ImageFormat.WEBP);
                 formats.add(ImageFormat.AVIF);
-                formats.add(ImageFormat.JXL);
+                if (Vips.writesJpegXl()) {
+                    formats.add(ImageFormat.JXL);
+                }
             }
             Transformation resolved = t.withFormat(Optional.empty());
             if (resolved.needsNegotiation()) {

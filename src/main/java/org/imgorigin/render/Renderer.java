@@ -55,11 +55,14 @@ public final class Renderer {
 
     private final RenderLimits limits;
     private final EncodeBudget budget;
+    /** Whether libvips was built with libjxl (see {@link Vips#writesJpegXl()}). */
+    private final boolean writesJpegXl;
 
     public Renderer(RenderLimits limits) {
         this.limits = Objects.requireNonNull(limits, "limits");
         this.budget = new EncodeBudget(limits);
         Vips.init();
+        this.writesJpegXl = Vips.writesJpegXl();
     }
 
     /** Reads an original's header only: format, displayed dimensions, frames, alpha. */
@@ -118,6 +121,10 @@ public final class Renderer {
                 limits.maxOutputPixels());
         long outputPixels = (long) plan.outputWidth() * plan.outputHeight();
         budget.checkPlan(output, outputPixels);
+        if (output == ImageFormat.JXL && !writesJpegXl) {
+            throw new RenderException(400, "this server cannot write JPEG XL: its libvips was built without"
+                    + " libjxl; ask for another format", "");
+        }
 
         VipsImage image = scope.thumbnail(buffer, plan.loadWidth(), plan.loadHeight(), VipsScope.Size.FORCE,
                 plan.noRotate());

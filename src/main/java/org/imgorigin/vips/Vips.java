@@ -123,6 +123,18 @@ public final class Vips {
         return init();
     }
 
+    /**
+     * Whether this libvips can write JPEG XL: it is built with libjxl only optionally, unlike the
+     * other output formats' savers, which imgorigin requires. Without it, {@code f_auto} skips
+     * JPEG XL and an explicit {@code f_jxl} is refused by name.
+     */
+    public static boolean writesJpegXl() {
+        init();
+        try (Arena arena = Arena.ofConfined()) {
+            return Native.callLong("g_type_from_name", -1, arena.allocateFrom("VipsForeignSaveJxl")) != 0;
+        }
+    }
+
     /** Bytes of pixel memory libvips has allocated and not yet freed (its own tracker). */
     public static long trackedMemory() {
         init();

@@ -19,6 +19,19 @@ class NegotiatorTest {
     private final Negotiator negotiator = new Negotiator(8192);
 
     /** Columns: path, source, request headers (name=value;…), canonical result, output, Vary. */
+    /** A libvips without libjxl: f_auto falls through to AVIF, WebP or the original's kind. */
+    @org.junit.jupiter.api.Test
+    void withoutAJpegXlEncoderFAutoSkipsIt() {
+        Negotiator without = new Negotiator(8192, false);
+        ImagePath path = ImagePath.parse("/f_auto,w_300/" + ID, Presets.NONE);
+        MultiMap safari = MultiMap.caseInsensitiveMultiMap().add("Accept", "image/webp,image/avif,image/jxl,*/*;q=0.5");
+        assertThat(without.negotiate(path, java.util.Optional.of(JPEG), safari).output()).isEqualTo(ImageFormat.AVIF);
+        MultiMap onlyJxl = MultiMap.caseInsensitiveMultiMap().add("Accept", "image/jxl");
+        assertThat(without.needsSource(path, onlyJxl)).isTrue();
+        assertThat(without.negotiate(path, java.util.Optional.of(PNG_ALPHA), onlyJxl).output()).isEqualTo(ImageFormat.PNG);
+        assertThat(negotiator.negotiate(path, java.util.Optional.of(JPEG), safari).output()).isEqualTo(ImageFormat.JXL);
+    }
+
     @ParameterizedTest(name = "[{index}] {0} {2}")
     @CsvSource(delimiter = '|', nullValues = "-", textBlock = """
             w_300/ID.webp             | jpeg  | -                                   | w_300     | webp | -
