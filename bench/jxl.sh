@@ -13,7 +13,7 @@
 #   3. sizes: JPEG XL at effort 5 and 3 on whole photos of 4-16 MP and one of 12-15 MP
 #      scaled to 7000 px wide (over 30 MP),
 #      each in a process of its own, for seconds per MP and peak resident memory
-# Takes about 10 minutes on 2 cores.
+# Takes about 5 minutes on 2 cores.
 #
 # usage: bench/jxl.sh [--no-doc] [--no-record]
 #   --no-doc     don't rewrite docs/jpeg-xl.md; only append to bench/results/
@@ -158,9 +158,9 @@ EOF
   AVIF.
 - **Budget.** libjxl, as libvips 8.14 drives it, encodes the whole frame in one call a kill
   does not reach (in a one-off check, a 6 s encode killed 0.2 s in ran to its end), so JPEG
-  XL is bounded before
-  it starts, like AVIF, GIF and WebP: the rates in `EncodeBudget` are rounded up from the
-  wall time per MP of large frames under load (effort 5: 0.8 s/MP; effort 3: 0.3 s/MP),
+  XL is bounded before it starts, like AVIF, GIF and WebP: the rates in `EncodeBudget` are
+  rounded up from the wall time per MP of large frames under load (effort 5: 0.8 s/MP;
+  effort 3: 0.3 s/MP),
   which caps a JPEG XL output at about 36 MP under the default 10 s limit (400 beyond).
 - **Memory.** The whole-frame encode needs about 50 bytes per output pixel (1.5 GB at
   33 MP): far more than AVIF. Size memory for `IMGORIGIN_WORKERS` such encodes when large
@@ -169,7 +169,7 @@ EOF
 ## Reproduce
 
 ```sh
-bench/jxl.sh               # about 10 minutes on 2 cores; rewrites this page
+bench/jxl.sh               # about 5 minutes on 2 cores; rewrites this page
 bench/jxl.sh --help
 ```
 EOF
