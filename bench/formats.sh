@@ -180,6 +180,9 @@ EOF
   traffic is where it shows: one core renders about 1000 ÷ (median AVIF ms) such variants a
   second (extrapolated, not measured here). A higher effort would shrink AVIF further for a
   much longer first render; these tables are the baseline for such a change.
+- **Safari 17 and later** list `image/jxl` and get JPEG XL from `f_auto`, which this
+  benchmark does not ask for; JPEG XL is measured against AVIF and WebP in
+  [jpeg-xl.md](jpeg-xl.md) (`bench/jxl.sh`).
 - **PNGs with transparency.** For Chromium, `f_auto` answers AVIF for these too, lossy, with
   the alpha channel kept (the "Alpha" line checks it). It is read against the lossless PNG a
   browser with neither AVIF nor WebP gets (README, "Device awareness"), the `PNG` rows. WebP

@@ -40,9 +40,11 @@ sub vcl_recv {
   # answer, so that Vary keeps a handful of objects per URL, not one per browser build.
   # Running this again on a shield node changes nothing.
 
-  # f_auto: AVIF if accepted, else WebP if accepted, else JPEG/PNG. Wildcards and q=0 do not
-  # count, as in the origin's negotiation.
-  if (req.http.Accept ~ "(?i)(^|,)\s*image/avif\s*(,|$|;(?!\s*q\s*=\s*0(\.0*)?\s*(,|$)))") {
+  # f_auto: JPEG XL if accepted, else AVIF if accepted, else WebP if accepted, else JPEG/PNG.
+  # Wildcards and q=0 do not count, as in the origin's negotiation.
+  if (req.http.Accept ~ "(?i)(^|,)\s*image/jxl\s*(,|$|;(?!\s*q\s*=\s*0(\.0*)?\s*(,|$)))") {
+    set req.http.Accept = "image/jxl,image/avif,image/webp";
+  } else if (req.http.Accept ~ "(?i)(^|,)\s*image/avif\s*(,|$|;(?!\s*q\s*=\s*0(\.0*)?\s*(,|$)))") {
     set req.http.Accept = "image/avif,image/webp";
   } else if (req.http.Accept ~ "(?i)(^|,)\s*image/webp\s*(,|$|;(?!\s*q\s*=\s*0(\.0*)?\s*(,|$)))") {
     set req.http.Accept = "image/webp";

@@ -97,10 +97,12 @@ sub vcl_recv {
 # Sec-CH-DPR/DPR (dpr_auto). Each header is reduced to the few values that can change its
 # answer, so that Vary keeps a handful of objects per URL instead of one per browser build.
 sub imgorigin_normalise {
-    # f_auto: AVIF if accepted, else WebP if accepted, else JPEG/PNG. Wildcards and q=0 don't
-    # count, as in the origin's negotiation.
+    # f_auto: JPEG XL if accepted, else AVIF if accepted, else WebP if accepted, else JPEG/PNG.
+    # Wildcards and q=0 don't count, as in the origin's negotiation.
     std.collect(req.http.Accept);
-    if (req.http.Accept ~ "(?i)(^|,)\s*image/avif\s*(,|$|;(?!\s*q\s*=\s*0(\.0*)?\s*(,|$)))") {
+    if (req.http.Accept ~ "(?i)(^|,)\s*image/jxl\s*(,|$|;(?!\s*q\s*=\s*0(\.0*)?\s*(,|$)))") {
+        set req.http.Accept = "image/jxl,image/avif,image/webp";
+    } elsif (req.http.Accept ~ "(?i)(^|,)\s*image/avif\s*(,|$|;(?!\s*q\s*=\s*0(\.0*)?\s*(,|$)))") {
         set req.http.Accept = "image/avif,image/webp";
     } elsif (req.http.Accept ~ "(?i)(^|,)\s*image/webp\s*(,|$|;(?!\s*q\s*=\s*0(\.0*)?\s*(,|$)))") {
         set req.http.Accept = "image/webp";

@@ -24,15 +24,31 @@ final class Negotiator {
     private static final int WIDTH_STEP = 100;
 
     private final int maxDimension;
+    private final List<ImageFormat> autoOrder;
 
     Negotiator(int maxDimension) {
+        this(maxDimension, true);
+    }
+
+    /** {@code jpegXl}: whether this libvips writes JPEG XL ({@code Vips.writesJpegXl}); if not, f_auto skips it. */
+    Negotiator(int maxDimension, boolean jpegXl) {
         this.maxDimension = maxDimension;
+        this.autoOrder = AUTO_ORDER.stream().filter(f -> jpegXl || f != ImageFormat.JXL).toList();
     }
 
     /**
+     * What {@code f_auto} picks from, best first: the first one {@code Accept} lists wins, else
+     * PNG for an original with alpha and JPEG for one without. JPEG XL leads although at
+     * {@code q_auto:good} it is a little larger than AVIF (1.06-1.09 times, about 0.8 of WebP):
+     * its encoder takes about half of AVIF's CPU, and every browser that lists it (Safari 17+)
+     * also lists AVIF, so ranked below AVIF it would never be chosen (docs/jpeg-xl.md).
+     */
+    static final List<ImageFormat> AUTO_ORDER = List.of(ImageFormat.JXL, ImageFormat.AVIF, ImageFormat.WEBP);
+
+    /**
      * Whether the answer depends on the original itself (its format when the URL names none,
-     * its alpha for {@code f_auto} without AVIF/WebP): only then must it be read before the
-     * cache can be asked.
+     * its alpha for {@code f_auto} without JPEG XL/AVIF/WebP): only then must it be read before
+     * the cache can be asked.
      */
     boolean needsSource(ImagePath path, MultiMap headers) {
         Optional<FormatChoice> f = path.transformation().format();
@@ -43,6 +59,11 @@ final class Negotiator {
             return f.get() instanceof FormatChoice.Auto;
         }
         return path.extension().isEmpty();
+    }
+
+    /** The first of {@link #AUTO_ORDER} (that this libvips writes) that {@code Accept} lists, if any. */
+    Optional<ImageFormat> autoFormat(MultiMap headers) {
+        return autoOrder.stream().filter(format -> accepts(headers, format)).findFirst();
     }
 
     /** Resolves the request; {@code source} may be empty when {@link #needsSource} said so. */
@@ -101,15 +122,14 @@ final class Negotiator {
 
     /**
      * {@code f_auto}'s choice: for an animation that stays one (no {@code pg_}), animated WebP
-     * where accepted, else GIF; otherwise AVIF, WebP, then PNG for alpha or JPEG.
+     * where accepted, else GIF; otherwise the first of {@link #AUTO_ORDER} that {@code Accept}
+     * lists, then PNG for alpha or JPEG.
      */
-    static ImageFormat auto(SourceInfo source, Transformation t, MultiMap headers) {
+    ImageFormat auto(SourceInfo source, Transformation t, MultiMap headers) {
         if (source.animated() && t.page().isEmpty()) {
             return accepts(headers, ImageFormat.WEBP) ? ImageFormat.WEBP : ImageFormat.GIF;
         }
-        return accepts(headers, ImageFormat.AVIF) ? ImageFormat.AVIF
-                : accepts(headers, ImageFormat.WEBP) ? ImageFormat.WEBP
-                : source.hasAlpha() ? ImageFormat.PNG : ImageFormat.JPEG;
+        return autoFormat(headers).orElseGet(() -> source.hasAlpha() ? ImageFormat.PNG : ImageFormat.JPEG);
     }
 
     /** True when {@code Accept} lists the format's media type with a non-zero q. Wildcards don't count. */

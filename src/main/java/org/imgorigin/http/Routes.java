@@ -42,9 +42,9 @@ public final class Routes {
                 config.originalsInFlightBytes());
         metrics.originalsGauge(sources::inMemory);
         Variants variants = new Variants(store, sources, renderer, pool, blocking, metrics, cache, invalidation);
-        this.images = new ImageHandler(config.presets(), config.signer(), variants,
-                new Negotiator(config.limits().maxDimension()), metrics, analytics, config.cache().accelPrefix(),
-                blocking);
+        Negotiator negotiator = new Negotiator(config.limits().maxDimension(), Vips.writesJpegXl());
+        this.images = new ImageHandler(config.presets(), config.signer(), variants, negotiator, metrics, analytics,
+                config.cache().accelPrefix(), blocking);
         this.analytics = analytics;
         this.admin = new Admin(config.adminToken(), invalidation, blocking, metrics);
         this.uploads = new UploadHandler(config.uploadToken(), config.maxUploadBytes(),

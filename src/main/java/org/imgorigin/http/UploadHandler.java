@@ -22,6 +22,7 @@ import org.imgorigin.upload.RecentUploads;
 import org.imgorigin.upload.UploadException;
 import org.imgorigin.url.Transformation;
 import org.imgorigin.url.TransformationPrinter;
+import org.imgorigin.vips.Vips;
 
 /**
  * {@code POST /images}: a raw image body or a {@code multipart/form-data} field {@code file},
@@ -254,7 +255,7 @@ final class UploadHandler {
     /**
      * {@code IMGORIGIN_EAGER} variants, rendered in the background so the first visitor hits
      * the cache. Each is made in its {@code f_} format, or else in the formats visitors most
-     * likely get: the original's (URLs without extension), WebP and AVIF ({@code f_auto}).
+     * likely get: the original's (URLs without extension), WebP, AVIF and JPEG XL ({@code f_auto}).
      * Failures are logged and counted, never reported to the uploader.
      */
     private void renderEagerly(Context context, ImageId id, SourceInfo info) {
@@ -265,8 +266,11 @@ final class UploadHandler {
             } else {
                 formats.add(info.format().writable() ? info.format() : ImageFormat.JPEG);
                 formats.add(ImageFormat.WEBP);
-                if (!info.animated()) {
-                    formats.add(ImageFormat.AVIF); // f_auto gives an animation WebP or GIF, never AVIF
+                if (!info.animated()) { // f_auto gives an animation WebP or GIF, never AVIF or JPEG XL
+                    formats.add(ImageFormat.AVIF);
+                    if (Vips.writesJpegXl()) {
+                        formats.add(ImageFormat.JXL);
+                    }
                 }
             }
             Transformation resolved = t.withFormat(Optional.empty());

@@ -5,26 +5,33 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * The image formats imgorigin reads, and the subset it writes. Sniffing looks at the bytes
- * only: a client's {@code Content-Type} or file name is never trusted.
+ * The image formats imgorigin reads or writes. Most are both; HEIC and TIFF are read only,
+ * and JPEG XL is written only: libvips 8.14 marks its JPEG XL loader untrusted, so
+ * {@code Vips.init} keeps it blocked and {@link #sniff} never answers {@link #JXL} (an upload
+ * or an original in JPEG XL is refused; {@link #isJpegXl} lets the refusal say why). Sniffing
+ * looks at the bytes only: a client's {@code Content-Type} or file name is never trusted.
  */
 public enum ImageFormat {
-    JPEG("jpg", "image/jpeg", true, false),
-    PNG("png", "image/png", true, true),
-    WEBP("webp", "image/webp", true, true),
-    AVIF("avif", "image/avif", true, true),
-    GIF("gif", "image/gif", true, true),
-    HEIC("heic", "image/heic", false, true),
-    TIFF("tiff", "image/tiff", false, true);
+    JPEG("jpg", "image/jpeg", true, true, false),
+    PNG("png", "image/png", true, true, true),
+    WEBP("webp", "image/webp", true, true, true),
+    AVIF("avif", "image/avif", true, true, true),
+    GIF("gif", "image/gif", true, true, true),
+    HEIC("heic", "image/heic", true, false, true),
+    TIFF("tiff", "image/tiff", true, false, true),
+    /** Output only: see the class comment. */
+    JXL("jxl", "image/jxl", false, true, true);
 
     private final String extension;
     private final String mimeType;
+    private final boolean readable;
     private final boolean writable;
     private final boolean supportsAlpha;
 
-    ImageFormat(String extension, String mimeType, boolean writable, boolean supportsAlpha) {
+    ImageFormat(String extension, String mimeType, boolean readable, boolean writable, boolean supportsAlpha) {
         this.extension = extension;
         this.mimeType = mimeType;
+        this.readable = readable;
         this.writable = writable;
         this.supportsAlpha = supportsAlpha;
     }
@@ -38,7 +45,12 @@ public enum ImageFormat {
         return mimeType;
     }
 
-    /** Whether imgorigin can encode to this format (it can decode all of them). */
+    /** Whether imgorigin decodes this format: {@link #sniff} answers only these. */
+    public boolean readable() {
+        return readable;
+    }
+
+    /** Whether imgorigin can encode to this format. */
     public boolean writable() {
         return writable;
     }
@@ -89,6 +101,15 @@ public enum ImageFormat {
             };
         }
         return Optional.empty();
+    }
+
+    /**
+     * Whether the bytes start like JPEG XL, a bare codestream ({@code FF 0A}) or the ISO BMFF
+     * container (a 12-byte {@code JXL } signature box). Only to name the format when refusing it.
+     */
+    public static boolean isJpegXl(byte[] head) {
+        return startsWith(head, 0, 0xFF, 0x0A)
+                || startsWith(head, 0, 0, 0, 0, 0x0C, 'J', 'X', 'L', ' ', 0x0D, 0x0A, 0x87, 0x0A);
     }
 
     private static boolean startsWith(byte[] bytes, int offset, int... magic) {

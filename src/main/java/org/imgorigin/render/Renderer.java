@@ -67,11 +67,14 @@ public final class Renderer {
 
     private final RenderLimits limits;
     private final EncodeBudget budget;
+    /** Whether libvips was built with libjxl (see {@link Vips#writesJpegXl()}). */
+    private final boolean writesJpegXl;
 
     public Renderer(RenderLimits limits) {
         this.limits = Objects.requireNonNull(limits, "limits");
         this.budget = new EncodeBudget(limits);
         Vips.init();
+        this.writesJpegXl = Vips.writesJpegXl();
     }
 
     /**
@@ -143,6 +146,10 @@ public final class Renderer {
         if (page >= info.pages()) {
             throw new RenderException(400, "pg_" + (page + 1) + " asks for a frame or page the image does not have: it has "
                     + info.pages(), "");
+        }
+        if (output == ImageFormat.JXL && !writesJpegXl) {
+            throw new RenderException(400, "this server cannot write JPEG XL: its libvips was built without"
+                    + " libjxl; ask for another format", "");
         }
         VipsScope.Header pageHeader = page == 0 ? header : scope.header(buffer, page);
         // An animation stays one (every frame, its delay and the loop count) when the output
@@ -229,7 +236,7 @@ public final class Renderer {
             budget.checkTimeLeft(output, outputPixels, start);
         }
         byte[] bytes = Encoder.encode(scope, image, output, transformation.quality(),
-                transformation.progressive(), budget.avifEffort(outputPixels));
+                transformation.progressive(), budget.effort(output, outputPixels));
         if (bytes.length > source.length && satisfiedByOriginal(format, info, header, transformation, output,
                 image.width(), image.height())) {
             Optional<byte[]> stripped = Strip.original(format, source);
@@ -347,8 +354,9 @@ public final class Renderer {
     }
 
     private static ImageFormat sniff(byte[] source) throws RenderException {
-        return ImageFormat.sniff(source).orElseThrow(
-                () -> new RenderException(415, "the original is not an image format imgorigin reads", ""));
+        return ImageFormat.sniff(source).orElseThrow(() -> new RenderException(415, ImageFormat.isJpegXl(source)
+                ? "the original is JPEG XL, which imgorigin writes but does not read"
+                : "the original is not an image format imgorigin reads", ""));
     }
 
     /**
@@ -364,6 +372,7 @@ public final class Renderer {
             case GIF -> "gifload";
             case AVIF, HEIC -> "heifload";
             case TIFF -> "tiffload";
+            case JXL -> throw new IllegalStateException("JPEG XL is never sniffed as an original");
         };
         if (!header.loader().isEmpty() && !header.loader().startsWith(expected)) {
             throw new RenderException(422, "the image's bytes are not the " + format.extension()

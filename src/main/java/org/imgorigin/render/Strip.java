@@ -26,7 +26,7 @@ final class Strip {
                 case PNG -> PngStrip.strip(bytes);
                 case GIF -> GifStrip.strip(bytes);
                 case WEBP -> WebpStrip.strip(bytes, false);
-                case AVIF, HEIC, TIFF -> Optional.empty();
+                case AVIF, HEIC, TIFF, JXL -> Optional.empty();
             };
         } catch (RuntimeException malformed) {
             // An index out of bounds on a layout we misread: the re-encode answers.

@@ -65,6 +65,10 @@ public final class Receiver {
         sniffed = true;
         byte[] head = Arrays.copyOf(body.toByteArray(), Math.min(body.size(), SNIFF_BYTES));
         format = ImageFormat.sniff(head);
+        if (format.isEmpty() && ImageFormat.isJpegXl(head)) {
+            throw new UploadException(415, "JPEG XL is an output format only: imgorigin does not read it"
+                    + " (libvips marks its JPEG XL loader untrusted); upload JPEG, PNG, WebP, GIF, AVIF/HEIF or TIFF");
+        }
         if (format.isEmpty()) {
             throw new UploadException(415,
                     "not an image format imgorigin reads (JPEG, PNG, WebP, GIF, AVIF/HEIF, TIFF)");

@@ -118,7 +118,7 @@ public record ImagePath(
             boolean lowercase = ext.equals(ext.toLowerCase(Locale.ROOT));
             extension = Optional.of((lowercase ? ImageFormat.ofExtension(ext) : Optional.<ImageFormat>empty())
                     .orElseThrow(() -> UrlException.invalidPart("extension", ext,
-                            "the extension must be one of jpg, jpeg, png, webp, avif, gif")));
+                            "the extension must be one of jpg, jpeg, png, webp, avif, gif, jxl")));
         }
         // After the id, so that a path in the wrong order (/<id>/w_300) is reported as the
         // bad id it ends with rather than as an unknown parameter named like an id.

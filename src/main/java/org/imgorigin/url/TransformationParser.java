@@ -363,7 +363,7 @@ public final class TransformationParser {
             Optional<ImageFormat> fixed = value.equals(value.toLowerCase(java.util.Locale.ROOT))
                     ? ImageFormat.ofExtension(value) : Optional.empty();
             format = new FormatChoice.Fixed(fixed.orElseThrow(() -> UrlException.invalidParameter(param,
-                    "format must be one of jpg, jpeg, png, webp, avif, gif, auto")));
+                    "format must be one of jpg, jpeg, png, webp, avif, gif, jxl, auto")));
         }
         return set("f", d -> d.format = Optional.of(format));
     }

@@ -34,13 +34,20 @@ public final class Vips {
             "VipsForeignLoadHeif",
             "VipsForeignLoadTiff");
 
-    /** The only savers libvips may run: those {@code VipsScope} encodes with (JPEG, PNG, WebP, AVIF, GIF). */
+    /**
+     * The only savers libvips may run: those {@code VipsScope} encodes with (JPEG, PNG, WebP,
+     * AVIF, GIF, JPEG XL). libvips 8.14 marks its JPEG XL saver untrusted along with the
+     * loader; the saver is unblocked here because what it is given is imgorigin's own decoded,
+     * resized pixels, never a client's bytes. The JPEG XL loader, which would parse them,
+     * stays blocked: JPEG XL is written, not read.
+     */
     static final List<String> SAVERS = List.of(
             "VipsForeignSaveJpeg",
             "VipsForeignSavePng",
             "VipsForeignSaveWebp",
             "VipsForeignSaveHeif",
-            "VipsForeignSaveCgif");
+            "VipsForeignSaveCgif",
+            "VipsForeignSaveJxl");
 
     private Vips() {
     }
@@ -114,6 +121,18 @@ public final class Vips {
 
     public static Version version() {
         return init();
+    }
+
+    /**
+     * Whether this libvips can write JPEG XL: it is built with libjxl only optionally, unlike the
+     * other output formats' savers, which imgorigin requires. Without it, {@code f_auto} skips
+     * JPEG XL and an explicit {@code f_jxl} is refused by name.
+     */
+    public static boolean writesJpegXl() {
+        init();
+        try (Arena arena = Arena.ofConfined()) {
+            return Native.callLong("g_type_from_name", -1, arena.allocateFrom("VipsForeignSaveJxl")) != 0;
+        }
     }
 
     /** Bytes of pixel memory libvips has allocated and not yet freed (its own tracker). */

@@ -202,7 +202,7 @@ public final class VipsScope implements AutoCloseable {
     /**
      * Computes the image into memory, tile by tile, so {@link #kill()} stops it like any
      * pipeline. Encoders that take the whole frame and then work on it without asking for
-     * tiles (AVIF, GIF, WebP) can then be given a frame that is already made, and the time
+     * tiles (AVIF, GIF, WebP, JPEG XL) can then be given a frame that is already made, and the time
      * left checked before their uninterruptible part starts.
      */
     public VipsImage materialise(VipsImage in) {
@@ -544,6 +544,16 @@ public final class VipsScope implements AutoCloseable {
                 "Q", quality, "compression", HEIF_COMPRESSION_AV1, "effort", effort);
     }
 
+    /**
+     * JPEG XL through libjxl. {@code quality} is libvips' Q, which it maps to libjxl's
+     * butteraugli distance as cjxl does: {@code 0.1 + (100 - Q) * 0.09} from Q 30 up, so Q 90
+     * is distance 1.0 ("visually lossless") and Q 75 is 2.35. {@code effort} is libjxl's (3-9
+     * in libvips 8.14; its default of 7 costs several times effort 4 for a few per cent).
+     */
+    public byte[] saveJxl(VipsImage in, int quality, int effort) {
+        return save("vips_jxlsave_buffer", in, "Q", quality, "effort", effort);
+    }
+
     public byte[] saveGif(VipsImage in) {
         return save("vips_gifsave_buffer", in);
     }
@@ -648,7 +658,7 @@ public final class VipsScope implements AutoCloseable {
      * Stops this scope's work: every image it owns, and every one it makes from now on, is
      * marked killed, so libvips fails the evaluation at its next tile (a render is pulled
      * tile by tile through the pipeline by the saver, or by {@link #materialise}). Work inside
-     * one call that does not ask for tiles, such as the AVIF, GIF or WebP encoder's pass over
+     * one call that does not ask for tiles, such as the AVIF, GIF, WebP or JPEG XL encoder's pass over
      * a whole frame, runs to its end: the renderer bounds those before they start. Safe from any thread,
      * at any time, also after {@link #close()}.
      */

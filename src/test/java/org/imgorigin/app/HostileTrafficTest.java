@@ -41,7 +41,7 @@ class HostileTrafficTest {
                 "IMGORIGIN_WORKERS", "1");
         http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
         // Warm up: class loading, libvips' loaders and encoders.
-        for (String ext : new String[] {"jpg", "png", "webp", "avif", "gif"}) {
+        for (String ext : new String[] {"jpg", "png", "webp", "avif", "gif", "jxl"}) {
             assertThat(get("/w_50/" + photo + "." + ext).statusCode()).isEqualTo(200);
         }
     }
@@ -54,7 +54,7 @@ class HostileTrafficTest {
 
     /** 67 MP of padding around a 1200 px photo: refused from the plan, nothing decoded. */
     @ParameterizedTest
-    @ValueSource(strings = {"avif", "webp", "png", "jpg", "gif"})
+    @ValueSource(strings = {"avif", "webp", "png", "jpg", "gif", "jxl"})
     void anOutputCanvasOverThePixelLimitIs400AtOnce(String ext) throws Exception {
         long start = System.nanoTime();
         HttpResponse<byte[]> r = get("/w_8192,h_8192,c_pad/" + photo + "." + ext);
@@ -67,14 +67,14 @@ class HostileTrafficTest {
 
     /**
      * Outputs under the pixel limit that cost seconds: a 36 MP padded canvas and a 12 MP
-     * scale in every format (AVIF, GIF and WebP encode a whole frame out of the kill's reach),
+     * scale in every format (AVIF, GIF, WebP and JPEG XL encode a whole frame out of the kill's reach),
      * and a strong blur. Each is answered (200, 400 naming the limit, or 503) within the
      * limit plus 1.5 s, and the one worker is free for the next request.
      */
     @ParameterizedTest
     @ValueSource(strings = {"w_6000,h_6000,c_pad", "w_4000,h_3000", "w_2400,h_1600", "w_3000,h_3000,e_blur:2000"})
     void costlyOutputsAreAnsweredWithinTheLimit(String transformation) throws Exception {
-        for (String ext : new String[] {"avif", "gif", "webp", "png", "jpg"}) {
+        for (String ext : new String[] {"avif", "gif", "webp", "jxl", "png", "jpg"}) {
             String path = "/" + transformation + "/" + photo + "." + ext;
             long start = System.nanoTime();
             HttpResponse<byte[]> r = get(path);

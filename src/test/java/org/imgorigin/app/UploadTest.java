@@ -173,7 +173,7 @@ class UploadTest {
         assertThat(raw("image/png", bytes, TOKEN).statusCode()).isEqualTo(201);
         Path dir = cache.resolve(id.substring(0, 4)).resolve(id.substring(4, 6)).resolve(id);
         Set<String> expected = Set.of("c_fill,h_64,w_64.png", "c_fill,h_64,w_64.webp", "c_fill,h_64,w_64.avif",
-                "w_50.png");
+                "c_fill,h_64,w_64.jxl", "w_50.png");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline && !(Files.isDirectory(dir) && names(dir).containsAll(expected))) {
             Thread.sleep(50);

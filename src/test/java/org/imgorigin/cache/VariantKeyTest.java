@@ -20,6 +20,17 @@ class VariantKeyTest {
                 .isNotEqualTo(new VariantKey(ID, "q_80,w_301", ImageFormat.WEBP).etag());
     }
 
+    /** A cache file is named with its format's extension, JPEG XL's too. */
+    @Test
+    void theFileNameEndsWithTheFormatsExtension() {
+        for (ImageFormat format : ImageFormat.values()) {
+            if (format.writable()) {
+                assertThat(new VariantKey(ID, "w_300", format).fileName()).isEqualTo("w_300." + format.extension());
+            }
+        }
+        assertThat(new VariantKey(ID, "w_300", ImageFormat.JXL).fileName()).isEqualTo("w_300.jxl");
+    }
+
     /** Linux file names stop at 255 bytes; a long transformation still gets a cache file of its own. */
     @Test
     void aTransformationTooLongForAFileNameIsNamedByItsDigest() {

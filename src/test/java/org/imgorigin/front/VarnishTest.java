@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The origin behind a real Varnish running {@code docker/varnish/default.vcl}: repeat requests
  * are Varnish hits, {@code bin/imgorigin purge} empties Varnish and the origin's own caches of
  * one image and nothing else, and {@code Accept} is reduced to the classes {@code f_auto}
- * tells apart. {@code bin/imgorigin test} installs varnish and varnish-modules; without them
+ * tells apart (JPEG XL, AVIF, WebP, neither). {@code bin/imgorigin test} installs varnish and varnish-modules; without them
  * this test is skipped.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -36,6 +36,8 @@ class VarnishTest {
     private static final String ADMIN_TOKEN = "varnish-test-admin-token";
     private static final String CHROME = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
     private static final String CHROME_85 = "image/avif,image/webp,image/apng,image/*,*/*;q=0.8";
+    private static final String SAFARI_17 = "image/webp,image/avif,image/jxl,image/heic,image/heic-sequence,"
+            + "video/*;q=0.8,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5";
 
     @TempDir
     static Path root;
@@ -165,6 +167,25 @@ class VarnishTest {
         assertThat(header(none, "Content-Type")).isEqualTo("image/jpeg");
         assertThat(header(none, "X-Varnish-Cache")).isEqualTo("HIT");
         assertThat(server.metrics().renders()).isEqualTo(renders + 3);
+    }
+
+    @Test
+    void acceptWithJpegXlIsItsOwnClass() throws Exception {
+        String url = "/w_150,f_auto/" + photo;
+        long renders = server.metrics().renders();
+        HttpResponse<byte[]> safari = get(url, "Accept", SAFARI_17);
+        assertThat(header(safari, "Content-Type")).isEqualTo("image/jxl");
+        assertThat(header(safari, "Vary")).contains("Accept");
+        assertThat(header(safari, "X-Varnish-Cache")).isEqualTo("MISS");
+        HttpResponse<byte[]> other = get(url, "Accept", "image/jxl;q=0.9, image/avif, */*");
+        assertThat(header(other, "Content-Type")).isEqualTo("image/jxl");
+        assertThat(header(other, "X-Varnish-Cache")).isEqualTo("HIT");
+        // JPEG XL refused with q=0 is the AVIF class.
+        HttpResponse<byte[]> noJxl = get(url, "Accept", "image/jxl;q=0,image/avif,image/webp,*/*");
+        assertThat(header(noJxl, "Content-Type")).isEqualTo("image/avif");
+        assertThat(header(noJxl, "X-Varnish-Cache")).isEqualTo("MISS");
+        assertThat(header(get(url, "Accept", CHROME), "X-Varnish-Cache")).isEqualTo("HIT");
+        assertThat(server.metrics().renders()).isEqualTo(renders + 2);
     }
 
     @Test

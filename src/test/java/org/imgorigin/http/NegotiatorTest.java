@@ -19,6 +19,19 @@ class NegotiatorTest {
     private final Negotiator negotiator = new Negotiator(8192);
 
     /** Columns: path, source, request headers (name=value;…), canonical result, output, Vary. */
+    /** A libvips without libjxl: f_auto falls through to AVIF, WebP or the original's kind. */
+    @org.junit.jupiter.api.Test
+    void withoutAJpegXlEncoderFAutoSkipsIt() {
+        Negotiator without = new Negotiator(8192, false);
+        ImagePath path = ImagePath.parse("/f_auto,w_300/" + ID, Presets.NONE);
+        MultiMap safari = MultiMap.caseInsensitiveMultiMap().add("Accept", "image/webp,image/avif,image/jxl,*/*;q=0.5");
+        assertThat(without.negotiate(path, java.util.Optional.of(JPEG), safari).output()).isEqualTo(ImageFormat.AVIF);
+        MultiMap onlyJxl = MultiMap.caseInsensitiveMultiMap().add("Accept", "image/jxl");
+        assertThat(without.needsSource(path, onlyJxl)).isTrue();
+        assertThat(without.negotiate(path, java.util.Optional.of(PNG_ALPHA), onlyJxl).output()).isEqualTo(ImageFormat.PNG);
+        assertThat(negotiator.negotiate(path, java.util.Optional.of(JPEG), safari).output()).isEqualTo(ImageFormat.JXL);
+    }
+
     @ParameterizedTest(name = "[{index}] {0} {2}")
     @CsvSource(delimiter = '|', nullValues = "-", textBlock = """
             w_300/ID.webp             | jpeg  | -                                   | w_300     | webp | -
@@ -30,6 +43,15 @@ class NegotiatorTest {
             f_auto,w_300/ID           | jpeg  | Accept=image/webp,*/*               | w_300     | webp | Accept
             f_auto,w_300/ID           | jpeg  | Accept=image/avif;q=0,image/webp    | w_300     | webp | Accept
             f_auto,w_300/ID           | jpeg  | Accept=*/*                          | w_300     | jpg  | Accept
+            w_300/ID.jxl              | jpeg  | -                                   | w_300     | jxl  | -
+            f_jxl,w_300/ID            | png   | Accept=image/avif                   | w_300     | jxl  | -
+            f_auto,w_300/ID           | jpeg  | Accept=image/webp,image/avif,image/jxl,image/heic,image/heic-sequence,video/*;q=0.8,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5 | w_300 | jxl | Accept
+            f_auto,w_300/ID           | png   | Accept=image/jxl                    | w_300     | jxl  | Accept
+            f_auto,w_300/ID           | jpeg  | Accept=IMAGE/JXL;q=0.5              | w_300     | jxl  | Accept
+            f_auto,w_300/ID           | jpeg  | Accept=image/jxl;q=0,image/avif,image/webp | w_300 | avif | Accept
+            f_auto,w_300/ID           | jpeg  | Accept=image/jxl;q=0,image/webp     | w_300     | webp | Accept
+            f_auto,w_300/ID           | png   | Accept=image/jxl;q=0.0              | w_300     | png  | Accept
+            f_auto,q_auto,w_300/ID    | jpeg  | Accept=image/jxl;Save-Data=on       | q_auto:eco,w_300 | jxl | Accept, Save-Data
             f_auto,w_300/ID           | png   | Accept=image/jpeg                   | w_300     | png  | Accept
             w_auto/ID.jpg             | jpeg  | Sec-CH-Width=412                    | w_500     | jpg  | Sec-CH-Width, Width
             w_auto/ID.jpg             | jpeg  | Width=1000                          | w_1000    | jpg  | Sec-CH-Width, Width

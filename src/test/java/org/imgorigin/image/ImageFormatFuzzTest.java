@@ -28,7 +28,9 @@ class ImageFormatFuzzTest {
                 case TIFF -> assertThat(head).matches("(?s)(II\\*\u0000|MM\u0000\\*).*");
                 case AVIF -> assertThat(head.substring(4)).isEqualTo("ftypavif");
                 case HEIC -> assertThat(head.substring(4, 8)).isEqualTo("ftyp");
+                case JXL -> throw new AssertionError("JPEG XL is written, never sniffed as readable");
             }
+            assertThat(f.readable()).isTrue();
         });
     }
 }

@@ -23,7 +23,9 @@ class EncodeBudgetTest {
     @Test
     void wholeFrameEncodersGetACapThatFitsTheirEncodeInTheLimitPlusTheGrace() {
         for (EncodeBudget budget : new EncodeBudget[] {defaults, twoSeconds}) {
-            for (ImageFormat f : new ImageFormat[] {ImageFormat.AVIF, ImageFormat.GIF, ImageFormat.WEBP}) {
+            for (ImageFormat f : new ImageFormat[] {ImageFormat.AVIF, ImageFormat.GIF, ImageFormat.WEBP,
+                    ImageFormat.JXL}) {
+                assertThat(EncodeBudget.wholeFrame(f)).as(f.name()).isTrue();
                 long max = budget.maxPixels(f);
                 assertThat(max).isPositive();
                 assertThat(budget.seconds(f, max)).isLessThanOrEqualTo(budget.seconds(f, max + 1));
@@ -51,6 +53,31 @@ class EncodeBudgetTest {
         // Under a 2 s limit the configured effort may take at most a second.
         assertThat(twoSeconds.avifEffort(1_000_000L)).isEqualTo(2);
         assertThat(twoSeconds.avifEffort(2_000_000L)).isZero();
+    }
+
+    /**
+     * JPEG XL, like AVIF, keeps its better effort only where it is cheap enough: up to 4 MP, and
+     * under a short limit only while the estimate takes at most half of it. Past that, effort 3,
+     * which lets a default server still encode outputs of over 30 MP within its 10 s.
+     */
+    @Test
+    void largeJpegXlIsEncodedAtTheFastEffort() throws Exception {
+        assertThat(defaults.jxlEffort(EncodeBudget.JXL_FULL_EFFORT_PIXELS)).isEqualTo(EncodeBudget.JXL_EFFORT);
+        assertThat(defaults.jxlEffort(EncodeBudget.JXL_FULL_EFFORT_PIXELS + 1)).isEqualTo(EncodeBudget.JXL_FAST_EFFORT);
+        assertThat(defaults.effort(ImageFormat.JXL, 1_000_000L)).isEqualTo(5);
+        assertThat(defaults.effort(ImageFormat.AVIF, 1_000_000L)).isEqualTo(2);
+        assertThat(defaults.effort(ImageFormat.WEBP, 1_000_000L)).isZero();
+        assertThat(twoSeconds.jxlEffort(1_000_000L)).isEqualTo(5);
+        assertThat(twoSeconds.jxlEffort(2_000_000L)).isEqualTo(3);
+        assertThat(defaults.maxPixels(ImageFormat.JXL)).isBetween(30_000_000L, 40_000_000L);
+        defaults.checkPlan(ImageFormat.JXL, 30_000_000L);
+        assertThatThrownBy(() -> twoSeconds.checkPlan(ImageFormat.JXL, 20_000_000L))
+                .isInstanceOf(RenderException.class)
+                .hasMessageContaining("JXL")
+                .extracting(e -> ((RenderException) e).status()).isEqualTo(400);
+        // A frame whose encode could outlast the grace is made first, then the time left checked.
+        assertThat(defaults.checkBeforeEncoding(ImageFormat.JXL, 4_000_000L)).isTrue();
+        assertThat(defaults.checkBeforeEncoding(ImageFormat.JXL, 300_000L)).isFalse();
     }
 
     @Test

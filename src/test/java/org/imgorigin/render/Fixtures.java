@@ -90,4 +90,28 @@ final class Fixtures {
         double mean = sum / n;
         return Math.sqrt(Math.max(0, sumSq / n - mean * mean));
     }
+
+    /**
+     * Header fields of an encoded image as libvips' {@code vipsheader} command reports them
+     * (it runs without the server's loader policy, so it reads JPEG XL too).
+     */
+    static java.util.List<String> vipsheader(byte[] image, String... fields) throws java.io.IOException, InterruptedException {
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("imgorigin-", ".img");
+        try {
+            java.nio.file.Files.write(file, image);
+            java.util.List<String> values = new java.util.ArrayList<>();
+            for (String field : fields) {
+                Process p = new ProcessBuilder("vipsheader", "-f", field, file.toString())
+                        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+                if (p.waitFor() != 0) {
+                    throw new IllegalStateException("vipsheader -f " + field + " failed");
+                }
+                values.add(out);
+            }
+            return values;
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+    }
 }

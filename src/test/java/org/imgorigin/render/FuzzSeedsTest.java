@@ -105,6 +105,8 @@ class FuzzSeedsTest {
             valid.put("webp", scope.saveWebp(thumb(scope, "alpha.png", 32), 60));
             valid.put("gif", scope.saveGif(thumb(scope, "small.gif", 24)));
             valid.put("avif", scope.saveAvif(thumb(scope, "photo.jpg", 48), 40, 0));
+            // Written, never read: every JPEG XL seed must be refused (415), however broken.
+            valid.put("jxl", scope.saveJxl(thumb(scope, "photo.jpg", 48), 60, 5));
         }
         valid.put("tiff", tiff());
 

@@ -55,6 +55,18 @@ class NativeMemoryTest {
             } catch (RenderException expected) {
                 assertThat(source).isSameAs(broken);
             }
+            // JPEG XL besides, every sixth time, so that the other formats keep their pairings
+            // with specs and sources: a sixth format in FORMATS paired WebP with e_blur and the
+            // truncated source, which leaves 432 bytes (6 allocations) of libvips' tracked
+            // memory per render (seen on this branch, not a JPEG XL matter; JPEG XL, JPEG, PNG,
+            // AVIF and GIF with the same inputs leave none). Reported, not fixed here.
+            if (i % 6 == 5) {
+                try {
+                    renderer.render(source, Fixtures.t(SPECS[i % SPECS.length]), ImageFormat.JXL);
+                } catch (RenderException expected) {
+                    assertThat(source).isSameAs(broken);
+                }
+            }
         }
     }
 

@@ -33,6 +33,41 @@ class RendererTest {
         assertThat(info.height()).isEqualTo(169);
     }
 
+    /**
+     * JPEG XL is written but not read by imgorigin (its libvips loader stays blocked), so the
+     * output is checked by its signature and by libvips' own command line, {@code vipsheader},
+     * which runs outside the server's loader policy.
+     */
+    @Test
+    void encodesJpegXlThatLibvipsReadsBack() throws Exception {
+        RenderedImage out = renderer.render(photo, t("w_300"), ImageFormat.JXL);
+        assertThat(out.width()).isEqualTo(300);
+        assertThat(out.height()).isEqualTo(169);
+        assertThat(out.format()).isEqualTo(ImageFormat.JXL);
+        assertThat(out.bytes()[0] & 0xFF).isEqualTo(0xFF); // a bare codestream: FF 0A
+        assertThat(out.bytes()[1] & 0xFF).isEqualTo(0x0A);
+        assertThat(ImageFormat.isJpegXl(out.bytes())).isTrue();
+        assertThat(Fixtures.vipsheader(out.bytes(), "width", "height", "bands")).containsExactly("300", "169", "3");
+        // Alpha is kept, as for AVIF and WebP.
+        RenderedImage transparent = renderer.render(alpha, t("w_200"), ImageFormat.JXL);
+        assertThat(Fixtures.vipsheader(transparent.bytes(), "width", "bands")).containsExactly("200", "4");
+        // The server itself does not read it: an original in JPEG XL is refused by name.
+        assertThatThrownBy(() -> renderer.render(out.bytes(), t("w_100"), ImageFormat.JPEG))
+                .isInstanceOf(RenderException.class)
+                .hasMessageContaining("JPEG XL")
+                .extracting(e -> ((RenderException) e).status()).isEqualTo(415);
+    }
+
+    @Test
+    void jpegXlQualityLevelsOrderTheSizes() throws Exception {
+        int best = renderer.render(photo, t("w_600,q_auto:best"), ImageFormat.JXL).bytes().length;
+        int good = renderer.render(photo, t("w_600,q_auto"), ImageFormat.JXL).bytes().length;
+        int low = renderer.render(photo, t("w_600,q_auto:low"), ImageFormat.JXL).bytes().length;
+        assertThat(best).isGreaterThan(good);
+        assertThat(good).isGreaterThan(low);
+        assertThat(renderer.render(photo, t("w_600,q_75"), ImageFormat.JXL).bytes()).hasSize(good);
+    }
+
     @ParameterizedTest
     @CsvSource({"photo.jpg", "alpha.png", "small.webp", "small.gif", "salient-right.png"})
     void readsEveryInputFormat(String fixture) throws Exception {
@@ -173,7 +208,7 @@ class RendererTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = ImageFormat.class, names = {"JPEG", "PNG", "WEBP", "AVIF", "GIF"})
+    @EnumSource(value = ImageFormat.class, names = {"JPEG", "PNG", "WEBP", "AVIF", "GIF", "JXL"})
     void metadataIsStrippedFromEveryFormat(ImageFormat format) throws Exception {
         byte[] out = renderer.render(Fixtures.withExifOrientation(photo, 6), t("w_100"), format).bytes();
         String text = new String(out, java.nio.charset.StandardCharsets.ISO_8859_1);

@@ -266,7 +266,7 @@ class RoundTripTest {
             });
         }
         if (r.nextBoolean()) {
-            p.add("f_" + pick(r, new String[] {"jpg", "jpeg", "png", "webp", "avif", "gif", "auto"}));
+            p.add("f_" + pick(r, new String[] {"jpg", "jpeg", "png", "webp", "avif", "gif", "jxl", "auto"}));
         }
         if (r.nextBoolean()) {
             p.add("dpr_" + pick(r, new String[] {"1", "1.0", "1.5", "2", "2.0", "2.50", "3", "4.0", "auto"}));

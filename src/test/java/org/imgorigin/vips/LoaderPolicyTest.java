@@ -71,6 +71,33 @@ class LoaderPolicyTest {
         }
     }
 
+    /**
+     * JPEG XL is written but not read: the saver runs (on imgorigin's own pixels), and what it
+     * writes (a bare codestream, metadata stripped) is refused by the sniffer and, below it, by
+     * libvips, whose JPEG XL loader stays blocked. The container's signature box is named too.
+     */
+    @Test
+    void jpegXlIsWrittenButItsOutputIsNotRead() throws IOException {
+        byte[] jxl;
+        try (VipsScope scope = Vips.scope()) {
+            var buffer = scope.buffer(resource("/images/photo.jpg"));
+            jxl = scope.saveJxl(scope.thumbnail(buffer, 64, 64, VipsScope.Size.BOTH, false), 75, 4);
+        }
+        assertThat(ImageFormat.isJpegXl(jxl)).isTrue();
+        assertThat(ImageFormat.isJpegXl(resource("/vips/small.jxl"))).isTrue();
+        byte[] container = {0, 0, 0, 0x0C, 'J', 'X', 'L', ' ', 0x0D, 0x0A, (byte) 0x87, 0x0A, 0, 0, 0, 0x14};
+        assertThat(ImageFormat.isJpegXl(container)).isTrue();
+        assertThat(ImageFormat.sniff(container)).isEmpty();
+        for (byte[] bytes : new byte[][] {jxl, resource("/vips/small.jxl")}) {
+            assertThat(ImageFormat.sniff(Arrays.copyOf(bytes, 16))).isEmpty();
+            try (VipsScope scope = Vips.scope()) {
+                var buffer = scope.buffer(bytes);
+                assertThatThrownBy(() -> scope.header(buffer)).isInstanceOf(VipsException.class)
+                        .satisfies(e -> assertThat(((VipsException) e).detail()).contains("operation is blocked"));
+            }
+        }
+    }
+
     /** Formats libvips 8.14 has no buffer loader for (ImageMagick was the fallback for some). */
     @ParameterizedTest
     @ValueSource(strings = {"csv", "matrix", "vips"})
