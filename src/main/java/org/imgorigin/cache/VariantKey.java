@@ -21,7 +21,7 @@ public final class VariantKey {
      * Bumped when the renderer's output for the same key changes (a new libvips, a new
      * default quality), so clients and CDNs holding old bytes get new ETags.
      */
-    static final String RENDER_GENERATION = "1";
+    static final String RENDER_GENERATION = "2";
 
     private final ImageId id;
     private final String transformation;

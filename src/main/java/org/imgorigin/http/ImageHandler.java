@@ -119,8 +119,10 @@ final class ImageHandler implements Handler<RoutingContext> {
             ImagePath fallback = new ImagePath(path.signature(), path.signedPart(),
                     path.transformation().withoutDefaultImage(), standIn.get(), path.extension());
             answer = answer.recover(failure -> {
+                // Not when nginx asks again for a file it could not open: it would keep the first
+                // answer's Cache-Control (immutable) for the stand-in.
                 if (!(failure instanceof HttpError e && e.status() == 404) || ctx.response().headWritten()
-                        || standIn.get().equals(path.id())) {
+                        || standIn.get().equals(path.id()) || ctx.request().headers().contains(X_IMGORIGIN_MISSING)) {
                     return Future.failedFuture(failure);
                 }
                 exchange.standIn = standIn.get();

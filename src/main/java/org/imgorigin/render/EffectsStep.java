@@ -35,8 +35,9 @@ final class EffectsStep implements Step {
             int n = entry.getValue();
             out = switch (entry.getKey()) {
                 case TRIM -> out;
-                case PIXELATE -> scope.pixelate(out, n > 0 ? n
-                        : Math.max(2, Math.min(out.width(), out.height()) / 50));
+                // Squares no larger than the image: libvips cannot shrink it to nothing.
+                case PIXELATE -> scope.pixelate(out, Math.min(Math.min(out.width(), out.height()), n > 0 ? n
+                        : Math.max(2, Math.min(out.width(), out.height()) / 50)));
                 case BLUR -> scope.gaussBlur(out, Math.max(0.3, n / 50.0));
                 case SHARPEN -> scope.sharpen(out, Math.max(0.5, n / 100.0));
                 case BRIGHTNESS -> scale(scope, out, 1 + n / 100.0, 0);

@@ -33,7 +33,22 @@ final class Geometry {
      */
     static Plan plan(int sourceWidth, int sourceHeight, Transformation t, double dpr, int maxDimension,
             long maxOutputPixels) throws RenderException {
-        Plan plan = plan(sourceWidth, sourceHeight, t, dpr, maxDimension);
+        return plan(sourceWidth, sourceHeight, t, dpr, false, maxDimension, maxOutputPixels);
+    }
+
+    /**
+     * {@link #plan(int, int, Transformation, double, int, long)} of a stage after the first: its
+     * source is an earlier stage's result, already at the request's DPR, so sizes taken from it
+     * (fractions, a ratio's box) are not scaled again; sizes in pixels are.
+     */
+    static Plan laterStage(int sourceWidth, int sourceHeight, Transformation t, double dpr, int maxDimension,
+            long maxOutputPixels) throws RenderException {
+        return plan(sourceWidth, sourceHeight, t, dpr, true, maxDimension, maxOutputPixels);
+    }
+
+    private static Plan plan(int sourceWidth, int sourceHeight, Transformation t, double dpr,
+            boolean sourceInDevicePixels, int maxDimension, long maxOutputPixels) throws RenderException {
+        Plan plan = plan(sourceWidth, sourceHeight, t, dpr, sourceInDevicePixels, maxDimension);
         checkPixels(plan.outputWidth(), plan.outputHeight(), 1, (long) sourceWidth * sourceHeight, maxOutputPixels);
         return plan;
     }
@@ -64,7 +79,7 @@ final class Geometry {
 
     /** The plan without the output-pixel bound (each side is still bounded by {@code maxDimension}). */
     static Plan plan(int sourceWidth, int sourceHeight, Transformation t, int maxDimension) throws RenderException {
-        return plan(sourceWidth, sourceHeight, t, dpr(t), maxDimension);
+        return plan(sourceWidth, sourceHeight, t, dpr(t), false, maxDimension);
     }
 
     /** The request's device pixel ratio; 1 without {@code dpr_}. */
@@ -75,18 +90,24 @@ final class Geometry {
         }).orElse(1.0);
     }
 
-    private static Plan plan(int sourceWidth, int sourceHeight, Transformation t, double dpr, int maxDimension)
-            throws RenderException {
+    private static Plan plan(int sourceWidth, int sourceHeight, Transformation t, double dpr,
+            boolean sourceInDevicePixels, int maxDimension) throws RenderException {
         boolean noRotate = t.angle().filter(a -> a == Transformation.Angle.IGNORE).isPresent();
 
         Integer w = t.width().map(l -> pixels(l, sourceWidth)).orElse(null);
         Integer h = t.height().map(l -> pixels(l, sourceHeight)).orElse(null);
+        // Sizes taken from the source (fractions, a ratio's largest box) are in device pixels
+        // already when the source is an earlier stage's result: the DPR scaled that stage.
+        boolean wFromSource = t.width().filter(l -> l instanceof Length.Fraction).isPresent();
+        boolean hFromSource = t.height().filter(l -> l instanceof Length.Fraction).isPresent();
         if (t.aspectRatio().isPresent()) {
             double ar = t.aspectRatio().get().ratio();
             if (w != null && h == null) {
                 h = atLeastOne(w / ar);
+                hFromSource = wFromSource;
             } else if (h != null && w == null) {
                 w = atLeastOne(h * ar);
+                wFromSource = hFromSource;
             } else if (w == null) {
                 // Only a ratio: the largest box of that shape inside the source.
                 if ((double) sourceWidth / sourceHeight > ar) {
@@ -96,14 +117,16 @@ final class Geometry {
                     w = sourceWidth;
                     h = atLeastOne(sourceWidth / ar);
                 }
+                wFromSource = true;
+                hFromSource = true;
             }
         }
         if (w != null) {
-            w = atLeastOne(w * dpr);
+            w = atLeastOne(w * (wFromSource && sourceInDevicePixels ? 1.0 : dpr));
             check("width", w, maxDimension);
         }
         if (h != null) {
-            h = atLeastOne(h * dpr);
+            h = atLeastOne(h * (hFromSource && sourceInDevicePixels ? 1.0 : dpr));
             check("height", h, maxDimension);
         }
 
@@ -127,6 +150,12 @@ final class Geometry {
             case FIT -> scaled(sourceWidth, sourceHeight, fit, null, null, noRotate);
             case LIMIT -> scaled(sourceWidth, sourceHeight, Math.min(1.0, fit), null, null, noRotate);
             case FILL, THUMB -> {
+                if (both && cover > 1.0) {
+                    // Enlarging: cut the region in the source, then scale it to the box, so the
+                    // image held (and read twice by g_auto) is never larger than the source.
+                    yield region(sourceWidth, sourceHeight, t, cover * Math.max(1.0, t.zoom().orElse(1.0)), w, h,
+                            noRotate, maxDimension);
+                }
                 if (both && t.zoom().isPresent()) {
                     // Zooming out (under 1) of the fill has no more of the image to show: there
                     // is no face region to zoom out from yet, so it stops at the fill.
@@ -198,8 +227,9 @@ final class Geometry {
             top = offset(lh - rh, vertical(gravity));
         }
         Plan.Cut cut = new Plan.Cut(left, top, rw, rh, gravity == Gravity.AUTO);
-        int ow = atLeastOne(rw * k / s);
-        int oh = atLeastOne(rh * k / s);
+        // The size asked for, unless the source's edge cut the region short.
+        int ow = rw < atLeastOne(outW * s / k) ? atLeastOne(rw * k / s) : outW;
+        int oh = rh < atLeastOne(outH * s / k) ? atLeastOne(rh * k / s) : outH;
         check("width", ow, maxDimension);
         check("height", oh, maxDimension);
         Optional<Plan.Size> after = ow == rw && oh == rh ? Optional.empty() : Optional.of(new Plan.Size(ow, oh));

@@ -152,6 +152,11 @@ public final class Renderer {
                     + " libjxl; ask for another format", "");
         }
         VipsScope.Header pageHeader = page == 0 ? header : scope.header(buffer, page);
+        if ((long) pageHeader.width() * pageHeader.height() > limits.maxSourcePixels()) {
+            // Pages of a TIFF or HEIF may each have their own size: the one decoded is checked.
+            throw new RenderException(422, "page " + (page + 1) + " has " + (long) pageHeader.width() * pageHeader.height()
+                    + " pixels, over the limit of " + limits.maxSourcePixels() + " (IMGORIGIN_MAX_SOURCE_PIXELS)", "");
+        }
         // An animation stays one (every frame, its delay and the loop count) when the output
         // can animate and no pg_ picks a frame; otherwise its first frame (or pg_'s) is a still.
         int frameCount = animates(info, transformation, output) ? info.pages() : 1;
@@ -206,7 +211,14 @@ public final class Renderer {
         }
         frames = stage(scope, frames, first, plan, dpr, output);
         checkStage(frames, sourcePixels);
-        for (Transformation stage : stages.subList(1, stages.size())) {
+        for (int i = 1; i < stages.size(); i++) {
+            Transformation stage = stages.get(i);
+            Transformation before = stages.get(i - 1);
+            if (before.background().isPresent()) {
+                // b_ in a stage is that stage's background: its transparency ends there.
+                double[] colour = RenderContext.colour(before.background().get(), false);
+                frames.replaceAll(frame -> frame.hasAlpha() ? scope.flatten(frame, colour) : frame);
+            }
             if (stage.effects().has(Effect.TRIM)) {
                 // The stages before made these frames, no larger than the output limits allow:
                 // the first is held whole while its box is found, and every frame cut to it.
@@ -283,7 +295,7 @@ public final class Renderer {
 
     /** The plan of a stage on the image the stages before it made; bounded like the first. */
     private Plan plan(VipsImage image, Transformation stage, double dpr) throws RenderException {
-        return Geometry.plan(image.width(), image.height(), stage, dpr, limits.maxDimension(),
+        return Geometry.laterStage(image.width(), image.height(), stage, dpr, limits.maxDimension(),
                 limits.maxOutputPixels());
     }
 

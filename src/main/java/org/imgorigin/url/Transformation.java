@@ -208,11 +208,11 @@ public record Transformation(
             }
         }
 
-        /** A fraction of the source dimension, in [0, 1]. */
+        /** A fraction of the source dimension, in (0, 1]; none is {@code Pixels(0)}. */
         record Fraction(double value) implements Offset {
             public Fraction {
-                if (!(value >= 0.0 && value <= 1.0)) {
-                    throw new IllegalArgumentException("fraction must be in [0, 1]: " + value);
+                if (!(value > 0.0 && value <= 1.0)) {
+                    throw new IllegalArgumentException("fraction must be in (0, 1]: " + value);
                 }
             }
         }

@@ -139,6 +139,13 @@ public final class TransformationParser {
                 written.add(stage);
             }
         }
+        for (int i = 1; i < pixelStages.size(); i++) {
+            if (pixelStages.get(i).angle().filter(a -> a == Transformation.Angle.IGNORE).isPresent()) {
+                throw new UrlException("a_ignore", "invalid transformation: a_ignore in stage '"
+                        + UrlException.echo(written.get(i)) + "': it says how the original is read, so it belongs "
+                        + "to the first stage");
+            }
+        }
         for (int i = 0; i < pixelStages.size() - 1; i++) {
             if (pixelStages.get(i).needsNegotiation()) {
                 throw new UrlException("w", "invalid transformation: w_auto in stage '" + UrlException.echo(written.get(i))
@@ -470,7 +477,8 @@ public final class TransformationParser {
             if (fraction > 1.0) {
                 throw UrlException.invalidParameter(param, rule);
             }
-            return new Offset.Fraction(fraction);
+            // 0.0 of the source is its edge, as x_0 is: one spelling.
+            return fraction == 0.0 ? new Offset.Pixels(0) : new Offset.Fraction(fraction);
         }
         if (value.equals("0") || value.matches("0+")) {
             return new Offset.Pixels(0);
@@ -553,6 +561,10 @@ public final class TransformationParser {
         if ((t.x().isPresent() || t.y().isPresent()) && t.gravity() == Gravity.AUTO) {
             throw new UrlException("g", "invalid transformation '" + UrlException.echo(segment)
                     + "': x_ and y_ place the crop themselves; g_auto would place it by content");
+        }
+        if (t.zoom().isPresent() && t.crop() == Crop.THUMB && (t.width().isEmpty() || t.height().isEmpty())) {
+            throw new UrlException("z", "invalid transformation '" + UrlException.echo(segment)
+                    + "': z_ zooms a c_thumb of both w_ and h_");
         }
         if (t.zoom().isPresent() && t.crop() != Crop.CROP && t.crop() != Crop.THUMB) {
             throw new UrlException("z", "invalid transformation '" + UrlException.echo(segment)

@@ -220,6 +220,54 @@ class CloudinaryParametersTest {
         assertThat(thumb.height()).isEqualTo(100);
     }
 
+    /** Found in review: each of these was a wrong size, a 422 or a silently ignored parameter. */
+    @Test
+    void edgeCasesOfZoomPixelateDprAndEarlierBackgrounds() throws Exception {
+        RenderedImage zoomed = renderer.render(photo, chain("c_crop,w_301,h_301,z_2"), ImageFormat.PNG);
+        assertThat(zoomed.width()).isEqualTo(301);
+        assertThat(zoomed.height()).isEqualTo(301);
+        RenderedImage thumb = renderer.render(photo, chain("c_thumb,w_1000,h_701,z_0.5"), ImageFormat.PNG);
+        assertThat(thumb.width()).isEqualTo(1000);
+        assertThat(thumb.height()).isEqualTo(701);
+        RenderedImage enlarged = renderer.render(photo, chain("c_fill,g_auto,w_3000,h_900"), ImageFormat.PNG);
+        assertThat(enlarged.width()).isEqualTo(3000);
+        assertThat(enlarged.height()).isEqualTo(900);
+        assertThat(renderer.render(photo, chain("c_fill,w_80,h_80,e_pixelate:200"), ImageFormat.PNG).width())
+                .isEqualTo(80);
+        // The DPR scales the first stage; a fraction in the next is of that result, not scaled again.
+        assertThat(renderer.render(photo, chain("w_400/w_0.5/dpr_2.0"), ImageFormat.PNG).width()).isEqualTo(400);
+        assertThat(renderer.render(photo, chain("w_400/c_fill,ar_1:1/dpr_2.0"), ImageFormat.PNG).width())
+                .isEqualTo(450);
+        // A stage's b_ is what its transparency is flattened onto, before the next stage.
+        BufferedImage flattened = png(photo, "c_fill,w_100,h_100,r_max,b_black/e_sepia");
+        Color corner = new Color(flattened.getRGB(0, 0), true);
+        assertThat(corner.getAlpha()).isEqualTo(255);
+        assertThat(corner.getRed() + corner.getGreen() + corner.getBlue()).isLessThan(30);
+    }
+
+    /** The page asked for is checked against the source-pixel limit, whatever the first page's size. */
+    @Test
+    void aLargeLaterPageIsRefused() throws Exception {
+        javax.imageio.ImageWriter writer = ImageIO.getImageWritersByFormatName("tiff").next();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+            writer.setOutput(out);
+            writer.prepareWriteSequence(null);
+            writer.writeToSequence(new IIOImage(new BufferedImage(10, 10, BufferedImage.TYPE_INT_RGB), null, null),
+                    null);
+            writer.writeToSequence(new IIOImage(new BufferedImage(1500, 1000, BufferedImage.TYPE_BYTE_GRAY), null,
+                    null), null);
+            writer.endWriteSequence();
+        } finally {
+            writer.dispose();
+        }
+        Renderer strict = new Renderer(new RenderLimits(1_000_000, 8192, 40_000_000, 2, java.time.Duration.ofSeconds(10)));
+        assertThat(strict.render(bytes.toByteArray(), chain("w_5"), ImageFormat.PNG).width()).isEqualTo(5);
+        assertThatThrownBy(() -> strict.render(bytes.toByteArray(), chain("w_5,pg_2"), ImageFormat.PNG))
+                .isInstanceOf(RenderException.class).hasMessageContaining("page 2 has 1500000 pixels")
+                .extracting(e -> ((RenderException) e).status()).isEqualTo(422);
+    }
+
     @Test
     void pageSelectsAFrame() throws Exception {
         byte[] gif = twoFrameGif();

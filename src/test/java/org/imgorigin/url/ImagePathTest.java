@@ -177,6 +177,7 @@ class ImagePathTest {
                 arguments("/ID.jpg%00", "path", "percent-encoded"),
                 arguments("/" + "a".repeat(ImagePath.MAX_LENGTH), "path", "longer than 2048"),
                 arguments("/w_auto/e_blur/ID", "w", "w_auto in stage 'w_auto'"),
+                arguments("/w_300/w_100,a_ignore/ID", "a_ignore", "belongs to the first stage"),
                 arguments("/w_300/pg_1/pg_2/ID", "pg_2", "'pg_' is given in stage 'pg_1' and in stage 'pg_2'"),
                 arguments("/image/upload/c_fill,w_auto,h_400/e_blur:100/ID", "w",
                         "the width from client hints is for the last stage"),

@@ -55,6 +55,7 @@ class TransformationParserTest {
             g_auto:classic              | g_auto
             c_crop,w_10,x_5,y_0         | c_crop,w_10,x_5,y_0
             c_crop,x_0.50,y_00          | c_crop,x_0.5,y_0
+            c_crop,x_0.0,y_0.00         | c_crop,x_0,y_0
             c_crop,z_2                  | c_crop,z_2.0
             c_crop,z_1.0                | c_crop
             c_thumb,w_9,h_9,z_1.5       | c_thumb,h_9,w_9,z_1.5
@@ -419,6 +420,7 @@ class TransformationParserTest {
                 arguments("c_crop,g_auto,w_10,x_5", "g", "g_auto would place it by content"),
                 arguments("c_fill,z_2", "z", "z_ zooms a c_crop or c_thumb"),
                 arguments("c_crop,z_0.01", "z_0.01", "zoom must be a number 0.1-10"),
+                arguments("c_thumb,w_100,z_2", "z", "z_ zooms a c_thumb of both w_ and h_"),
                 arguments("c_crop,x_-5", "x_-5", "whole number of pixels from 0"),
                 arguments("c_crop,x_1.5", "x_1.5", "fraction 0.0-1.0"),
                 arguments("r_0", "r_0", "radius must be max"),
