@@ -86,6 +86,12 @@ abstract class ServeImagesContract {
         if (seed != null) {
             seed.close();
         }
+        if (cacheDir != null) {
+            // A test leaves nothing behind in /tmp.
+            try (var files = java.nio.file.Files.walk(cacheDir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
     }
 
     String put(byte[] bytes, String contentType) throws Exception {
