@@ -58,6 +58,36 @@ final class GifStrip {
         }
     }
 
+    /**
+     * Whether every block of the GIF is whole: its image data ends inside the file, and the file
+     * ends with the trailer or right after a whole block (some encoders leave the trailer out).
+     * libvips decodes a frame cut short with its missing rows blank and says so only in a log
+     * line, so this is what tells a truncated animation from a whole one.
+     */
+    static boolean complete(byte[] in) {
+        try {
+            if (in.length < 13) {
+                return false;
+            }
+            int p = 13 + colourTable(in[10]);
+            while (p < in.length) {
+                int block = in[p] & 0xFF;
+                if (block == TRAILER) {
+                    return true;
+                } else if (block == EXTENSION) {
+                    p = subBlocks(in, p + 2);
+                } else if (block == IMAGE) {
+                    p = subBlocks(in, p + 10 + colourTable(in[p + 9]) + 1);
+                } else {
+                    return false;
+                }
+            }
+            return p == in.length;
+        } catch (IndexOutOfBoundsException cutShort) {
+            return false;
+        }
+    }
+
     /** Bytes of the colour table a packed-fields byte announces (0 when it has none). */
     private static int colourTable(byte packed) {
         return (packed & 0x80) != 0 ? 3 << ((packed & 0x07) + 1) : 0;

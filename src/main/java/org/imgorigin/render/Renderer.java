@@ -101,7 +101,7 @@ public final class Renderer {
         ImageFormat format = sniff(source);
         try (VipsScope scope = Vips.scope()) {
             VipsScope.Header header = scope.header(scope.buffer(source));
-            return info(format, header, source.length);
+            return info(format, header, source);
         } catch (VipsException e) {
             throw new RenderException(422, e.getMessage(), e.detail());
         }
@@ -140,7 +140,7 @@ public final class Renderer {
             ImageFormat output, long start) throws RenderException {
         MemorySegment buffer = scope.buffer(source);
         VipsScope.Header header = scope.header(buffer);
-        SourceInfo info = info(format, header, source.length);
+        SourceInfo info = info(format, header, source);
         admit(info);
         int page = transformation.page().orElse(1) - 1;
         if (page >= info.pages()) {
@@ -376,7 +376,8 @@ public final class Renderer {
      * a polyglot (bytes that sniff as one format and load as another) is refused, so what is
      * rendered, stripped or served as it is is always what the sniffing said.
      */
-    private static SourceInfo info(ImageFormat format, VipsScope.Header header, long bytes) throws RenderException {
+    private static SourceInfo info(ImageFormat format, VipsScope.Header header, byte[] source) throws RenderException {
+        long bytes = source.length;
         String expected = switch (format) {
             case JPEG -> "jpegload";
             case PNG -> "pngload";
@@ -389,6 +390,9 @@ public final class Renderer {
         if (!header.loader().isEmpty() && !header.loader().startsWith(expected)) {
             throw new RenderException(422, "the image's bytes are not the " + format.extension()
                     + " its signature says", "loaded by " + header.loader());
+        }
+        if (format == ImageFormat.GIF && !GifStrip.complete(source)) {
+            throw new RenderException(422, "the GIF is cut short: a frame's data runs past its end", "");
         }
         long duration = 0;
         if (header.pages() > 1) {

@@ -82,6 +82,47 @@ class AnimationTest {
                 .isEqualTo(1);
     }
 
+    /** Bad animations: a clear 4xx or a correct render, never a 5xx or a stalled render. */
+    @Test
+    void truncatedAnimationsAreRefusedQuickly() throws Exception {
+        // libvips would render a frame cut short with blank rows, and only log it.
+        for (int percent = 10; percent < 100; percent += 15) {
+            byte[] cut = java.util.Arrays.copyOf(gif, gif.length * percent / 100);
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> renderer.render(cut, chain("w_100"), ImageFormat.WEBP)).as(percent + "%")
+                    .isInstanceOf(RenderException.class)
+                    .extracting(e -> ((RenderException) e).status()).isEqualTo(422);
+            assertThatThrownBy(() -> renderer.inspect(cut)).as("at upload, " + percent + "%")
+                    .isInstanceOf(RenderException.class);
+            assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(2_000);
+        }
+        // Without its trailer byte only, a GIF is whole: some encoders leave it out.
+        byte[] noTrailer = java.util.Arrays.copyOf(gif, gif.length - 1);
+        assertThat(Animations.read(renderer.render(noTrailer, chain("w_100"), ImageFormat.WEBP).bytes()).frames())
+                .isEqualTo(5);
+    }
+
+    @Test
+    void absurdDelaysAreKeptAsTheyAre() throws Exception {
+        byte[] odd = Animations.slidingGif(image("photo.jpg"), 64, 48, new int[] {0, 65535, 1}, 0);
+        Animations.Read source = Animations.read(odd);
+        Animations.Read gifOut = Animations.read(renderer.render(odd, chain("w_32"), ImageFormat.GIF).bytes());
+        assertThat(gifOut.frames()).isEqualTo(3);
+        assertThat(gifOut.delays()).containsExactly(source.delays());
+        // libvips' WebP writer shows delays of 10 ms or less as 100 ms, as browsers play them in a GIF.
+        Animations.Read webpOut = Animations.read(renderer.render(odd, chain("w_32"), ImageFormat.WEBP).bytes());
+        assertThat(webpOut.delays()).containsExactly(100, 655_350, 100);
+    }
+
+    @Test
+    void framesSmallerThanTheCanvasAreComposedOntoIt() throws Exception {
+        byte[] mixed = Animations.mixedSizeGif(image("photo.jpg"));
+        Animations.Read read = Animations.read(renderer.render(mixed, chain("w_100"), ImageFormat.WEBP).bytes());
+        assertThat(read.frames()).isEqualTo(2);
+        assertThat(read.width()).isEqualTo(100);
+        assertThat(read.frameHeight()).isEqualTo(75);
+    }
+
     @Test
     void theFramesCountTowardsThePixelLimits() {
         // 5 frames of 320×240 are 384,000 pixels: over a source limit of 300,000, under it each.

@@ -98,6 +98,41 @@ public final class Animations {
         return bytes.toByteArray();
     }
 
+    /** Two frames: 320×240, then 160×120 at (40, 30) inside the same canvas. */
+    public static byte[] mixedSizeGif(byte[] photo) throws Exception {
+        BufferedImage source = Fixtures.decode(photo);
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+            writer.setOutput(out);
+            writer.prepareWriteSequence(null);
+            int[][] boxes = {{0, 0, 320, 240}, {40, 30, 160, 120}};
+            for (int[] box : boxes) {
+                BufferedImage frame = new BufferedImage(box[2], box[3], BufferedImage.TYPE_INT_RGB);
+                Graphics2D g = frame.createGraphics();
+                g.drawImage(source, 0, 0, box[2], box[3], null);
+                g.dispose();
+                IIOMetadata metadata = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(frame),
+                        null);
+                String format = metadata.getNativeMetadataFormatName();
+                IIOMetadataNode root = (IIOMetadataNode) metadata.getAsTree(format);
+                IIOMetadataNode descriptor = child(root, "ImageDescriptor");
+                descriptor.setAttribute("imageLeftPosition", Integer.toString(box[0]));
+                descriptor.setAttribute("imageTopPosition", Integer.toString(box[1]));
+                descriptor.setAttribute("imageWidth", Integer.toString(box[2]));
+                descriptor.setAttribute("imageHeight", Integer.toString(box[3]));
+                descriptor.setAttribute("interlaceFlag", "FALSE");
+                child(root, "GraphicControlExtension").setAttribute("delayTime", "10");
+                metadata.setFromTree(format, root);
+                writer.writeToSequence(new IIOImage(frame, null, metadata), null);
+            }
+            writer.endWriteSequence();
+        } finally {
+            writer.dispose();
+        }
+        return bytes.toByteArray();
+    }
+
     private static IIOMetadataNode child(IIOMetadataNode root, String name) {
         for (int i = 0; i < root.getLength(); i++) {
             if (root.item(i).getNodeName().equalsIgnoreCase(name)) {
