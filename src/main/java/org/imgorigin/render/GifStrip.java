@@ -6,10 +6,10 @@ import java.util.Optional;
 
 /**
  * GIF down to its header, screen descriptor, colour tables, graphic control extensions (they
- * carry transparency), the NETSCAPE looping block, one image and the trailer. Comment
- * (0xFE), plain text (0x01) and every other application extension (XMP, ICC) go, and so
- * does every byte after the trailer. More than one image (animation) or an unknown block:
- * empty.
+ * carry transparency and an animation's delays), the NETSCAPE looping block, its images (every
+ * frame of an animation) and the trailer. Comment (0xFE), plain text (0x01) and every other
+ * application extension (XMP, ICC) go, and so does every byte after the trailer. An unknown
+ * block, or data cut short: empty.
  */
 final class GifStrip {
     private static final int EXTENSION = 0x21;
@@ -33,7 +33,7 @@ final class GifStrip {
             int block = in[p] & 0xFF;
             if (block == TRAILER) {
                 out.write(TRAILER);
-                return images == 1 ? Optional.of(out.toByteArray()) : Optional.empty();
+                return images >= 1 ? Optional.of(out.toByteArray()) : Optional.empty();
             } else if (block == EXTENSION) {
                 int label = in[p + 1] & 0xFF;
                 int end = subBlocks(in, p + 2);
@@ -45,9 +45,7 @@ final class GifStrip {
                 }
                 p = end;
             } else if (block == IMAGE) {
-                if (++images > 1) {
-                    return Optional.empty();
-                }
+                images++;
                 int data = p + 10 + colourTable(in[p + 9]);
                 int end = subBlocks(in, data + 1); // after the LZW minimum code size
                 out.write(in, p, end - p);

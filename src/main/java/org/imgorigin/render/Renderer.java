@@ -250,10 +250,10 @@ public final class Renderer {
         byte[] bytes = Encoder.encode(scope, image, output, transformation.quality(),
                 transformation.progressive(), budget.effort(output, outputPixels));
         if (bytes.length > source.length && satisfiedByOriginal(format, info, header, transformation, output,
-                image.width(), image.height())) {
+                first0.width(), first0.height(), frames.size())) {
             Optional<byte[]> stripped = Strip.original(format, source);
             if (stripped.isPresent() && stripped.get().length < bytes.length) {
-                return new RenderedImage(stripped.get(), output, image.width(), image.height(), true, bytes.length);
+                return new RenderedImage(stripped.get(), output, first0.width(), first0.height(), true, bytes.length);
             }
         }
         return new RenderedImage(bytes, output, first0.width(), first0.height(), false, bytes.length);
@@ -354,12 +354,13 @@ public final class Renderer {
      * Never heavier than needed: the original answers, through {@link Strip#original} (which
      * keeps its pixels and nothing else, or declines), when it already is what was asked for:
      * same format, same dimensions, same pixels (one stage, and no effect, rotation, flip,
-     * background, corners, border or opacity), one frame, and no orientation a viewer would have to apply (stripping takes the EXIF that
+     * background, corners, border or opacity), every frame (a still of an animation is not the
+     * animation), and no orientation a viewer would have to apply (stripping takes the EXIF that
      * says it).
      */
     private static boolean satisfiedByOriginal(ImageFormat format, SourceInfo info, VipsScope.Header header,
-            Transformation t, ImageFormat output, int width, int height) {
-        return format == output && width == info.width() && height == info.height() && info.pages() == 1
+            Transformation t, ImageFormat output, int width, int height, int frames) {
+        return format == output && width == info.width() && height == info.height() && frames == info.pages()
                 && header.orientation() == 1 && t.before().isEmpty()
                 && t.effects().isEmpty() && t.angle().isEmpty() && t.background().isEmpty()
                 && t.radius().isEmpty() && t.border().isEmpty() && t.opacity().isEmpty();

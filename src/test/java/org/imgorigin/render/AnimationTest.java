@@ -123,6 +123,20 @@ class AnimationTest {
         assertThat(read.frameHeight()).isEqualTo(75);
     }
 
+    /**
+     * Never heavier: the same animation at its own size, as GIF, is the original (stripped of
+     * comments and other extensions) when re-encoding it would weigh more.
+     */
+    @Test
+    void anAnimationAskedForAsItIsIsNeverHeavier() throws Exception {
+        RenderedImage same = renderer.render(gif, chain("f_gif"), ImageFormat.GIF);
+        assertThat(same.bytes().length).isLessThanOrEqualTo(gif.length);
+        Animations.Read read = Animations.read(same.bytes());
+        assertThat(read.frames()).isEqualTo(5);
+        assertThat(read.delays()).containsExactly(100, 200, 300, 400, 500);
+        assertThat(read.loop()).isEqualTo(LOOP);
+    }
+
     @Test
     void theFramesCountTowardsThePixelLimits() {
         // 5 frames of 320×240 are 384,000 pixels: over a source limit of 300,000, under it each.
