@@ -22,6 +22,12 @@ final class Failures {
 
     static void handle(RoutingContext ctx) {
         Throwable failure = ctx.failure();
+        if (ctx.response().closed()) {
+            // The client went away (a browser dropping a srcset candidate it no longer wants):
+            // nobody to answer, and nothing went wrong here.
+            LOG.fine(() -> "client closed the connection: " + ctx.request().path());
+            return;
+        }
         HttpError error = failure == null ? fromStatus(ctx.statusCode()) : translate(failure);
         HttpServerResponse response = ctx.response();
         if (response.headWritten()) {

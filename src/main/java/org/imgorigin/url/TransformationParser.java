@@ -146,6 +146,18 @@ public final class TransformationParser {
                         + "to the first stage");
             }
         }
+        List<String> heavy = new ArrayList<>();
+        for (int i = 0; i < pixelStages.size(); i++) {
+            if (heavy(pixelStages.get(i), i == 0)) {
+                heavy.add(written.get(i));
+            }
+        }
+        if (heavy.size() > MAX_HEAVY_STAGES) {
+            throw new UrlException("transformation", "invalid transformation: at most " + MAX_HEAVY_STAGES
+                    + " stages of a chain may blur, sharpen, rotate, flip vertically, crop by saliency (g_auto) or "
+                    + "trim after the first stage, since each holds or convolves a whole image; "
+                    + heavy.size() + " do: '" + UrlException.echo(String.join("', '", heavy)) + "'");
+        }
         for (int i = 0; i < pixelStages.size() - 1; i++) {
             if (pixelStages.get(i).needsNegotiation()) {
                 throw new UrlException("w", "invalid transformation: w_auto in stage '" + UrlException.echo(written.get(i))
@@ -160,6 +172,21 @@ public final class TransformationParser {
                     "invalid transformation: its canonical form is longer than " + MAX_LENGTH + " characters");
         }
         return folded;
+    }
+
+    /**
+     * At most this many stages of a chain may each hold a whole image in memory or convolve one
+     * ({@link #heavy}). Chained, such stages multiply: each holds a copy until the render ends, and
+     * convolutions stacked on convolutions recompute their margins for every tile.
+     */
+    public static final int MAX_HEAVY_STAGES = 2;
+
+    /** A stage that holds its whole image in memory or convolves it: the cost chains must bound. */
+    static boolean heavy(Transformation stage, boolean first) {
+        boolean rotates = stage.angle().filter(a -> a != Transformation.Angle.HFLIP
+                && a != Transformation.Angle.IGNORE).isPresent();
+        return rotates || stage.gravity() == Gravity.AUTO || stage.effects().has(Effect.BLUR)
+                || stage.effects().has(Effect.SHARPEN) || (!first && stage.effects().has(Effect.TRIM));
     }
 
     /** The parameter of {@code stage} that sets {@code key} as written; the stage when a preset sets it. */

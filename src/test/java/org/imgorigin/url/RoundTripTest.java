@@ -204,6 +204,13 @@ class RoundTripTest {
                     || (!earlier.isEmpty() && ignoresOrientation.test(last))) {
                 continue; // a_ignore belongs to the first stage: a 400 elsewhere
             }
+            List<Transformation> all = new ArrayList<>(earlier);
+            all.add(last);
+            long heavy = java.util.stream.IntStream.range(0, all.size())
+                    .filter(k -> TransformationParser.heavy(all.get(k), k == 0)).count();
+            if (heavy > TransformationParser.MAX_HEAVY_STAGES) {
+                continue; // a 400 by rule
+            }
             Transformation t = last.after(earlier);
             String printed = TransformationPrinter.print(t);
             if (printed.length() > TransformationParser.MAX_LENGTH) {
