@@ -22,8 +22,8 @@
 # /usr/local/bin/convert is a stand-in, not ImageMagick); the report says so.
 # Every answer is checked (status, Content-Type, magic bytes, an animation) by
 # bench/animation_client.py; imgorigin's caches are off and its X-Cache is reported.
-# Takes about 6-8 minutes with the defaults on 2 shared cores (plus about 2 minutes
-# the first time, to make the GIFs), under 2 with --quick.
+# Takes 5-8 minutes with the defaults on 2 shared cores, by their load (8 at a load average
+# of 9; plus about 2 minutes the first time, to make the GIFs), about 1 with --quick.
 #
 # usage: bench/animation.sh [--quick] [--photos N] [--reps N] [--threads N] [--no-record]
 #   --quick      --photos 1 --reps 1: a smoke run (not for quoting)
