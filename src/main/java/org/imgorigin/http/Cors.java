@@ -88,6 +88,11 @@ public final class Cors {
         return origin != null && uploadOrigins.contains(origin);
     }
 
+    /** A request without Origin (a backend, curl) or from a page on an upload origin. */
+    boolean uploadOriginAllowed(HttpServerRequest request) {
+        return request.getHeader(ORIGIN) == null || uploadAllowed(request);
+    }
+
     /**
      * The grant of a {@code POST /images} answer (success or error alike): the page's origin
      * when it is in {@code IMGORIGIN_UPLOAD_ORIGINS}, nothing otherwise. The page may read the

@@ -51,7 +51,7 @@ public final class Routes {
         this.admin = new Admin(config.adminToken(), invalidation, blocking, metrics);
         this.uploads = new UploadHandler(config.uploadToken(), config.maxUploadBytes(),
                 new Ingest(store, renderer), blocking, variants, config.eager(),
-                recent, metrics, config.uploadBodyTimeout(), config.uploadIdleTimeout(), config.signer().isPresent());
+                recent, metrics, config.uploadBodyTimeout(), config.uploadIdleTimeout(), config.signer().isPresent(), cors);
         this.home = new HomePage(recent);
     }
 
