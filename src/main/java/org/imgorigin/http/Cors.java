@@ -88,9 +88,19 @@ public final class Cors {
         return origin != null && uploadOrigins.contains(origin);
     }
 
-    /** A request without Origin (a backend, curl) or from a page on an upload origin. */
+    /**
+     * A request without Origin (a backend, curl), from a page on an upload origin, or from this
+     * server's own home page (browsers send Origin on every POST, same-origin ones too; the
+     * host, not the scheme, is compared, since TLS may end at a proxy in front).
+     */
     boolean uploadOriginAllowed(HttpServerRequest request) {
-        return request.getHeader(ORIGIN) == null || uploadAllowed(request);
+        String origin = request.getHeader(ORIGIN);
+        if (origin == null || uploadAllowed(request)) {
+            return true;
+        }
+        int scheme = origin.indexOf("://");
+        String host = request.getHeader("Host");
+        return scheme > 0 && host != null && origin.substring(scheme + 3).equalsIgnoreCase(host);
     }
 
     /**

@@ -184,6 +184,40 @@ class CrossOriginBrowserTest {
         assertEveryUseWorks(r, 200);
     }
 
+    /** The home page's form takes a signed upload path in place of the token. */
+    @Test
+    void theHomePageUploadsThroughASignedPath() throws Exception {
+        Path file = root.resolve("small.webp");
+        java.nio.file.Files.write(file, ServeImagesContract.fixture("small.webp"));
+        String signed = SignedUploadsAccess.sign(TOKEN, System.currentTimeMillis() / 1000 + 300, nonce());
+        chromium.navigate(images + "/");
+        chromium.execute("document.getElementById('token-row').open = true;");
+        chromium.sendKeys(chromium.find("#token"), signed);
+        chromium.sendKeys(chromium.find("#upload input[type=file][name=file]"), file.toString());
+        chromium.click(chromium.find("#upload button[type=submit]"));
+        String status = awaitStatus("Stored");
+        assertThat(status).contains("Stored small.webp as ");
+        // Used up: the same path again is refused, and the page says why.
+        chromium.execute("document.getElementById('token-row').open = true;");
+        chromium.sendKeys(chromium.find("#token"), signed);
+        chromium.sendKeys(chromium.find("#upload input[type=file][name=file]"), file.toString());
+        chromium.click(chromium.find("#upload button[type=submit]"));
+        assertThat(awaitStatus("failed")).contains("(403)", "already used", "sign-upload");
+    }
+
+    private String awaitStatus(String fragment) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String status = "";
+        while (System.nanoTime() < deadline) {
+            status = String.valueOf(chromium.execute("return document.getElementById('status').textContent;"));
+            if (status.contains(fragment)) {
+                return status;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the status line never said '" + fragment + "': " + status);
+    }
+
     private static String nonce() {
         byte[] bytes = new byte[16];
         ThreadLocalRandom.current().nextBytes(bytes);

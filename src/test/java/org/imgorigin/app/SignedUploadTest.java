@@ -151,6 +151,10 @@ class SignedUploadTest {
         assertThat(created.getHeader("Access-Control-Allow-Origin")).isEqualTo(PAGE);
         assertThat(created.getHeader("Access-Control-Expose-Headers")).isEqualTo("Location");
         assertThat(created.getHeader("Vary")).isEqualTo("Origin");
+        // The server's own home page (same host): browsers send Origin on every POST.
+        var home = post(signUpload(), fixture("photo.jpg"), "Origin", "http://127.0.0.1:" + server.port(),
+                "Content-Type", "image/jpeg");
+        assertThat(home.statusCode()).as(home.bodyAsString()).isIn(200, 201);
         var reused = post(good, png, "Origin", PAGE);
         ServeImagesContract.assertJsonError(reused, 403, "already used");
         assertThat(reused.getHeader("Access-Control-Allow-Origin")).isEqualTo(PAGE);
