@@ -10,10 +10,10 @@ import java.util.Set;
 /**
  * The one place that decides cross-origin grants (README, "Responses"; docs/security.md).
  *
- * <p>Image answers (200, 304, HEAD, errors) carry {@code Access-Control-Allow-Origin} and
- * {@code Timing-Allow-Origin} from {@code IMGORIGIN_ALLOW_ORIGIN} — {@code *} by default, or the
- * request's {@code Origin} when it is in the configured list, with {@code Vary: Origin} then —
- * and {@code Cross-Origin-Resource-Policy: cross-origin}, so that cross-origin-isolated pages
+ * <p>Image answers (200, 304, HEAD, errors) carry {@code Access-Control-Allow-Origin} from
+ * {@code IMGORIGIN_ALLOW_ORIGIN} — {@code *} by default, or the request's {@code Origin} when it
+ * is in the configured list, with {@code Vary: Origin} then — {@code Timing-Allow-Origin}
+ * ({@code *} or the whole list), and {@code Cross-Origin-Resource-Policy: cross-origin}, so that cross-origin-isolated pages
  * may embed them. Uploads ({@code POST /images}) are granted only to the origins of
  * {@code IMGORIGIN_UPLOAD_ORIGINS}. Nothing else — admin endpoints, metrics, analytics, image
  * metadata, deletes — is ever granted: those routes never call this class.
@@ -34,6 +34,8 @@ public final class Cors {
 
     private final boolean anyOrigin;
     private final Set<String> imageOrigins;
+    /** {@code *}, or the whole list: Timing-Allow-Origin takes a list, and needs no Origin to choose from. */
+    private final CharSequence timingAllowOrigin;
     private final Set<String> uploadOrigins;
 
     /**
@@ -43,6 +45,7 @@ public final class Cors {
     public Cors(List<String> imageOrigins, List<String> uploadOrigins) {
         this.anyOrigin = imageOrigins.equals(List.of("*"));
         this.imageOrigins = Set.copyOf(imageOrigins);
+        this.timingAllowOrigin = HttpHeaders.createOptimized(String.join(", ", imageOrigins));
         this.uploadOrigins = Set.copyOf(uploadOrigins);
     }
 
@@ -57,15 +60,17 @@ public final class Cors {
      * set here, and the image's own Vary is appended to it ({@link ImageHandler}).
      */
     void image(HttpServerRequest request, HttpServerResponse response) {
-        response.putHeader(RESOURCE_POLICY, CROSS_ORIGIN);
+        response.putHeader(RESOURCE_POLICY, CROSS_ORIGIN).putHeader(TIMING_ALLOW_ORIGIN, timingAllowOrigin);
         if (anyOrigin) {
-            response.putHeader(ALLOW_ORIGIN, STAR).putHeader(TIMING_ALLOW_ORIGIN, STAR);
+            response.putHeader(ALLOW_ORIGIN, STAR);
             return;
         }
+        // A plain <img> sends no Origin: the timing grant is the whole list, the same for every
+        // request, so that such a page still sees its images' timings.
         response.putHeader(VARY, ORIGIN);
         String origin = request.getHeader(ORIGIN);
         if (origin != null && imageOrigins.contains(origin)) {
-            response.putHeader(ALLOW_ORIGIN, origin).putHeader(TIMING_ALLOW_ORIGIN, origin);
+            response.putHeader(ALLOW_ORIGIN, origin);
         }
     }
 
