@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Issue 15 in a real browser: headless Chromium on pages served from other loopback origins
  * (another port is another origin) uses imgorigin's images every way a site does — {@code <img>},
  * {@code <img crossorigin>}, a canvas read, {@code fetch()}, resource timing — on a plain page
- * and on a cross-origin-isolated one (COOP/COEP); a page on an upload origin uploads a PNG it
+ * and on a cross-origin-isolated one (COOP/COEP), and with a list of origins only on the listed
+ * page; a page on an upload origin uploads a PNG it
  * drew through a signed URL, and a page on another origin is stopped by the preflight.
  * Skipped without Chromium and chromedriver.
  */
@@ -41,6 +42,9 @@ class CrossOriginBrowserTest {
     private ChromiumDriver chromium;
     private String id;
     private String images;
+    /** A second server, granting only the site's origin (IMGORIGIN_ALLOW_ORIGIN as a list). */
+    private Server listServer;
+    private String listed;
     /** What the upload pages serve, set by the test before it navigates. */
     private final String[] uploadPage = new String[1];
 
@@ -121,14 +125,20 @@ class CrossOriginBrowserTest {
             }
             // Each page its own variants: the browser's cache would otherwise answer the second.
             response.end(r.path().equals("/upload") ? uploadPage[0]
+                    : r.path().equals("/list") ? USE_PAGE.formatted(listed, id, 300)
                     : USE_PAGE.formatted(images, id, r.path().equals("/isolated") ? 200 : 100));
         }).listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
         otherSite = vertx.createHttpServer().requestHandler(r -> r.response()
-                        .putHeader("Content-Type", "text/html; charset=utf-8").end(uploadPage[0]))
+                        .putHeader("Content-Type", "text/html; charset=utf-8")
+                        .end(r.path().equals("/list") ? USE_PAGE.formatted(listed, id, 400) : uploadPage[0]))
                 .listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
         server = TestOrigin.start(root, "IMGORIGIN_UPLOAD_TOKEN", TOKEN,
                 "IMGORIGIN_UPLOAD_ORIGINS", "http://127.0.0.1:" + site.actualPort());
         images = "http://127.0.0.1:" + server.port();
+        TestOrigin.store(root.resolve("list"), "photo.jpg");
+        listServer = TestOrigin.start(root.resolve("list"), "IMGORIGIN_ALLOW_ORIGIN",
+                "https://www.example.com,http://127.0.0.1:" + site.actualPort());
+        listed = "http://127.0.0.1:" + listServer.port();
         chromium = ChromiumDriver.start(root, true);
     }
 
@@ -140,6 +150,9 @@ class CrossOriginBrowserTest {
         }
         if (server != null) {
             server.close();
+        }
+        if (listServer != null) {
+            listServer.close();
         }
         if (vertx != null) {
             vertx.close().await(10, TimeUnit.SECONDS);
@@ -182,6 +195,20 @@ class CrossOriginBrowserTest {
         JsonObject r = resultOf("http://127.0.0.1:" + site.actualPort() + "/isolated");
         assertThat(r.getBoolean("isolated")).as(r.encode()).isTrue();
         assertEveryUseWorks(r, 200);
+    }
+
+    /**
+     * With IMGORIGIN_ALLOW_ORIGIN listing the site: the site uses the images every way; a page
+     * on an origin not listed still shows a plain {@code <img>}, and nothing more.
+     */
+    @Test
+    void aListOfOriginsGrantsTheListedPageOnly() throws Exception {
+        assertEveryUseWorks(resultOf("http://127.0.0.1:" + site.actualPort() + "/list"), 300);
+        JsonObject other = resultOf("http://127.0.0.1:" + otherSite.actualPort() + "/list");
+        assertThat(other.getValue("img")).as(other.encode()).isEqualTo(401);
+        assertThat(other.getValue("imgCrossorigin")).as(other.encode()).isEqualTo("error");
+        assertThat(other.getString("fetch")).as(other.encode()).isEqualTo("TypeError");
+        assertThat(((Number) other.getValue("timingImg")).longValue()).as(other.encode()).isZero();
     }
 
     /** The home page's form takes a signed upload path in place of the token. */
