@@ -122,6 +122,35 @@ class SignedUploadTest {
         assertThat(send(HttpMethod.GET, "/" + id + ".png").statusCode()).isEqualTo(200);
     }
 
+    /** sign-upload refuses, with exit 2 and one line, what would mint a URL the server refuses. */
+    @Test
+    void signUploadRefusesBadLifetimesAndAMissingToken() throws Exception {
+        String script = Path.of("bin/imgorigin").toAbsolutePath().toString();
+        for (List<String> args : List.of(List.of("--ttl", "0"), List.of("--ttl", "86401"), List.of("--ttl", "5m"),
+                List.of("--ttl"), List.of("--bogus"))) {
+            List<String> command = new ArrayList<>(List.of(script, "sign-upload"));
+            command.addAll(args);
+            Process p = new ProcessBuilder(command).start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).as(args + ": " + err).isNotZero();
+            assertThat(out).as(args.toString()).isEmpty();
+            assertThat(err).as(args.toString()).contains("imgorigin: ");
+        }
+        ProcessBuilder noToken = new ProcessBuilder(script, "sign-upload");
+        noToken.environment().remove("IMGORIGIN_UPLOAD_TOKEN");
+        Process p = noToken.start();
+        p.getOutputStream().close();
+        assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEmpty();
+        assertThat(new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8))
+                .contains("IMGORIGIN_UPLOAD_TOKEN is not set");
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isEqualTo(2);
+        assertThat(SIGNED.matcher(signUpload("--ttl=86400")).matches()).isTrue();
+    }
+
     @Test
     void expiredTamperedMalformedAndForeignUrlsAreRefused() throws Exception {
         long now = System.currentTimeMillis() / 1000;
