@@ -34,6 +34,9 @@ sub vcl_recv {
   # The origin reads neither cookies nor query strings: neither may split the cache.
   unset req.http.Cookie;
   set req.url = req.url.path;
+  # Origin is passed on untouched and is not hashed: with IMGORIGIN_ALLOW_ORIGIN=* (the
+  # default) the answer has Access-Control-Allow-Origin: * and no Vary: Origin, one object for
+  # every page; with a list the origin adds Vary: Origin. The cross-origin grants pass through.
 
   # The origin varies on Accept (f_auto), Save-Data (q_auto), Sec-CH-Width/Width (w_auto)
   # and Sec-CH-DPR/DPR (dpr_auto). Each is reduced to the few values that can change the

@@ -82,6 +82,11 @@ sub vcl_recv {
     # The origin reads neither cookies nor query strings: neither may split the cache.
     unset req.http.Cookie;
     set req.url = regsub(req.url, "\?.*$", "");
+    # Origin is passed on untouched and is not part of the hash. With the default
+    # IMGORIGIN_ALLOW_ORIGIN (*) the answer carries Access-Control-Allow-Origin: * and no
+    # Vary: Origin, so one object serves every page; with a list of origins the origin adds
+    # Vary: Origin and each origin gets its own object. The grants (Access-Control-Allow-Origin,
+    # Timing-Allow-Origin, Cross-Origin-Resource-Policy) pass through as the origin sent them.
 
     call imgorigin_normalise;
 

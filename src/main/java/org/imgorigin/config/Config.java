@@ -33,7 +33,9 @@ public record Config(
         java.time.Duration uploadIdleTimeout,
         long maxOriginalBytes,
         long originalsInFlightBytes,
-        Connections connections) {
+        Connections connections,
+        java.util.List<String> allowOrigins,
+        java.util.List<String> uploadOrigins) {
 
     /**
      * Bounds on client connections: the time a request head may take, the time a kept-alive
@@ -162,6 +164,15 @@ public record Config(
             });
         }
 
+        java.util.List<String> allowOrigins = env.string("IMGORIGIN_ALLOW_ORIGIN")
+                .map(v -> origins("IMGORIGIN_ALLOW_ORIGIN", v, true)).orElse(java.util.List.of("*"));
+        java.util.List<String> uploadOrigins = env.string("IMGORIGIN_UPLOAD_ORIGINS")
+                .map(v -> origins("IMGORIGIN_UPLOAD_ORIGINS", v, false)).orElse(java.util.List.of());
+        if (!uploadOrigins.isEmpty() && env.string("IMGORIGIN_UPLOAD_TOKEN").isEmpty()) {
+            throw new ConfigException("IMGORIGIN_UPLOAD_ORIGINS", "needs IMGORIGIN_UPLOAD_TOKEN: browsers upload"
+                    + " through URLs signed with it (bin/imgorigin sign-upload)");
+        }
+
         return new Config(host, port, workers, queue,
                 new Originals(originalsUrl, endpoint, region, pathStyle),
                 cache,
@@ -180,8 +191,47 @@ public record Config(
                 new Connections(
                         java.time.Duration.ofSeconds(env.integer("IMGORIGIN_HEADER_TIMEOUT", 10, 1, 3_600)),
                         java.time.Duration.ofSeconds(env.integer("IMGORIGIN_KEEPALIVE_TIMEOUT", 75, 1, 3_600)),
-                        env.integer("IMGORIGIN_MAX_CONNECTIONS", defaultMaxConnections(), 1, 10_000_000)));
+                        env.integer("IMGORIGIN_MAX_CONNECTIONS", defaultMaxConnections(), 1, 10_000_000)),
+                allowOrigins, uploadOrigins);
     }
+
+    /**
+     * A comma-separated list of origins as browsers send them in {@code Origin}: a scheme
+     * ({@code http} or {@code https}), a lowercase host and a port only when it is not the
+     * scheme's default, with no path and no trailing slash; or, where {@code star} allows it,
+     * {@code *} alone. Anything else is refused: an origin written another way would never
+     * match what a browser sends, and the pages it was meant for would quietly be refused.
+     */
+    static java.util.List<String> origins(String variable, String value, boolean star) {
+        java.util.List<String> list = java.util.Arrays.stream(value.split(",")).map(String::strip)
+                .filter(s -> !s.isEmpty()).distinct().toList();
+        if (star && list.equals(java.util.List.of("*"))) {
+            return list;
+        }
+        for (String origin : list) {
+            if (origin.equals("*")) {
+                throw new ConfigException(variable, star ? "'*' stands alone, not in a list of origins"
+                        : "must list origins; '*' is not allowed here");
+            }
+            var m = ORIGIN.matcher(origin);
+            if (!m.matches()) {
+                throw new ConfigException(variable, "'" + origin + "' is not an origin: write scheme://host[:port]"
+                        + " in lower case, with no path or trailing slash, e.g. https://www.example.com");
+            }
+            String port = m.group(3);
+            if (port != null && (Integer.parseInt(port) > 65535 || port.startsWith("0")
+                    || (m.group(1).equals("http") && port.equals("80"))
+                    || (m.group(1).equals("https") && port.equals("443")))) {
+                throw new ConfigException(variable, "'" + origin + "': the port must be 1-65535 and left out when it"
+                        + " is the scheme's default, as browsers send it");
+            }
+        }
+        return list;
+    }
+
+    private static final java.util.regex.Pattern ORIGIN = java.util.regex.Pattern.compile(
+            "(https?)://([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\\[[0-9a-f:.]+\\])"
+                    + "(?::(\\d{1,5}))?");
 
     /**
      * The bind address: an IPv4 literal (four dotted decimals), an IPv6 literal (brackets

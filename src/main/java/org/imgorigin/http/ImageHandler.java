@@ -68,11 +68,13 @@ final class ImageHandler implements Handler<RoutingContext> {
     private final Analytics analytics;
     private final Optional<String> accelPrefix;
     private final Blocking blocking;
+    private final Cors cors;
     private final com.github.benmanes.caffeine.cache.Cache<String, ImagePath> parsed =
             com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(50_000).build();
 
     ImageHandler(Presets presets, Optional<Signer> signer, Variants variants, Negotiator negotiator, Metrics metrics,
-            Analytics analytics, Optional<String> accelPrefix, Blocking blocking) {
+            Analytics analytics, Optional<String> accelPrefix, Blocking blocking, Cors cors) {
+        this.cors = cors;
         this.presets = presets;
         this.signer = signer;
         this.variants = variants;
@@ -104,6 +106,8 @@ final class ImageHandler implements Handler<RoutingContext> {
         long start = System.nanoTime();
         Exchange exchange = new Exchange();
         ctx.addEndHandler(done -> record(ctx, exchange, System.nanoTime() - start));
+        // First, so that every answer to an image path carries them, errors included.
+        cors.image(ctx.request(), ctx.response());
         ImagePath path = parse(ctx.request().path());
         exchange.id = path.id();
         ctx.put("id", path.id()); // for the failure handler's Surrogate-Key
@@ -291,7 +295,7 @@ final class ImageHandler implements Handler<RoutingContext> {
         return response.end(Buffer.buffer(bytes));
     }
 
-    private static void entityHeaders(HttpServerResponse response, Exchange exchange, ImagePath path,
+    private void entityHeaders(HttpServerResponse response, Exchange exchange, ImagePath path,
             Negotiated negotiated, VariantKey key, String tier) {
         headers(response, exchange, negotiated, key);
         response.putHeader(X_CACHE, tier).putHeader(CONTENT_TYPE, key.format().mimeType());
@@ -306,14 +310,19 @@ final class ImageHandler implements Handler<RoutingContext> {
      * Vary). A default image standing in for a missing one ({@code d_}) is cached briefly and
      * never as immutable (the missing image may be uploaded), and goes with either id's purge.
      */
-    private static void headers(HttpServerResponse response, Exchange exchange, Negotiated negotiated,
+    private void headers(HttpServerResponse response, Exchange exchange, Negotiated negotiated,
             VariantKey key) {
         boolean standIn = exchange.standIn != null;
         response.putHeader(ETAG, key.etag())
                 .putHeader(CACHE_CONTROL, standIn ? STAND_IN_VALUE : IMMUTABLE_VALUE)
                 .putHeader(SURROGATE_KEY, standIn ? exchange.id.value() + " " + exchange.standIn.value() : exchange.id.value())
                 .putHeader(ACCEPT_CH_NAME, ACCEPT_CH_VALUE);
-        if (!negotiated.vary().isEmpty()) {
+        if (cors.variesOnOrigin()) {
+            // Cors set Vary: Origin already; the negotiated headers join it.
+            if (!negotiated.vary().isEmpty()) {
+                response.putHeader(VARY, "Origin, " + String.join(", ", negotiated.vary()));
+            }
+        } else if (!negotiated.vary().isEmpty()) {
             response.putHeader(VARY, String.join(", ", negotiated.vary()));
         }
     }

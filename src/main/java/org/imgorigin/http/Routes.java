@@ -31,6 +31,7 @@ public final class Routes {
     private final UploadHandler uploads;
     private final HomePage home;
     private final Analytics analytics;
+    private final Cors cors;
 
     public Routes(Config config, OriginalStore store, Renderer renderer, RenderPool pool, Blocking blocking,
             Metrics metrics, Analytics analytics, VariantCache cache, Invalidation invalidation, RecentUploads recent) {
@@ -42,14 +43,15 @@ public final class Routes {
                 config.originalsInFlightBytes());
         metrics.originalsGauge(sources::inMemory);
         Variants variants = new Variants(store, sources, renderer, pool, blocking, metrics, cache, invalidation);
+        this.cors = new Cors(config.allowOrigins(), config.uploadOrigins());
         Negotiator negotiator = new Negotiator(config.limits().maxDimension(), Vips.writesJpegXl());
         this.images = new ImageHandler(config.presets(), config.signer(), variants, negotiator, metrics, analytics,
-                config.cache().accelPrefix(), blocking);
+                config.cache().accelPrefix(), blocking, cors);
         this.analytics = analytics;
         this.admin = new Admin(config.adminToken(), invalidation, blocking, metrics);
         this.uploads = new UploadHandler(config.uploadToken(), config.maxUploadBytes(),
                 new Ingest(store, renderer), blocking, variants, config.eager(),
-                recent, metrics, config.uploadBodyTimeout(), config.uploadIdleTimeout(), config.signer().isPresent());
+                recent, metrics, config.uploadBodyTimeout(), config.uploadIdleTimeout(), config.signer().isPresent(), cors);
         this.home = new HomePage(recent);
     }
 
@@ -79,6 +81,16 @@ public final class Routes {
         // without a path: matching a regex on every request was a visible share of a hit.
         router.get().handler(images);
         router.head().handler(images);
+        // Preflights: for uploads from IMGORIGIN_UPLOAD_ORIGINS, and for image paths. The
+        // server's other paths (admin, metrics, analytics, metadata) grant no origin anything.
+        router.options("/images").handler(cors::uploadPreflight);
+        router.options().handler(ctx -> {
+            if (NOT_IMAGES.matcher(ctx.request().path()).matches()) {
+                ctx.fail(new HttpError(405, "method not allowed"));
+            } else {
+                cors.imagePreflight(ctx);
+            }
+        });
         router.route().failureHandler(Failures::handle);
         // Unrouted requests never reach a failure handler; these give them the same JSON shape.
         router.errorHandler(400, Failures::handle);
@@ -86,6 +98,10 @@ public final class Routes {
         router.errorHandler(405, Failures::handle);
         return router;
     }
+
+    /** Paths that are not image URLs: an OPTIONS there is no preflight this server grants. */
+    private static final java.util.regex.Pattern NOT_IMAGES = java.util.regex.Pattern.compile(
+            "/|/(admin|images)(/.*)?|/(metrics|analytics|healthz|readyz|favicon\\.ico)/?");
 
     /**
      * 503 when libvips or the original store does not answer: this node cannot serve. A

@@ -46,13 +46,19 @@ final class UploadHandler {
     private final java.time.Duration bodyTimeout;
     private final java.time.Duration idleTimeout;
 
+    private final Cors cors;
+    /** Signed upload URLs, when an upload token is set to sign them with. */
+    private final Optional<SignedUploads> signedUploads;
+
     /** With IMGORIGIN_SIGNING_KEY set, {@code GET /images/<id>} needs the upload token too. */
     private final boolean signedOnly;
 
     UploadHandler(Optional<String> token, long maxBytes, Ingest ingest, Blocking blocking, Variants variants,
             List<Transformation> eager, RecentUploads recent, Metrics metrics, java.time.Duration bodyTimeout,
-            java.time.Duration idleTimeout, boolean signedOnly) {
+            java.time.Duration idleTimeout, boolean signedOnly, Cors cors) {
         this.token = token;
+        this.cors = cors;
+        this.signedUploads = token.map(t -> new SignedUploads(t, () -> System.currentTimeMillis() / 1000));
         this.signedOnly = signedOnly;
         this.maxBytes = maxBytes;
         this.ingest = ingest;
@@ -67,8 +73,21 @@ final class UploadHandler {
 
     void upload(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
+        // Before anything can fail: a page on an upload origin may read why its upload failed.
+        cors.upload(request, ctx.response());
         try {
-            Admin.authorise(request, token, "upload");
+            if (SignedUploads.present(request.params())) {
+                // A signed URL stands in for the bearer token, for this one upload only.
+                // From a browser, only pages on IMGORIGIN_UPLOAD_ORIGINS may use it: a form post
+                // (multipart, no preflight) from any other page is refused here as well.
+                if (!cors.uploadOriginAllowed(request)) {
+                    throw new HttpError(403, "this origin may not upload (not in IMGORIGIN_UPLOAD_ORIGINS)");
+                }
+                signedUploads.orElseThrow(() -> new HttpError(403,
+                        "signed upload URLs need IMGORIGIN_UPLOAD_TOKEN on the server")).authorise(request.params());
+            } else {
+                Admin.authorise(request, token, "upload");
+            }
         } catch (HttpError e) {
             refuse(ctx, e.status(), e.getMessage());
             return;

@@ -76,6 +76,28 @@ class DeploymentFilesTest {
         map(compose.get("services")).forEach((name, service) -> services.put(name, map(service)));
     }
 
+    /**
+     * The CDN configurations leave the cross-origin grants and the request's Origin alone:
+     * nothing sets, unsets or hashes them (VarnishTest runs the Varnish one; Fastly's cannot run
+     * here, so both are read). With the origin's default {@code *} and no {@code Vary: Origin},
+     * one cached object then serves pages on every origin.
+     */
+    @Test
+    void theCdnConfigsPassCrossOriginGrantsThroughAndDoNotHashOrigin() throws IOException {
+        for (Path vcl : List.of(DOCKER.resolve("varnish/default.vcl"), DOCKER.resolve("fastly/imgorigin.vcl"))) {
+            List<String> code = Files.readAllLines(vcl).stream().map(String::strip)
+                    .filter(line -> !line.startsWith("#")).toList();
+            for (String line : code) {
+                assertThat(line).as(vcl + ": " + line)
+                        .doesNotContainIgnoringCase("Access-Control-")
+                        .doesNotContainIgnoringCase("Timing-Allow-Origin")
+                        .doesNotContainIgnoringCase("Cross-Origin-Resource-Policy")
+                        .doesNotContainIgnoringCase("http.Origin")
+                        .doesNotContainIgnoringCase("http.Vary");
+            }
+        }
+    }
+
     @Test
     void composeRunsEveryPartOfTheSetUpWithKnownKeysOnly() {
         assertThat(services).containsKeys("minio", "minio-init", "node1", "node2", "node3", "origin1", "origin2",

@@ -156,6 +156,39 @@ class NginxTest {
                 "x-imgorigin-fallback");
     }
 
+    /**
+     * The cross-origin grants survive nginx's X-Accel-Redirect hand-off (which keeps only a few
+     * of the origin's headers), and preflights and errors pass through as the origin sent them.
+     */
+    @Test
+    void crossOriginGrantsPassThroughOnDiskHitsPreflightsAndErrors() throws Exception {
+        String url = "/w_230/" + photo + ".webp";
+        get(url, "Origin", "http://127.0.0.2:4000");
+        HttpResponse<byte[]> hit = get(url, "Origin", "http://127.0.0.2:4000");
+        assertThat(hit.headers().firstValue("X-Cache")).hasValue("HIT-DISK");
+        assertThat(hit.headers().allValues("Access-Control-Allow-Origin")).containsExactly("*");
+        assertThat(hit.headers().allValues("Timing-Allow-Origin")).containsExactly("*");
+        assertThat(hit.headers().allValues("Cross-Origin-Resource-Policy")).containsExactly("cross-origin");
+        assertThat(hit.headers().firstValue("Vary")).isEmpty();
+
+        HttpResponse<byte[]> notModified = get(url, "Origin", "http://127.0.0.2:4000",
+                "If-None-Match", hit.headers().firstValue("ETag").orElseThrow());
+        assertThat(notModified.statusCode()).isEqualTo(304);
+        assertThat(notModified.headers().allValues("Access-Control-Allow-Origin")).containsExactly("*");
+
+        HttpResponse<byte[]> preflight = send(asBrowser(front(url), "Origin", "http://127.0.0.2:4000",
+                "Access-Control-Request-Method", "GET")
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
+        assertThat(preflight.statusCode()).as(nginx.log()).isEqualTo(204);
+        assertThat(preflight.headers().allValues("Access-Control-Allow-Origin")).containsExactly("*");
+        assertThat(preflight.headers().firstValue("Access-Control-Allow-Methods")).hasValue("GET, HEAD");
+
+        HttpResponse<byte[]> error = get("/w_abc/" + photo + ".webp", "Origin", "http://127.0.0.2:4000");
+        assertThat(error.statusCode()).isEqualTo(400);
+        assertThat(error.headers().allValues("Access-Control-Allow-Origin")).containsExactly("*");
+        assertThat(error.headers().allValues("Cross-Origin-Resource-Policy")).containsExactly("cross-origin");
+    }
+
     @Test
     void diskHitsKeepNginxsConnectionToTheOriginAlive() throws Exception {
         // nginx reuses an upstream connection after an X-Accel-Redirect only when the origin's

@@ -208,6 +208,35 @@ class VarnishTest {
         assertThat(server.metrics().renders()).isEqualTo(renders + 3);
     }
 
+    /**
+     * With {@code Access-Control-Allow-Origin: *} (the default) one object serves every page,
+     * whatever its Origin: the grant passes through and the cache is not split per Origin.
+     */
+    @Test
+    void crossOriginGrantsPassThroughWithoutSplittingTheCachePerOrigin() throws Exception {
+        String url = "/w_140/" + photo + ".webp";
+        long renders = server.metrics().renders();
+        HttpResponse<byte[]> first = get(url, "Origin", "https://a.example");
+        assertThat(header(first, "X-Varnish-Cache")).isEqualTo("MISS");
+        for (String origin : new String[] {"https://b.example", "http://127.0.0.2:4000", null}) {
+            HttpResponse<byte[]> again = origin == null ? get(url) : get(url, "Origin", origin);
+            assertThat(header(again, "X-Varnish-Cache")).as(String.valueOf(origin)).isEqualTo("HIT");
+            assertThat(again.headers().allValues("Access-Control-Allow-Origin")).containsExactly("*");
+            assertThat(again.headers().allValues("Timing-Allow-Origin")).containsExactly("*");
+            assertThat(again.headers().allValues("Cross-Origin-Resource-Policy")).containsExactly("cross-origin");
+        }
+        assertThat(server.metrics().renders()).isEqualTo(renders + 1);
+
+        HttpResponse<byte[]> preflight = send("OPTIONS", url, "Origin", "https://a.example",
+                "Access-Control-Request-Method", "GET");
+        assertThat(preflight.statusCode()).isEqualTo(204);
+        assertThat(header(preflight, "Access-Control-Allow-Origin")).isEqualTo("*");
+        assertThat(header(preflight, "Access-Control-Max-Age")).isEqualTo("86400");
+
+        HttpResponse<byte[]> metrics = get("/metrics", "Origin", "https://a.example");
+        assertThat(metrics.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+    }
+
     @Test
     void adminAndMetricsPassThroughAndBadUrlsAreCachedOnlyBriefly() throws Exception {
         HttpResponse<byte[]> metrics = get("/metrics");
