@@ -85,7 +85,8 @@ public final class Routes {
         // server's other paths (admin, metrics, analytics, metadata) grant no origin anything.
         router.options("/images").handler(cors::uploadPreflight);
         router.options().handler(ctx -> {
-            if (NOT_IMAGES.matcher(ctx.request().path()).matches()) {
+            // The router matched the normalised path (//images/x is /images/x): so does this.
+            if (NOT_IMAGES.matcher(ctx.normalizedPath()).matches()) {
                 ctx.fail(new HttpError(405, "method not allowed"));
             } else {
                 cors.imagePreflight(ctx);

@@ -27,14 +27,23 @@ import javax.crypto.spec.SecretKeySpec;
 final class SignedUploads {
     static final long MAX_TTL_SECONDS = 86_400;
     static final int CAPACITY = 100_000;
-    private static final Pattern NONCE = Pattern.compile("[A-Za-z0-9_-]{16,64}");
-    private static final Pattern EXPIRES = Pattern.compile("[0-9]{1,12}");
-    private static final Pattern SIG = Pattern.compile("[A-Za-z0-9_-]{43}");
+    /**
+     * The one spelling of a signed query: the three parameters in this order, nothing else, no
+     * escapes. Vert.x reads parameter names in any case, splits on {@code ;} and decodes
+     * escapes, so without this one URL could be written many ways, and a balancer routing a
+     * signed upload by its nonce (nginx/cluster.conf) could send each spelling elsewhere.
+     */
+    private static final Pattern QUERY =
+            Pattern.compile("expires=([0-9]{1,12})&nonce=([A-Za-z0-9_-]{16,64})&sig=([A-Za-z0-9_-]{43})");
+    /** How long a nonce is kept past its URL's expiry, and how far ahead of the server a backend's clock may be. */
+    static final long SKEW_SECONDS = 300;
 
     private final byte[] key;
     private final java.util.function.LongSupplier clock;
     /** nonce → expiry (epoch seconds), and the same entries by expiry, for eviction. */
     private final Map<String, Long> used = new HashMap<>();
+    /** The latest time seen: a clock stepped back never reopens a used URL. */
+    private long latest;
     private final PriorityQueue<Map.Entry<Long, String>> byExpiry =
             new PriorityQueue<>(Map.Entry.comparingByKey());
 
@@ -74,29 +83,33 @@ final class SignedUploads {
      * ahead), 429 when {@link #CAPACITY} unexpired URLs are remembered. Consumes the nonce:
      * the URL is good for one attempt, whatever its outcome.
      */
-    void authorise(MultiMap params) {
-        String expires = single(params, "expires", EXPIRES);
-        String nonce = single(params, "nonce", NONCE);
-        String sig = single(params, "sig", SIG);
-        if (expires == null || nonce == null || sig == null) {
-            throw new HttpError(401, "a signed upload URL needs expires, nonce (16-64 characters of A-Z a-z 0-9 _ -)"
-                    + " and sig, once each (bin/imgorigin sign-upload)");
+    void authorise(String rawQuery) {
+        var matcher = QUERY.matcher(rawQuery == null ? "" : rawQuery);
+        if (!matcher.matches()) {
+            throw new HttpError(401, "a signed upload URL is /images?expires=<seconds>&nonce=<16-64 characters of"
+                    + " A-Z a-z 0-9 _ ->&sig=<signature>, exactly so (bin/imgorigin sign-upload)");
         }
+        String expires = matcher.group(1);
+        String nonce = matcher.group(2);
+        String sig = matcher.group(3);
         byte[] expected = signature(key, expires, nonce).getBytes(StandardCharsets.US_ASCII);
         if (!MessageDigest.isEqual(expected, sig.getBytes(StandardCharsets.US_ASCII))) {
             throw new HttpError(403, "invalid upload signature");
         }
         long expiry = Long.parseLong(expires);
-        long now = clock.getAsLong();
-        if (expiry <= now) {
-            throw new HttpError(403, "this signed upload URL has expired");
-        }
-        if (expiry > now + MAX_TTL_SECONDS) {
-            throw new HttpError(403, "this signed upload URL expires more than " + MAX_TTL_SECONDS
-                    + " s ahead; mint one with a shorter lifetime");
-        }
         synchronized (this) {
-            while (!byExpiry.isEmpty() && byExpiry.peek().getKey() <= now) {
+            // One clock reading, under the lock, that never goes back: the expiry checks and
+            // the eviction agree, and nonces are kept SKEW_SECONDS past their expiry.
+            long now = Math.max(latest, clock.getAsLong());
+            latest = now;
+            if (expiry <= now) {
+                throw new HttpError(403, "this signed upload URL has expired");
+            }
+            if (expiry > now + MAX_TTL_SECONDS + SKEW_SECONDS) {
+                throw new HttpError(403, "this signed upload URL expires more than " + MAX_TTL_SECONDS
+                        + " s ahead; mint one with a shorter lifetime");
+            }
+            while (!byExpiry.isEmpty() && byExpiry.peek().getKey() + SKEW_SECONDS <= now) {
                 used.remove(byExpiry.poll().getValue());
             }
             if (used.containsKey(nonce)) {
@@ -115,11 +128,4 @@ final class SignedUploads {
         return used.size();
     }
 
-    private static String single(MultiMap params, String name, Pattern shape) {
-        var values = params.getAll(name);
-        if (values.size() != 1 || !shape.matcher(values.getFirst()).matches()) {
-            return null;
-        }
-        return values.getFirst();
-    }
 }

@@ -84,7 +84,7 @@ final class UploadHandler {
                     throw new HttpError(403, "this origin may not upload (not in IMGORIGIN_UPLOAD_ORIGINS)");
                 }
                 signedUploads.orElseThrow(() -> new HttpError(403,
-                        "signed upload URLs need IMGORIGIN_UPLOAD_TOKEN on the server")).authorise(request.params());
+                        "signed upload URLs need IMGORIGIN_UPLOAD_TOKEN on the server")).authorise(request.query());
             } else {
                 Admin.authorise(request, token, "upload");
             }

@@ -157,6 +157,31 @@ class ClusterTest {
         }
     }
 
+    /**
+     * Plain uploads spread at random, but every use of one signed upload URL reaches the same
+     * node (cluster.conf routes it by its nonce), so its second use is refused there: with
+     * random routing, six URLs would each be accepted twice two times in three.
+     */
+    @Test
+    void aSignedUploadUrlIsUsedOnceAcrossTheFleet() throws Exception {
+        byte[] photoBytes = fixture("photo.jpg");
+        for (int i = 0; i < 6; i++) {
+            String path = org.imgorigin.http.SignedUploadsAccess.sign(UPLOAD_TOKEN,
+                    System.currentTimeMillis() / 1000 + 120, "cluster-nonce-" + i + "-abcdefgh");
+            for (int attempt = 0; attempt < 2; attempt++) {
+                byte[] trailer = ("signed-" + i + "-" + attempt).getBytes(StandardCharsets.US_ASCII);
+                byte[] unique = Arrays.copyOf(photoBytes, photoBytes.length + trailer.length);
+                System.arraycopy(trailer, 0, unique, photoBytes.length, trailer.length);
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(cluster.url(path))
+                        .timeout(Duration.ofSeconds(60)).header("Content-Type", "image/jpeg")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(unique)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).as(path + " use " + (attempt + 1) + ": " + r.body())
+                        .isEqualTo(attempt == 0 ? 201 : 403);
+            }
+        }
+    }
+
     /** One request of the stream below: when it ran, on which thread, and what came back. */
     record Outcome(String url, long startNanos, long endNanos, int status, String error) {
         boolean overlaps(long from, long to) {

@@ -3,7 +3,6 @@ package org.imgorigin.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.vertx.core.MultiMap;
 import java.net.URI;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -13,13 +12,9 @@ class SignedUploadsTest {
     private final AtomicLong now = new AtomicLong(1_800_000_000L);
     private final SignedUploads uploads = new SignedUploads("token-1234", now::get);
 
-    private static MultiMap params(String path) {
-        MultiMap params = MultiMap.caseInsensitiveMultiMap();
-        for (String pair : URI.create("http://x" + path).getRawQuery().split("&")) {
-            int eq = pair.indexOf('=');
-            params.add(pair.substring(0, eq), pair.substring(eq + 1));
-        }
-        return params;
+    /** The raw query of a path, as the server reads it. */
+    private static String params(String path) {
+        return URI.create("http://x" + path).getRawQuery();
     }
 
     private static int status(Runnable r) {
@@ -39,7 +34,11 @@ class SignedUploadsTest {
         assertThatThrownBy(() -> uploads.authorise(params(path))).hasMessageContaining("already used");
         now.addAndGet(60);
         assertThatThrownBy(() -> uploads.authorise(params(path))).hasMessageContaining("expired");
-        // Another URL's check sweeps the expired nonce: memory is bounded by the unexpired ones.
+        // A clock stepped back does not reopen it: the server's time never goes back.
+        now.addAndGet(-30);
+        assertThatThrownBy(() -> uploads.authorise(params(path))).hasMessageContaining("expired");
+        // Another URL's check sweeps nonces expired more than the skew ago: memory is bounded.
+        now.addAndGet(30 + SignedUploads.SKEW_SECONDS);
         String next = SignedUploads.sign("token-1234", now.get() + 10, "m".repeat(16));
         uploads.authorise(params(next));
         assertThat(uploads.remembered()).isEqualTo(1);
@@ -56,6 +55,13 @@ class SignedUploadsTest {
         assertThat(status(() -> uploads.authorise(params(path.replace("nonce=abcdefghijklmnop", "nonce=short")))))
                 .isEqualTo(401);
         assertThat(uploads.remembered()).isZero();
+        // One spelling only: escapes, other cases, ';', other order or extra parameters are 401s.
+        String query = params(path);
+        for (String respelt : new String[] {query.replace("nonce=a", "nonce=%61"), query.replace("nonce=", "NONCE="),
+            query.replace("&nonce", ";nonce"), query + "&x=1", "nonce=abcdefghijklmnop&" + query.replace(
+                "&nonce=abcdefghijklmnop", "")}) {
+            assertThat(status(() -> uploads.authorise(respelt))).as(respelt).isEqualTo(401);
+        }
         assertThat(status(() -> uploads.authorise(params(path)))).isEqualTo(200);
     }
 
