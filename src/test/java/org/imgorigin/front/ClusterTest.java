@@ -269,6 +269,9 @@ class ClusterTest {
         assertThat(fromCrashed.statusCode()).isEqualTo(503);
         assertThat(fromCrashed.headers().firstValue("Cache-Control")).hasValue("no-store");
         assertThat(fromCrashed.body()).contains("\"status\": 503", "the origin could not be reached");
+        // Readable by a page on another origin: it learns why, rather than an opaque CORS error.
+        assertThat(fromCrashed.headers().firstValue("Access-Control-Allow-Origin")).hasValue("*");
+        assertThat(fromCrashed.headers().firstValue("Cross-Origin-Resource-Policy")).hasValue("cross-origin");
 
         // The last node now owns every URL: the first request renders it there, the next is its hit.
         Cluster.Node survivor = cluster.nodes().stream().filter(n -> n != crashed && n != unreachable)
