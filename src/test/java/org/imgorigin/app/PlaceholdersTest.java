@@ -81,6 +81,13 @@ class PlaceholdersTest {
             assertThat(placeholder(server, id)).isEqualTo(made);
             assertThat(kept(id)).exists();
             assertThat(new JsonObject(Files.readString(kept(id)))).isEqualTo(made);
+            // The README's other LQIP recipe: a tiny blurred variant.
+            var tiny = client.get(server.port(), "127.0.0.1", "/w_32,e_blur:200,q_30/" + id + ".webp").send()
+                    .await(30, TimeUnit.SECONDS);
+            assertThat(tiny.statusCode()).isEqualTo(200);
+            assertThat(tiny.getHeader("Content-Type")).isEqualTo("image/webp");
+            assertThat(ServeImagesContract.inspect(tiny).width()).isEqualTo(32);
+            assertThat(tiny.body().length()).isLessThan(2_000);
         }
         // After a restart it comes from the disk: a (valid) placeholder put there is what is answered.
         JsonObject planted = made.copy().put("colour", "#123456");
