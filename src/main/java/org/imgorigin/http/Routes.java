@@ -43,6 +43,9 @@ public final class Routes {
                 config.originalsInFlightBytes());
         metrics.originalsGauge(sources::inMemory);
         Variants variants = new Variants(store, sources, renderer, pool, blocking, metrics, cache, invalidation);
+        // Beside the cache, under its state directory: the disk cache's LRU neither counts nor evicts it.
+        Placeholders placeholders = new Placeholders(sources, pool, renderer, blocking, invalidation,
+                Optional.of(config.cache().dir().toAbsolutePath().normalize().resolve("state").resolve("placeholders")));
         this.cors = new Cors(config.allowOrigins(), config.uploadOrigins());
         Negotiator negotiator = new Negotiator(config.limits().maxDimension(), Vips.writesJpegXl());
         this.images = new ImageHandler(config.presets(), config.signer(), variants, negotiator, metrics, analytics,
@@ -50,7 +53,7 @@ public final class Routes {
         this.analytics = analytics;
         this.admin = new Admin(config.adminToken(), invalidation, blocking, metrics);
         this.uploads = new UploadHandler(config.uploadToken(), config.maxUploadBytes(),
-                new Ingest(store, renderer), blocking, variants, config.eager(),
+                new Ingest(store, renderer), blocking, variants, placeholders, config.eager(),
                 recent, metrics, config.uploadBodyTimeout(), config.uploadIdleTimeout(), config.signer().isPresent(), cors);
         this.home = new HomePage(recent);
     }

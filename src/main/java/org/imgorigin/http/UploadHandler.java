@@ -40,6 +40,7 @@ final class UploadHandler {
     private final Ingest ingest;
     private final Blocking blocking;
     private final Variants variants;
+    private final Placeholders placeholders;
     private final List<Transformation> eager;
     private final RecentUploads recent;
     private final Metrics metrics;
@@ -54,7 +55,7 @@ final class UploadHandler {
     private final boolean signedOnly;
 
     UploadHandler(Optional<String> token, long maxBytes, Ingest ingest, Blocking blocking, Variants variants,
-            List<Transformation> eager, RecentUploads recent, Metrics metrics, java.time.Duration bodyTimeout,
+            Placeholders placeholders, List<Transformation> eager, RecentUploads recent, Metrics metrics, java.time.Duration bodyTimeout,
             java.time.Duration idleTimeout, boolean signedOnly, Cors cors) {
         this.token = token;
         this.cors = cors;
@@ -64,6 +65,7 @@ final class UploadHandler {
         this.ingest = ingest;
         this.blocking = blocking;
         this.variants = variants;
+        this.placeholders = placeholders;
         this.eager = eager;
         this.recent = recent;
         this.metrics = metrics;
@@ -248,14 +250,22 @@ final class UploadHandler {
         ImageId imageId = new ImageId(id);
         // Through the same gate as a render: the original is read under the size cap and the
         // memory budget, shared with renders of it, and not read again while its header is known.
-        variants.inspect(ctx.vertx().getOrCreateContext(), imageId)
-                .onSuccess(info -> {
+        Context context = ctx.vertx().getOrCreateContext();
+        variants.inspect(context, imageId)
+                .onSuccess(info -> placeholders.get(context, imageId).andThen(placeholder -> {
                     JsonObject body = json(new Ingest.Stored(imageId, info, info.bytes(), false));
                     body.remove("url");
+                    // Without its placeholder (the pool was full, the thumbnail failed) the
+                    // metadata still answers, but is not cached: the next GET makes it again.
+                    if (placeholder.succeeded()) {
+                        body.put("placeholder", placeholder.result().json());
+                    } else {
+                        LOG.log(Level.FINE, "no placeholder for " + imageId, placeholder.cause());
+                    }
                     ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
-                            .putHeader("Cache-Control", "public, max-age=60")
+                            .putHeader("Cache-Control", placeholder.succeeded() ? "public, max-age=60" : "no-store")
                             .end(body.encode());
-                })
+                }))
                 .onFailure(ctx::fail);
     }
 

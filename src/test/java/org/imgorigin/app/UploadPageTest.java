@@ -96,7 +96,7 @@ class UploadPageTest {
         assertThat(card.getString("status")).contains("Stored photo.jpg as " + id);
         assertThat(card.getString("statusClass")).isEqualTo("ok");
         var snippets = card.getJsonArray("snippets").stream().map(String.class::cast).toList();
-        assertThat(snippets).hasSize(3).allSatisfy(s -> assertThat(s).contains(id).startsWith("<img "));
+        assertThat(snippets).hasSize(4).allSatisfy(s -> assertThat(s).contains(id).startsWith("<img "));
         assertThat(snippets.get(0)).isEqualTo(
                 "<img src=\"" + origin + "/w_300/" + id + ".webp\" width=\"300\" height=\"169\" alt=\"\">");
         // The photo is 1200 px wide: the largest candidate is the original's width, not an upscaled 1280.
@@ -106,6 +106,8 @@ class UploadPageTest {
                 origin + "/f_auto,q_auto,w_1200/" + id + " 1200w\"",
                 "sizes=\"(max-width: 640px) 100vw, 640px\"").doesNotContain("w_1280");
         assertThat(snippets.get(2)).contains(origin + "/w_300,dpr_2.0/" + id + ".webp 2x");
+        assertThat(snippets.get(3)).contains("style=\"background: url(" + origin + "/w_32,e_blur:200,q_30/" + id
+                + ".webp) center / cover\"");
 
         Path screenshots = Files.createDirectories(Path.of("target", "screenshots"));
         Files.write(screenshots.resolve("upload-page.png"), browser.screenshot());

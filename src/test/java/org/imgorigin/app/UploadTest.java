@@ -160,7 +160,12 @@ class UploadTest {
                 .await(30, TimeUnit.SECONDS);
         JsonObject expected = json.copy();
         expected.remove("url");
-        assertThat(meta.bodyAsJsonObject()).isEqualTo(expected);
+        JsonObject described = meta.bodyAsJsonObject();
+        // What the upload said, and the placeholder (PlaceholdersTest).
+        assertThat(described.getJsonObject("placeholder").fieldNames())
+                .containsExactlyInAnyOrder("blurhash", "thumbhash", "colour");
+        described.remove("placeholder");
+        assertThat(described).isEqualTo(expected);
         // And it is served.
         assertThat(client.get(server.port(), "127.0.0.1", "/w_20/" + id + ".webp").send()
                 .await(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
