@@ -17,6 +17,12 @@ import org.imgorigin.url.UrlException;
 final class Failures {
     private static final Logger LOG = Logger.getLogger(Failures.class.getName());
 
+    /**
+     * How answers that may change soon are cached: a 404 (the image may be uploaded), a
+     * {@code d_} stand-in, an original's metadata.
+     */
+    static final String BRIEFLY = "public, max-age=60";
+
     private Failures() {
     }
 
@@ -41,7 +47,7 @@ final class Failures {
         JsonObject body = new JsonObject().put("status", error.status()).put("error", error.getMessage());
         response.setStatusCode(error.status())
                 .putHeader("Content-Type", "application/json; charset=utf-8")
-                .putHeader("Cache-Control", error.status() == 404 ? "public, max-age=60" : "no-store");
+                .putHeader("Cache-Control", error.status() == 404 ? BRIEFLY : "no-store");
         ImageId id = ctx.get("id");
         if (id != null) {
             // A cached 404 for an id must go with the id's purge, like its variants.

@@ -56,8 +56,7 @@ final class ImageHandler implements Handler<RoutingContext> {
     private static final CharSequence SEC_CH_UA_MOBILE = HttpHeaders.createOptimized("Sec-CH-UA-Mobile");
     private static final CharSequence IMMUTABLE_VALUE = HttpHeaders.createOptimized(IMMUTABLE);
     /** How long a default image ({@code d_}) may stand in for a missing one: as long as a 404 is cached. */
-    static final String STAND_IN = "public, max-age=60";
-    private static final CharSequence STAND_IN_VALUE = HttpHeaders.createOptimized(STAND_IN);
+    private static final CharSequence STAND_IN_VALUE = HttpHeaders.createOptimized(Failures.BRIEFLY);
     private static final CharSequence ACCEPT_CH_VALUE = HttpHeaders.createOptimized(ACCEPT_CH);
 
     private final Presets presets;

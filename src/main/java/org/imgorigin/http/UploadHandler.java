@@ -263,7 +263,7 @@ final class UploadHandler {
                         LOG.log(Level.FINE, "no placeholder for " + imageId, placeholder.cause());
                     }
                     ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
-                            .putHeader("Cache-Control", placeholder.succeeded() ? "public, max-age=60" : "no-store")
+                            .putHeader("Cache-Control", placeholder.succeeded() ? Failures.BRIEFLY : "no-store")
                             .end(body.encode());
                 }))
                 .onFailure(ctx::fail);

@@ -174,25 +174,16 @@ public final class Renderer {
         List<VipsImage> frames;
         Plan plan;
         if (first.effects().has(Effect.TRIM)) {
-            // The box is found on a preview of at most TRIM_PREVIEW_PIXELS (shrunk on load, the
-            // first frame of an animation), so that trimming a large original never holds it
-            // whole in memory; the original is then loaded at the plan's scale and cut to the box.
-            double p = Math.min(1.0, Math.sqrt((double) TRIM_PREVIEW_PIXELS / sourcePixels));
-            VipsImage preview = colour(scope, scope.thumbnail(buffer, Math.max(1, (int) Math.round(width * p)),
-                    Math.max(1, (int) Math.round(height * p)), VipsScope.Size.FORCE, noRotate, page));
-            int[] box = EffectsStep.trimBox(scope, preview, first.effects().get(Effect.TRIM).getAsInt());
-            double toSource = (double) width / preview.width();
-            int left = (int) Math.floor(box[0] * toSource);
-            int top = (int) Math.floor(box[1] * (double) height / preview.height());
-            int boxWidth = Math.min(width - left, (int) Math.ceil(box[2] * toSource));
-            int boxHeight = Math.min(height - top, (int) Math.ceil(box[3] * (double) height / preview.height()));
-            plan = Geometry.plan(boxWidth, boxHeight, first, dpr, limits.maxDimension(), limits.maxOutputPixels());
-            double s = (double) plan.loadWidth() / boxWidth;
-            double t = (double) plan.loadHeight() / boxHeight;
+            // The original is loaded at the plan's scale and cut to the trimmed box.
+            int[] box = trimmedBox(scope, buffer, width, height, noRotate, page,
+                    first.effects().get(Effect.TRIM).getAsInt());
+            plan = Geometry.plan(box[2], box[3], first, dpr, limits.maxDimension(), limits.maxOutputPixels());
+            double s = (double) plan.loadWidth() / box[2];
+            double t = (double) plan.loadHeight() / box[3];
             int loadWidth = Math.max(1, (int) Math.round(width * s));
             int loadHeight = Math.max(1, (int) Math.round(height * t));
-            int x = Math.min(loadWidth - 1, (int) Math.round(left * s));
-            int y = Math.min(loadHeight - 1, (int) Math.round(top * t));
+            int x = Math.min(loadWidth - 1, (int) Math.round(box[0] * s));
+            int y = Math.min(loadHeight - 1, (int) Math.round(box[1] * t));
             frames = new ArrayList<>();
             for (VipsImage frame : load(scope, buffer, loadWidth, loadHeight, noRotate, page, frameCount)) {
                 VipsImage cut = scope.extractArea(frame, x, y, Math.min(plan.loadWidth(), loadWidth - x),
@@ -257,6 +248,25 @@ public final class Renderer {
             }
         }
         return new RenderedImage(bytes, output, first0.width(), first0.height(), false, bytes.length);
+    }
+
+    /**
+     * {@code e_trim}'s box {left, top, width, height} in the {@code width}×{@code height}
+     * original, found on a preview of at most {@link #TRIM_PREVIEW_PIXELS} (shrunk on load; the
+     * first frame of an animation), so that trimming a large original never holds it whole.
+     */
+    private static int[] trimmedBox(VipsScope scope, MemorySegment buffer, int width, int height, boolean noRotate,
+            int page, int tolerance) {
+        double p = Math.min(1.0, Math.sqrt((double) TRIM_PREVIEW_PIXELS / ((long) width * height)));
+        VipsImage preview = colour(scope, scope.thumbnail(buffer, Math.max(1, (int) Math.round(width * p)),
+                Math.max(1, (int) Math.round(height * p)), VipsScope.Size.FORCE, noRotate, page));
+        int[] box = EffectsStep.trimBox(scope, preview, tolerance);
+        double toX = (double) width / preview.width();
+        double toY = (double) height / preview.height();
+        int left = (int) Math.floor(box[0] * toX);
+        int top = (int) Math.floor(box[1] * toY);
+        return new int[] {left, top, Math.min(width - left, (int) Math.ceil(box[2] * toX)),
+            Math.min(height - top, (int) Math.ceil(box[3] * toY))};
     }
 
     /**

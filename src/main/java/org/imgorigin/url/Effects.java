@@ -3,7 +3,6 @@ package org.imgorigin.url;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -47,11 +46,6 @@ public final class Effects {
     /** Every effect held, in the order they are applied. */
     public Map<Effect, Integer> asMap() {
         return values;
-    }
-
-    /** The first effect held, for messages. */
-    Optional<Effect> first() {
-        return values.keySet().stream().findFirst();
     }
 
     @Override

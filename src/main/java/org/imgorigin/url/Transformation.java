@@ -303,21 +303,6 @@ public record Transformation(
             return this;
         }
 
-        public Builder height(Optional<Length> value) {
-            height = value;
-            return this;
-        }
-
-        public Builder crop(Crop value) {
-            crop = value;
-            return this;
-        }
-
-        public Builder gravity(Gravity value) {
-            gravity = value;
-            return this;
-        }
-
         public Builder format(Optional<FormatChoice> value) {
             format = value;
             return this;

@@ -1,12 +1,12 @@
 package org.imgorigin.app;
 
+import static org.imgorigin.testing.Commands.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -182,22 +182,5 @@ class CloudinarySdkTest {
         // faces, which are refused by name.
         assertThat(statuses.values().stream().filter(s -> s == 200).count()).isEqualTo(EXPECTED.size() - 2);
         assertThat(statuses.values().stream().filter(s -> s == 400).count()).isEqualTo(2);
-    }
-
-    /** Runs a command in {@code dir}; its output, or empty when it cannot start, fails or overruns. */
-    private static java.util.Optional<String> run(List<String> command, Path dir, int seconds) throws Exception {
-        Process process;
-        try {
-            process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve(".out").toFile()).start();
-        } catch (java.io.IOException notInstalled) {
-            return java.util.Optional.empty();
-        }
-        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
-            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            return java.util.Optional.empty();
-        }
-        String output = Files.readString(dir.resolve(".out"), StandardCharsets.UTF_8);
-        return process.exitValue() == 0 ? java.util.Optional.of(output) : java.util.Optional.empty();
     }
 }

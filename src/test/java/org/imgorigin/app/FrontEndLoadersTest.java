@@ -1,5 +1,6 @@
 package org.imgorigin.app;
 
+import static org.imgorigin.testing.Commands.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -17,7 +18,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -595,22 +595,5 @@ class FrontEndLoadersTest {
         } catch (java.io.IOException e) {
             return "";
         }
-    }
-
-    /** Runs a command in {@code dir}; its output, or empty when it cannot start, fails or overruns. */
-    private static Optional<String> run(List<String> command, Path dir, int seconds) throws Exception {
-        Process process;
-        try {
-            process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve(".out").toFile()).start();
-        } catch (java.io.IOException notInstalled) {
-            return Optional.empty();
-        }
-        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
-            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            return Optional.empty();
-        }
-        String output = Files.readString(dir.resolve(".out"), StandardCharsets.UTF_8);
-        return process.exitValue() == 0 ? Optional.of(output) : Optional.empty();
     }
 }

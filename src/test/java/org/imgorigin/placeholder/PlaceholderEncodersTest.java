@@ -1,17 +1,15 @@
 package org.imgorigin.placeholder;
 
+import static org.imgorigin.testing.Commands.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -149,21 +147,5 @@ class PlaceholderEncodersTest {
         assertThat(Placeholder.parse(made.json().put("thumbhash", "not base64!").encode())).isEmpty();
         assertThat(Placeholder.parse(made.json().put("blurhash", 7).encode())).isEmpty();
         assertThat(Placeholder.parse("[]")).isEmpty();
-    }
-
-    private static Optional<String> run(List<String> command, Path dir, int seconds) throws Exception {
-        Process process;
-        try {
-            process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve(".out").toFile()).start();
-        } catch (java.io.IOException notInstalled) {
-            return Optional.empty();
-        }
-        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
-            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            return Optional.empty();
-        }
-        String output = Files.readString(dir.resolve(".out"), StandardCharsets.UTF_8);
-        return process.exitValue() == 0 ? Optional.of(output) : Optional.empty();
     }
 }

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.imgorigin.image.ImageFormat;
 import org.imgorigin.url.Presets;
@@ -252,17 +251,7 @@ class DebianGifSuiteTest {
         return sections;
     }
 
-    private static boolean run(Path dir, String... command) {
-        try {
-            Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve(".out").toFile()).start();
-            if (!process.waitFor(120, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                return false;
-            }
-            return process.exitValue() == 0;
-        } catch (Exception notAvailable) {
-            return false;
-        }
+    private static boolean run(Path dir, String... command) throws Exception {
+        return org.imgorigin.testing.Commands.run(List.of(command), dir, 120).isPresent();
     }
 }
