@@ -107,7 +107,7 @@ public final class Server implements AutoCloseable {
             store = OriginalStores.open(config.originals().url(), config.originals().s3Endpoint(),
                     config.originals().s3Region(), config.originals().s3PathStyle());
             invalidation = new Invalidation(store, Optional.of(cacheDir.resolve(STATE_DIR).resolve("deleted")),
-                    Clock.systemUTC());
+                    Optional.of(cacheDir.resolve(STATE_DIR).resolve("composites")), Clock.systemUTC());
             if (config.originals().url().startsWith("s3://") && config.cache().originalsBytes() > 0) {
                 DiskLru copies = new DiskLru(cacheDir.resolve(ORIGINALS_DIR), config.cache().originalsBytes(),
                         Clock.systemUTC(), blocking.executor());
@@ -119,7 +119,7 @@ public final class Server implements AutoCloseable {
             rebuildInBackground(disk);
             VariantCache cache = new VariantCache(config.cache().memoryBytes(), disk,
                     config.cache().accelPrefix().isPresent());
-            invalidation.register(cache::purge);
+            invalidation.registerVariants(cache::purge);
             Invalidation deletes = invalidation;
             Thread.ofVirtual().name("imgorigin-deletes").start(deletes::reapplyDeletes);
             Metrics metrics = new Metrics();

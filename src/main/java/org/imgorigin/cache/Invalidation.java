@@ -54,6 +54,8 @@ public final class Invalidation implements AutoCloseable {
     private final OriginalStore store;
     private final Tombstones tombstones;
     private final List<Tier> tiers = new CopyOnWriteArrayList<>();
+    private final List<Tier> variantTiers = new CopyOnWriteArrayList<>();
+    private final Composites composites;
     private final AtomicLong clock = new AtomicLong();
     /** Tickets below this are stale: a fence that was forgotten (expired or evicted) may have covered them. */
     private volatile long floor;
@@ -69,14 +71,73 @@ public final class Invalidation implements AutoCloseable {
      * are remembered across restarts (empty: in memory only).
      */
     public Invalidation(OriginalStore store, Optional<Path> tombstoneFile, Clock clock) {
+        this(store, tombstoneFile, Optional.empty(), clock);
+    }
+
+    /**
+     * As above; {@code compositesDirectory}: where the images that variants drew as layers are
+     * remembered across restarts, a file per layer listing the images drawn on (empty: in
+     * memory only).
+     */
+    public Invalidation(OriginalStore store, Optional<Path> tombstoneFile, Optional<Path> compositesDirectory,
+            Clock clock) {
         this.store = store;
         this.tombstones = new Tombstones(tombstoneFile, clock, TOMBSTONE_LIFETIME);
         this.wallClock = clock;
+        this.composites = new Composites(compositesDirectory);
     }
 
     /** Registers a place that keeps copies; every purge and delete empties it of the image. */
     public void register(Tier tier) {
         tiers.add(tier);
+    }
+
+    /**
+     * Registers the place that keeps variants: every purge and delete empties it of the image,
+     * and of every variant of another image that drew it as a layer ({@link #composedOf}).
+     */
+    public void registerVariants(Tier tier) {
+        tiers.add(tier);
+        variantTiers.add(tier);
+    }
+
+    /**
+     * Before a variant of {@code base} that draws {@code layers} is kept: remembers (on disk)
+     * that a purge or delete of any of them removes {@code base}'s variants too. Recorded before
+     * the variant is written, so no purge can miss it; what a purge races is refused by its
+     * fence, as for any write ({@link #write(ImageId, List, long, Write, Runnable)}).
+     */
+    public void composedOf(ImageId base, List<ImageId> layers) throws IOException {
+        for (ImageId layer : layers) {
+            composites.record(layer, base);
+        }
+    }
+
+    /** {@link #current(ImageId, long)} for a variant of {@code id} that draws {@code layers}: all current. */
+    public boolean current(ImageId id, List<ImageId> layers, long ticket) {
+        if (!current(id, ticket)) {
+            return false;
+        }
+        for (ImageId layer : layers) {
+            if (!current(layer, ticket)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@link #write(ImageId, long, Write, Runnable)} of a variant that draws {@code layers}. */
+    public <E extends Exception> boolean write(ImageId id, List<ImageId> layers, long ticket, Write<E> write,
+            Runnable undo) throws E {
+        if (!current(id, layers, ticket)) {
+            return false;
+        }
+        write.run();
+        if (current(id, layers, ticket)) {
+            return true;
+        }
+        undo.run();
+        return false;
     }
 
     /** Taken before work that may make copies of an image starts. */
@@ -199,6 +260,24 @@ public final class Invalidation implements AutoCloseable {
                 } catch (IOException e) {
                     failure = e; // the other tiers still go
                 }
+            }
+            // The images that drew this one as a layer: their variants go (all of them: a
+            // variant's file name may be a digest that does not say what it drew).
+            try {
+                for (ImageId base : composites.drawnOn(id)) {
+                    for (Tier tier : variantTiers) {
+                        try {
+                            dropped += tier.drop(base);
+                        } catch (IOException e) {
+                            failure = e;
+                        }
+                    }
+                }
+                if (failure == null) {
+                    composites.forget(id);
+                }
+            } catch (IOException e) {
+                failure = e;
             }
             if (failure != null) {
                 throw failure;

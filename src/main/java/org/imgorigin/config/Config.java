@@ -125,6 +125,24 @@ public record Config(
         } catch (RuntimeException e) {
             throw new ConfigException("IMGORIGIN_PRESETS", e.getMessage());
         }
+        Optional<String> watermark = env.string("IMGORIGIN_WATERMARK").filter(v -> !v.isBlank());
+        java.util.Set<String> unmarked = env.string("IMGORIGIN_WATERMARK_SKIP_PRESETS")
+                .map(v -> java.util.Arrays.stream(v.split(",")).map(String::strip).filter(n -> !n.isEmpty())
+                        .collect(java.util.stream.Collectors.toSet()))
+                .orElse(java.util.Set.of());
+        if (watermark.isEmpty() && !unmarked.isEmpty()) {
+            throw new ConfigException("IMGORIGIN_WATERMARK_SKIP_PRESETS", "names presets left unmarked, but "
+                    + "IMGORIGIN_WATERMARK is not set");
+        }
+        if (watermark.isPresent()) {
+            try {
+                presets = presets.withWatermark(watermark.get(), unmarked);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(e.getMessage().startsWith("no preset named")
+                        ? "IMGORIGIN_WATERMARK_SKIP_PRESETS" : "IMGORIGIN_WATERMARK", e.getMessage());
+            }
+        }
+        Presets marking = presets;
         java.util.List<Transformation> eager;
         try {
             // The README's example, t_thumb,w_600, is a list: a preset and a width, two variants.
@@ -132,7 +150,8 @@ public record Config(
             eager = env.string("IMGORIGIN_EAGER")
                     .map(v -> java.util.Arrays.stream(v.split(v.contains(";") ? ";" : ","))
                             .map(String::strip).filter(s -> !s.isEmpty())
-                            .map(s -> TransformationParser.parse(s, presets)).toList())
+                            .map(s -> marking.mark(TransformationParser.parse(s, marking), java.util.List.of(s)))
+                            .toList())
                     .orElse(java.util.List.of());
         } catch (RuntimeException e) {
             throw new ConfigException("IMGORIGIN_EAGER", e.getMessage());

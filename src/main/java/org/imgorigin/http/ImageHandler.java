@@ -124,7 +124,7 @@ final class ImageHandler implements Handler<RoutingContext> {
             answer = answer.recover(failure -> {
                 // Not when nginx asks again for a file it could not open: it would keep the first
                 // answer's Cache-Control (immutable) for the stand-in.
-                if (!(failure instanceof HttpError e && e.status() == 404) || ctx.response().headWritten()
+                if (!(failure instanceof HttpError e && e.status() == 404 && !e.aboutLayer()) || ctx.response().headWritten()
                         || standIn.get().equals(path.id()) || ctx.request().headers().contains(X_IMGORIGIN_MISSING)) {
                     return Future.failedFuture(failure);
                 }
@@ -314,7 +314,7 @@ final class ImageHandler implements Handler<RoutingContext> {
         boolean standIn = exchange.standIn != null;
         response.putHeader(ETAG, key.etag())
                 .putHeader(CACHE_CONTROL, standIn ? STAND_IN_VALUE : IMMUTABLE_VALUE)
-                .putHeader(SURROGATE_KEY, standIn ? exchange.id.value() + " " + exchange.standIn.value() : exchange.id.value())
+                .putHeader(SURROGATE_KEY, surrogateKey(exchange, negotiated.transformation()))
                 .putHeader(ACCEPT_CH_NAME, ACCEPT_CH_VALUE);
         if (cors.variesOnOrigin()) {
             // Cors set Vary: Origin already; the negotiated headers join it.
@@ -324,6 +324,22 @@ final class ImageHandler implements Handler<RoutingContext> {
         } else if (!negotiated.vary().isEmpty()) {
             response.putHeader(VARY, String.join(", ", negotiated.vary()));
         }
+    }
+
+    /**
+     * Every image the answer was made from, so that purging any of them at a CDN removes it:
+     * the image (or the {@code d_} image standing in for it, with the missing one) and each
+     * image drawn as a layer.
+     */
+    private static String surrogateKey(Exchange exchange, Transformation transformation) {
+        String key = exchange.standIn != null ? exchange.id.value() + " " + exchange.standIn.value()
+                : exchange.id.value();
+        for (ImageId layer : transformation.layerImages()) {
+            if (!layer.equals(exchange.id) && !layer.equals(exchange.standIn)) {
+                key += " " + layer.value();
+            }
+        }
+        return key;
     }
 
     /**

@@ -76,6 +76,10 @@ final class Sources {
             return source;
         }
 
+        ImageId id() {
+            return id;
+        }
+
         @Override
         public void close() {
             synchronized (Sources.this) {

@@ -2,6 +2,10 @@ package org.imgorigin.http;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -113,6 +117,7 @@ final class Variants {
 
     private Future<byte[]> attempt(Context context, VariantKey key, Transformation transformation, boolean again) {
         long ticket = invalidation.ticket();
+        List<ImageId> layers = transformation.layerImages();
         // The pool's room is checked once the store has found the original, before its bytes
         // are read: a full pool is a 429 that cost no read, and an unknown id is a 404 that
         // never held a place in the pool.
@@ -121,19 +126,29 @@ final class Variants {
                         throw RenderPool.full();
                     }
                 })
-                .compose(lease -> {
+                .compose(lease -> layerSources(context, layers, lease))
+                .compose(leases -> {
                     try {
                         RenderPool.Slot slot = pool.admit();
-                        return slot.run(() -> render(lease.source(), transformation, key))
-                                .onComplete(done -> lease.close());
+                        return slot.run(() -> render(leases, transformation, key))
+                                .onComplete(done -> leases.forEach(Sources.Lease::close));
                     } catch (RuntimeException e) {
-                        lease.close();
+                        leases.forEach(Sources.Lease::close);
                         return Future.failedFuture(e);
                     }
                 })
                 .compose(rendered -> {
                     byte[] bytes = rendered.bytes();
-                    if (!invalidation.write(key.id(), ticket, () -> cache.remember(key, bytes),
+                    if (!layers.isEmpty()) {
+                        try {
+                            invalidation.composedOf(key.id(), layers);
+                        } catch (java.io.IOException e) {
+                            // Unrecorded, a purge of a layer could not find this variant: not kept.
+                            LOG.log(Level.WARNING, "could not record the layers of " + key.relativePath(), e);
+                            return Future.succeededFuture(bytes);
+                        }
+                    }
+                    if (!invalidation.write(key.id(), layers, ticket, () -> cache.remember(key, bytes),
                             () -> cache.forget(key))) {
                         // Purged or deleted while it rendered: what it rendered may be what the
                         // purge meant to remove, so it is made once more from what is there now.
@@ -141,16 +156,42 @@ final class Variants {
                                 : Future.failedFuture(new HttpError(503, "the image changed while this variant "
                                         + "was being made; retry"));
                     }
-                    return blocking.run(context, () -> persist(key, bytes, ticket));
+                    return blocking.run(context, () -> persist(key, layers, bytes, ticket));
                 });
     }
 
-    private RenderedImage render(Sources.Source source, Transformation transformation, VariantKey key)
+    /**
+     * The leases of the image and of every image its layers draw (in that order), each read
+     * through the same budget; a layer that does not exist is a 404 that says so. On failure
+     * every lease taken is closed.
+     */
+    private Future<List<Sources.Lease>> layerSources(Context context, List<ImageId> layers, Sources.Lease base) {
+        List<Sources.Lease> leases = new ArrayList<>(layers.size() + 1);
+        leases.add(base);
+        Future<List<Sources.Lease>> all = Future.succeededFuture(leases);
+        for (ImageId layer : layers) {
+            all = all.compose(taken -> sources.acquire(context, layer)
+                    .recover(failure -> Future.failedFuture(failure instanceof HttpError e && e.status() == 404
+                            ? HttpError.missingLayer(layer) : failure))
+                    .map(lease -> {
+                        taken.add(lease);
+                        return taken;
+                    }));
+        }
+        return all.onFailure(failure -> leases.forEach(Sources.Lease::close));
+    }
+
+    private RenderedImage render(List<Sources.Lease> leases, Transformation transformation, VariantKey key)
             throws RenderException {
         long start = System.nanoTime();
         String format = key.format().extension();
+        Sources.Source source = leases.getFirst().source();
+        Map<ImageId, byte[]> layers = new HashMap<>();
+        for (Sources.Lease lease : leases.subList(1, leases.size())) {
+            layers.put(lease.id(), lease.source().bytes());
+        }
         try {
-            RenderedImage rendered = renderer.render(source.bytes(), transformation, key.format());
+            RenderedImage rendered = renderer.render(source.bytes(), transformation, key.format(), layers);
             metrics.rendered(format, "ok", System.nanoTime() - start);
             if (rendered.original()) {
                 metrics.heavierAvoided(rendered.renderedBytes() - rendered.bytes().length);
@@ -163,10 +204,10 @@ final class Variants {
     }
 
     /** Writes a render to the disk tier; a full or broken disk costs a re-render later, never the answer. */
-    private byte[] persist(VariantKey key, byte[] bytes, long ticket) {
+    private byte[] persist(VariantKey key, List<ImageId> layers, byte[] bytes, long ticket) {
         boolean wasFailing = cache.disk().writeProblem().isPresent();
         try {
-            invalidation.write(key.id(), ticket, () -> cache.persist(key, bytes),
+            invalidation.write(key.id(), layers, ticket, () -> cache.persist(key, bytes),
                     () -> cache.disk().remove(key.relativePath()));
             if (wasFailing) {
                 LOG.info("the disk cache takes writes again");

@@ -3,6 +3,7 @@ package org.imgorigin.render;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -11,6 +12,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.imgorigin.image.ImageFormat;
+import org.imgorigin.image.ImageId;
 import org.imgorigin.url.Effect;
 import org.imgorigin.url.Transformation;
 import org.imgorigin.vips.Vips;
@@ -110,6 +112,15 @@ public final class Renderer {
     /** Renders {@code transformation} (with its {@code auto} forms resolved) as {@code output}. */
     public RenderedImage render(byte[] source, Transformation transformation, ImageFormat output)
             throws RenderException {
+        return render(source, transformation, output, Map.of());
+    }
+
+    /**
+     * Renders {@code transformation} as {@code output}; {@code layers} holds the original of
+     * every image its layers draw ({@link Transformation#layerImages()}).
+     */
+    public RenderedImage render(byte[] source, Transformation transformation, ImageFormat output,
+            Map<ImageId, byte[]> layers) throws RenderException {
         if (transformation.needsNegotiation()) {
             throw new IllegalArgumentException("auto forms must be resolved before rendering");
         }
@@ -122,7 +133,7 @@ public final class Renderer {
             ScheduledFuture<?> alarm =
                     WATCHDOG.schedule(scope::kill, limits.timeout().toMillis(), TimeUnit.MILLISECONDS);
             try {
-                return render(scope, source, format, transformation, output, start);
+                return render(scope, source, format, transformation, output, start, layers);
             } catch (VipsException e) {
                 if (scope.killed()) {
                     throw new RenderException(503, "rendering took longer than the limit of "
@@ -137,7 +148,7 @@ public final class Renderer {
     }
 
     private RenderedImage render(VipsScope scope, byte[] source, ImageFormat format, Transformation transformation,
-            ImageFormat output, long start) throws RenderException {
+            ImageFormat output, long start, Map<ImageId, byte[]> layers) throws RenderException {
         MemorySegment buffer = scope.buffer(source);
         VipsScope.Header header = scope.header(buffer);
         SourceInfo info = info(format, header, source);
@@ -164,8 +175,10 @@ public final class Renderer {
         List<Transformation> stages = transformation.stages();
 
         // The first stage loads, shrinking on load to what its plan needs, unless it trims first
-        // (the trimmed box is known only once every pixel has been seen).
-        Transformation first = stages.getFirst();
+        // (the trimmed box is known only once every pixel has been seen). A layer drawn first is
+        // drawn on the original as it is.
+        boolean layerFirst = stages.getFirst().layer().isPresent();
+        Transformation first = layerFirst ? Transformation.NONE : stages.getFirst();
         boolean noRotate = first.angle().filter(a -> a == Transformation.Angle.IGNORE).isPresent();
         boolean swap = !noRotate && pageHeader.transposed();
         int width = swap ? pageHeader.height() : pageHeader.width();
@@ -202,13 +215,18 @@ public final class Renderer {
         }
         frames = stage(scope, frames, first, plan, dpr, output);
         checkStage(frames, sourcePixels);
-        for (int i = 1; i < stages.size(); i++) {
+        for (int i = layerFirst ? 0 : 1; i < stages.size(); i++) {
             Transformation stage = stages.get(i);
-            Transformation before = stages.get(i - 1);
+            Transformation before = i == 0 ? first : stages.get(i - 1);
             if (before.background().isPresent()) {
                 // b_ in a stage is that stage's background: its transparency ends there.
                 double[] colour = RenderContext.colour(before.background().get(), false);
                 frames.replaceAll(frame -> frame.hasAlpha() ? scope.flatten(frame, colour) : frame);
+            }
+            if (stage.layer().isPresent()) {
+                frames = Layers.draw(scope, frames, stage.layer().get(), dpr, layers, limits, output);
+                checkStage(frames, sourcePixels);
+                continue;
             }
             if (stage.effects().has(Effect.TRIM)) {
                 // The stages before made these frames, no larger than the output limits allow:
@@ -310,14 +328,14 @@ public final class Renderer {
     }
 
     /** The image at the plan's load size (already there for a first stage that loaded at it). */
-    private static VipsImage resizeTo(VipsScope scope, VipsImage image, Plan plan) {
+    static VipsImage resizeTo(VipsScope scope, VipsImage image, Plan plan) {
         return image.width() == plan.loadWidth() && image.height() == plan.loadHeight()
                 ? image
                 : scope.resize(image, plan.loadWidth(), plan.loadHeight());
     }
 
     /** 8-bit sRGB or grey from the start, so that pads, effects and shapes work on 0-255 values. */
-    private static VipsImage colour(VipsScope scope, VipsImage image) {
+    static VipsImage colour(VipsScope scope, VipsImage image) {
         return ColourStep.normalise(scope, image);
     }
 
@@ -325,7 +343,7 @@ public final class Renderer {
      * One stage's steps on every frame. A content-aware crop ({@code g_auto}) of an animation
      * is placed once, from the first frame, so that the frames do not jump.
      */
-    private static List<VipsImage> stage(VipsScope scope, List<VipsImage> frames, Transformation stage, Plan plan,
+    static List<VipsImage> stage(VipsScope scope, List<VipsImage> frames, Transformation stage, Plan plan,
             double dpr, ImageFormat output) {
         Plan placed = plan;
         if (frames.size() > 1 && plan.cut().isPresent() && plan.cut().get().smart()) {
@@ -373,7 +391,7 @@ public final class Renderer {
         return format == output && width == info.width() && height == info.height() && frames == info.pages()
                 && header.orientation() == 1 && t.before().isEmpty()
                 && t.effects().isEmpty() && t.angle().isEmpty() && t.background().isEmpty()
-                && t.radius().isEmpty() && t.border().isEmpty() && t.opacity().isEmpty();
+                && t.radius().isEmpty() && t.border().isEmpty() && t.opacity().isEmpty() && t.layer().isEmpty();
     }
 
     private static ImageFormat sniff(byte[] source) throws RenderException {

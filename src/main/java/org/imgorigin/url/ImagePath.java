@@ -122,9 +122,9 @@ public record ImagePath(
         }
         // After the id, so that a path in the wrong order (/<id>/w_300) is reported as the
         // bad id it ends with rather than as an unknown parameter named like an id.
-        Transformation transformation = end > next
-                ? TransformationParser.parseStages(java.util.List.of(segments).subList(next, end), presets)
-                : Transformation.NONE;
+        java.util.List<String> stages = java.util.List.of(segments).subList(next, end);
+        Transformation transformation = presets.mark(stages.isEmpty() ? Transformation.NONE
+                : TransformationParser.parseStages(stages, presets), stages);
         return new ImagePath(signature, signedPart, transformation, new ImageId(idText), extension);
     }
 
@@ -134,7 +134,9 @@ public record ImagePath(
      * {@code b_rgb%3Aff0000}): {@code %3A} ({@code :}), {@code %5F} ({@code _}) and {@code %2C}
      * ({@code ,}) are read as those characters, in either case, and the path is then one
      * spelling of the same variant. Any other escape could only smuggle a {@code /} or
-     * {@code .} past this parser, and is a 400.
+     * {@code .} past this parser, and is a 400, except in a text layer's font and text
+     * ({@code l_text:Arial_40:Hello%252C%20World}), which run to the next {@code ,} or {@code /}
+     * and are left for the transformation parser to decode.
      */
     private static String decodeEscapes(String path) {
         int percent = path.indexOf('%');
@@ -144,6 +146,15 @@ public record ImagePath(
         StringBuilder out = new StringBuilder(path.length());
         int from = 0;
         while (percent >= 0) {
+            int text = textLayer(path, from, percent);
+            if (text >= 0) {
+                // A text layer's text is the transformation parser's to decode (Layer.decodeText).
+                int end = textEnd(path, text);
+                out.append(path, from, end);
+                from = end;
+                percent = path.indexOf('%', from);
+                continue;
+            }
             out.append(path, from, percent);
             String escape = percent + 3 <= path.length() ? path.substring(percent + 1, percent + 3) : "";
             char decoded = switch (escape.toUpperCase(Locale.ROOT)) {
@@ -158,6 +169,29 @@ public record ImagePath(
             percent = path.indexOf('%', from);
         }
         return out.append(path, from, path.length()).toString();
+    }
+
+    private static final String TEXT_LAYER = "l_text:";
+
+    /**
+     * Where the text layer whose font or text holds the escape at {@code percent} begins
+     * (its {@code l_text:}), or -1. The text runs to the next {@code ,} or {@code /}.
+     */
+    private static int textLayer(String path, int from, int percent) {
+        int start = path.lastIndexOf(TEXT_LAYER, percent);
+        if (start < 0 || start < from - TEXT_LAYER.length() || (start > 0 && path.charAt(start - 1) != ','
+                && path.charAt(start - 1) != '/')) {
+            return -1;
+        }
+        return textEnd(path, start) > percent ? start : -1;
+    }
+
+    private static int textEnd(String path, int start) {
+        int end = start + TEXT_LAYER.length();
+        while (end < path.length() && path.charAt(end) != ',' && path.charAt(end) != '/') {
+            end++;
+        }
+        return end;
     }
 
     /** How many segments Cloudinary's {@code [<cloud>/]image/upload} prefix takes: 0, 2 or 3. */

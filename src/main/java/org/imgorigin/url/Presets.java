@@ -1,7 +1,10 @@
 package org.imgorigin.url;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -9,11 +12,27 @@ import java.util.Optional;
  * Named transformations from {@code IMGORIGIN_PRESETS}, used in URLs as {@code t_<name>}.
  * Each preset is stored expanded, so a preset can never refer to another.
  */
-public record Presets(Map<String, Transformation> byName) {
+public record Presets(Map<String, Transformation> byName, List<Transformation> watermark, Set<String> unmarked) {
     public static final Presets NONE = new Presets(Map.of());
+
+    public Presets(Map<String, Transformation> byName) {
+        this(byName, List.of(), Set.of());
+    }
 
     public Presets {
         byName = Map.copyOf(byName);
+        watermark = List.copyOf(watermark);
+        unmarked = Set.copyOf(unmarked);
+        for (Transformation stage : watermark) {
+            if (stage.layer().isEmpty() || !stage.before().isEmpty() || !stage.deliverySet().isEmpty()) {
+                throw new IllegalArgumentException("a watermark is layers only: " + stage);
+            }
+        }
+        for (String name : unmarked) {
+            if (!byName.containsKey(name)) {
+                throw new IllegalArgumentException("no preset named '" + UrlException.echo(name) + "'");
+            }
+        }
         byName.keySet().forEach(name -> {
             if (!TransformationParser.PRESET_NAME.matcher(name).matches()) {
                 throw new IllegalArgumentException("bad preset name '" + name
@@ -24,6 +43,65 @@ public record Presets(Map<String, Transformation> byName) {
 
     public Optional<Transformation> get(String name) {
         return Optional.ofNullable(byName.get(name));
+    }
+
+    /**
+     * These presets with a watermark ({@code IMGORIGIN_WATERMARK}): layers in the URL grammar,
+     * {@code l_<id>,g_south_east,x_0.02,y_0.02,w_0.15,fl_relative,o_60}, drawn last on every
+     * variant except those of a preset in {@code unmarked} used as it is.
+     *
+     * @throws IllegalArgumentException naming what is wrong with the watermark
+     */
+    public Presets withWatermark(String layers, Set<String> unmarked) {
+        Transformation parsed;
+        try {
+            parsed = TransformationParser.parseStages(List.of(layers.strip().split("/", -1)), NONE);
+        } catch (UrlException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        List<Transformation> stages = parsed.stages();
+        if (!parsed.deliverySet().isEmpty() || stages.stream().anyMatch(s -> s.layer().isEmpty())) {
+            throw new IllegalArgumentException("a watermark is one or more layers (l_<id>,... or l_text:...) and "
+                    + "nothing else");
+        }
+        return new Presets(byName, stages.stream().map(Transformation::pixelsOnly).toList(), unmarked);
+    }
+
+    /**
+     * {@code transformation}, written as {@code stages}, with the watermark drawn after its last
+     * stage (and its request-wide parameters kept), unless there is none or the URL asks for an
+     * unmarked preset as it is: {@code t_<name>}, with nothing but request-wide parameters
+     * besides. The one place that decides whether a variant is marked.
+     */
+    public Transformation mark(Transformation transformation, List<String> stages) {
+        if (watermark.isEmpty() || unmarkedPreset(stages)) {
+            return transformation;
+        }
+        List<Transformation> all = new ArrayList<>();
+        for (Transformation stage : transformation.stages()) {
+            Transformation pixels = stage.pixelsOnly();
+            if (!pixels.equals(Transformation.NONE)) {
+                all.add(pixels);
+            }
+        }
+        all.addAll(watermark);
+        return all.getLast().withDeliveryOf(transformation).after(all.subList(0, all.size() - 1));
+    }
+
+    private boolean unmarkedPreset(List<String> stages) {
+        if (stages.size() != 1 || unmarked.isEmpty()) {
+            return false;
+        }
+        boolean preset = false;
+        for (String param : stages.getFirst().split(",", -1)) {
+            if (param.startsWith("t_") && unmarked.contains(param.substring(2))) {
+                preset = true;
+            } else if (!Transformation.DELIVERY.contains(param.startsWith("fl_") ? param
+                    : param.substring(0, Math.max(0, param.indexOf('_'))))) {
+                return false;
+            }
+        }
+        return preset;
     }
 
     /**

@@ -36,6 +36,7 @@ public record Transformation(
         boolean attachment,
         OptionalInt page,
         Optional<ImageId> defaultImage,
+        Optional<Layer> layer,
         List<Transformation> before) {
 
     /** The identity transformation: the original, re-encoded only if a format asks for it. */
@@ -71,6 +72,7 @@ public record Transformation(
         java.util.Objects.requireNonNull(dpr, "dpr");
         java.util.Objects.requireNonNull(page, "page");
         java.util.Objects.requireNonNull(defaultImage, "defaultImage");
+        java.util.Objects.requireNonNull(layer, "layer");
         before = List.copyOf(before);
         // No-ops vanish, so that equivalent URLs are one variant: dpr_1.0, z_1.0, o_100.
         if (dpr.isPresent() && dpr.get() instanceof Dpr.Fixed f && f.value() == 1.0) {
@@ -87,6 +89,33 @@ public record Transformation(
                 throw new IllegalArgumentException("an earlier stage sets only its own pixels: " + stage);
             }
         }
+        if (layer.isPresent() && (width.isPresent() || height.isPresent() || crop != Crop.SCALE
+                || gravity != Gravity.CENTER || aspectRatio.isPresent() || x.isPresent() || y.isPresent()
+                || zoom.isPresent() || !effects.equals(Effects.NONE) || angle.isPresent() || background.isPresent()
+                || radius.isPresent() || border.isPresent() || opacity.isPresent())) {
+            throw new IllegalArgumentException("a stage that draws a layer changes nothing else: " + layer.get());
+        }
+    }
+
+    /** Every stored image the stages draw as layers, each once, in order (the image itself not among them). */
+    public List<ImageId> layerImages() {
+        if (before.isEmpty() && layer.isEmpty()) {
+            return List.of();
+        }
+        var ids = new java.util.LinkedHashSet<ImageId>();
+        for (Transformation stage : stages()) {
+            stage.layer.flatMap(Layer::image).ifPresent(ids::add);
+        }
+        return List.copyOf(ids);
+    }
+
+    /** How many stages draw a layer. */
+    public int layerCount() {
+        int n = 0;
+        for (Transformation stage : stages()) {
+            n += stage.layer.isPresent() ? 1 : 0;
+        }
+        return n;
     }
 
     /** True when any part still depends on the request's headers ({@code auto} forms). */
@@ -268,6 +297,7 @@ public record Transformation(
         boolean attachment;
         OptionalInt page = OptionalInt.empty();
         Optional<ImageId> defaultImage = Optional.empty();
+        Optional<Layer> layer = Optional.empty();
         List<Transformation> before = List.of();
 
         public Builder() {
@@ -295,11 +325,17 @@ public record Transformation(
             attachment = t.attachment;
             page = t.page;
             defaultImage = t.defaultImage;
+            layer = t.layer;
             before = t.before;
         }
 
         public Builder width(Optional<Length> value) {
             width = value;
+            return this;
+        }
+
+        public Builder height(Optional<Length> value) {
+            height = value;
             return this;
         }
 
@@ -323,6 +359,11 @@ public record Transformation(
             return this;
         }
 
+        public Builder layer(Optional<Layer> value) {
+            layer = value;
+            return this;
+        }
+
         public Builder effect(Effect effect, int value) {
             effects = effects.with(effect, value);
             return this;
@@ -331,7 +372,7 @@ public record Transformation(
         public Transformation build() {
             return new Transformation(width, height, crop, gravity, aspectRatio, x, y, zoom, effects, angle,
                     background, radius, border, opacity, quality, format, dpr, progressive, attachment, page,
-                    defaultImage, before);
+                    defaultImage, layer, before);
         }
     }
 

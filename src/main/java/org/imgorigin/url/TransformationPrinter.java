@@ -1,6 +1,8 @@
 package org.imgorigin.url;
 
 import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.StringJoiner;
 import org.imgorigin.url.Transformation.AspectRatio;
 import org.imgorigin.url.Transformation.Crop;
@@ -42,6 +44,9 @@ public final class TransformationPrinter {
     }
 
     private static String stage(Transformation t) {
+        if (t.layer().isPresent()) {
+            return layer(t);
+        }
         // The order of these lines is the canonical order: alphabetical by parameter name.
         StringJoiner out = new StringJoiner(",");
         t.angle().ifPresent(a -> out.add("a_" + a.code()));
@@ -89,6 +94,84 @@ public final class TransformationPrinter {
         t.y().ifPresent(y -> out.add("y_" + offset(y)));
         t.zoom().ifPresent(z -> out.add("z_" + withPoint(z)));
         return out.toString();
+    }
+
+    /**
+     * A stage that draws a layer: in one component when the layer has at most one stage of its
+     * own that does not place anything itself ({@code g_}, {@code x_}, {@code y_} there would
+     * read as the placement), else spread out, {@code l_<id>,.../<stages>/fl_layer_apply,...}.
+     * Parameters within a component sort as everywhere else.
+     */
+    private static String layer(Transformation t) {
+        Layer layer = t.layer().orElseThrow();
+        List<String> opening = new ArrayList<>();
+        opening.add("l_" + switch (layer.source()) {
+            case Layer.Source.Image image -> image.id().value();
+            case Layer.Source.Text text -> "text:" + font(text.font()) + ":" + Layer.encodeText(text.text());
+        });
+        if (layer.source() instanceof Layer.Source.Text text && !text.colour().equals(BLACK)) {
+            opening.add("co_rgb:" + text.colour().hex());
+        }
+        if (layer.relative()) {
+            opening.add("fl_relative");
+        }
+        List<String> placement = new ArrayList<>();
+        Layer.Placement p = layer.placement();
+        if (p.gravity() != Gravity.CENTER) {
+            placement.add("g_" + p.gravity().code());
+        }
+        p.x().ifPresent(x -> placement.add("x_" + shift(x)));
+        p.y().ifPresent(y -> placement.add("y_" + shift(y)));
+        String delivery = stage(t.toBuilder().layer(java.util.Optional.empty()).build());
+        List<Transformation> stages = layer.stages();
+        boolean oneComponent = stages.isEmpty() || (stages.size() == 1 && stages.getFirst().gravity() == Gravity.CENTER
+                && stages.getFirst().x().isEmpty() && stages.getFirst().y().isEmpty());
+        if (!stages.isEmpty()) {
+            opening.addAll(List.of(stage(stages.getFirst()).split(",")));
+        }
+        if (oneComponent) {
+            opening.addAll(placement);
+            if (!delivery.isEmpty()) {
+                opening.addAll(List.of(delivery.split(",")));
+            }
+            return sorted(opening);
+        }
+        StringJoiner out = new StringJoiner("/");
+        out.add(sorted(opening));
+        stages.subList(1, stages.size()).forEach(stage -> out.add(stage(stage)));
+        List<String> apply = new ArrayList<>(placement);
+        apply.add("fl_layer_apply");
+        if (!delivery.isEmpty()) {
+            apply.addAll(List.of(delivery.split(",")));
+        }
+        return out.add(sorted(apply)).toString();
+    }
+
+    private static final Transformation.Rgb BLACK = new Transformation.Rgb(0, 0, 0);
+
+    private static String sorted(List<String> params) {
+        return params.stream().sorted().collect(java.util.stream.Collectors.joining(","));
+    }
+
+    private static String font(Layer.Font font) {
+        StringBuilder out = new StringBuilder(font.family().replace(" ", "%20")).append('_').append(font.size());
+        if (font.bold()) {
+            out.append("_bold");
+        }
+        if (font.italic()) {
+            out.append("_italic");
+        }
+        if (font.letterSpacing() != 0) {
+            out.append("_letter_spacing_").append(font.letterSpacing());
+        }
+        if (font.lineSpacing() != 0) {
+            out.append("_line_spacing_").append(font.lineSpacing());
+        }
+        return out.toString();
+    }
+
+    private static String shift(Layer.Shift shift) {
+        return shift.fraction() ? withPoint(shift.value()) : Long.toString((long) shift.value());
     }
 
     private static String offset(Offset offset) {

@@ -440,6 +440,27 @@ public final class VipsScope implements AutoCloseable {
         return take(rc, srgb, "image could not be made");
     }
 
+    /**
+     * Text as a one-band mask (0-255, its coverage), laid out by Pango: {@code markup} in Pango's
+     * markup (escape what is not meant as markup), {@code font} a Pango font description
+     * ({@code "DejaVu Sans Bold 40"}: 40 is pixels, at the 72 dpi used here), {@code spacing}
+     * extra pixels between lines.
+     */
+    public VipsImage text(String markup, String font, int spacing) {
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        int rc = Native.callInt("vips_text", 2, out, arena.allocateFrom(markup),
+                arena.allocateFrom("font"), arena.allocateFrom(font),
+                arena.allocateFrom("dpi"), 72,
+                arena.allocateFrom("spacing"), spacing,
+                END);
+        return take(rc, out, "text could not be drawn");
+    }
+
+    /** A mask in {@code rgb} with the mask as its alpha: sRGB with alpha. */
+    public VipsImage colouredMask(VipsImage mask, double[] rgb) {
+        return bandjoin(solid(mask.width(), mask.height(), rgb), mask);
+    }
+
     /** {@code overlay} drawn over {@code base} at (x, y), by its alpha. */
     public VipsImage over(VipsImage base, VipsImage overlay, int x, int y) {
         MemorySegment out = arena.allocate(ValueLayout.ADDRESS);

@@ -336,7 +336,7 @@ class TransformationParserTest {
                 arguments("_300", "_300", "unknown parameter"),
                 arguments("C_fill", "C_fill", "unknown parameter"),
                 arguments("Dpr_2", "Dpr_2", "unknown parameter"),
-                arguments("l_logo", "l_logo", "unknown parameter"),
+                arguments("l_logo", "l_logo", "a layer is l_<image id>"),
                 // crop and gravity
                 arguments("c_FILL", "c_FILL", "crop mode"),
                 arguments("c_", "c_", "crop mode"),
