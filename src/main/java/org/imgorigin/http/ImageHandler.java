@@ -213,7 +213,11 @@ final class ImageHandler implements Handler<RoutingContext> {
                 // nginx serves the file: the JVM writes only headers.
                 HttpServerResponse response = ctx.response().setStatusCode(200);
                 entityHeaders(response, exchange, path, negotiated, key, hit.tier());
-                response.putHeader(X_ACCEL_REDIRECT, accelPrefix.get() + d.relativePath());
+                // nginx percent-decodes the URI it is given: a file name with a '%' (a text
+                // layer's escaped text) is written with it escaped.
+                String file = d.relativePath();
+                response.putHeader(X_ACCEL_REDIRECT, accelPrefix.get()
+                        + (file.indexOf('%') < 0 ? file : file.replace("%", "%25")));
                 exchange.bytes = d.size(); // nginx sends them
                 yield response.end();
             }

@@ -111,7 +111,9 @@ class NginxTest {
             // Content-Disposition
             "/fl_attachment,w_120/%s.jpg",
             // the original re-encoded: original.png
-            "/%s.png"})
+            "/%s.png",
+            // a text layer: escapes (%20, %252C) in the cache file's name
+            "/l_text:DejaVu%%20Sans_20:Hi%%252C%%20there/%s.webp"})
     void aDiskHitIsSentByNginxWithExactlyTheOriginsHeaders(String pattern) throws Exception {
         String url = pattern.formatted(photo);
         HttpResponse<byte[]> miss = get(url);

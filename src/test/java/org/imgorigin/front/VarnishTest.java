@@ -129,6 +129,31 @@ class VarnishTest {
     }
 
     @Test
+    void purgingALayersImageTakesEveryCompositeThatDrewItFromVarnishAndTheOrigin() throws Exception {
+        String composite = "/w_160/g_north_west,l_" + alpha + ",w_40/" + photo + ".webp";
+        String plain = "/w_161/" + photo + ".webp";
+        get(composite);
+        get(plain);
+        HttpResponse<byte[]> cached = get(composite);
+        assertThat(header(cached, "X-Varnish-Cache")).isEqualTo("HIT");
+        assertThat(header(cached, "Surrogate-Key").split(" ")).containsExactlyInAnyOrder(photo, alpha);
+        assertThat(header(get(plain), "X-Varnish-Cache")).isEqualTo("HIT");
+
+        PurgeCommand.Result purge = PurgeCommand.run(Map.of(
+                "IMGORIGIN_NODES", "http://127.0.0.1:" + server.port(),
+                "IMGORIGIN_ADMIN_TOKEN", ADMIN_TOKEN,
+                "IMGORIGIN_VARNISH_URL", "http://127.0.0.1:" + varnish.port()), "", alpha);
+        assertThat(purge.exit()).as(purge.output()).isZero();
+
+        HttpResponse<byte[]> again = get(composite);
+        assertThat(again.statusCode()).isEqualTo(200);
+        assertThat(header(again, "X-Varnish-Cache")).isEqualTo("MISS");
+        assertThat(header(again, "X-Cache")).as("the origin's copy of the composite went too").isEqualTo("MISS");
+        // What did not draw the layer stays at the CDN.
+        assertThat(header(get(plain), "X-Varnish-Cache")).isEqualTo("HIT");
+    }
+
+    @Test
     void purgeCommandRefusesAMalformedId() throws Exception {
         PurgeCommand.Result purge = PurgeCommand.run(Map.of(
                 "IMGORIGIN_NODES", "http://127.0.0.1:" + server.port(),
