@@ -83,6 +83,23 @@ class CloudinarySdkTest {
             out['node thumb zoom'] = cloudinary.url(ID, {width: 150, height: 150, crop: 'thumb', zoom: 1.5, gravity: 'auto'});
             out['node trim colour'] = cloudinary.url(ID, {transformation: [{effect: 'trim:20'}, {width: 200, crop: 'scale', color: 'red'}]});
             out['node face'] = cloudinary.url(ID, {width: 150, height: 150, crop: 'thumb', gravity: 'face'});
+            const {source} = require('@cloudinary/url-gen/actions/overlay');
+            const {image: layerImage, text: layerText} = require('@cloudinary/url-gen/qualifiers/source');
+            const {TextStyle} = require('@cloudinary/url-gen/qualifiers/textStyle');
+            const {Position} = require('@cloudinary/url-gen/qualifiers/position');
+            const {compass} = require('@cloudinary/url-gen/qualifiers/gravity');
+            const {Transformation} = require('@cloudinary/url-gen/transformation/Transformation');
+            out['url-gen image overlay'] = img().resize(scale().width(600)).overlay(source(layerImage(ID)
+                .transformation(new Transformation().resize(scale().width(100)).adjust(opacity(50))))
+                .position(new Position().gravity(compass('south_east')).offsetX(10).offsetY(10))).toURL();
+            out['url-gen text overlay'] = img().resize(scale().width(500)).overlay(source(layerText('Hello, World / 100% ünï',
+                new TextStyle('Arial', 40).fontWeight('bold')).textColor('white'))
+                .position(new Position().gravity(compass('south')).offsetY(20))).toURL();
+            out['node image overlay'] = cloudinary.url(ID, {transformation: [{width: 600, crop: 'scale'},
+                {overlay: ID, width: 0.2, flags: 'relative', gravity: 'south_east', x: 10, y: 10, opacity: 60}]});
+            out['node text overlay'] = cloudinary.url(ID, {transformation: [{width: 400, crop: 'scale'},
+                {overlay: {font_family: 'Arial', font_size: 30, font_weight: 'bold', text: 'Hi, there'}, color: '#ff0000',
+                 gravity: 'north_west', x: 5, y: 5}]});
             console.log(JSON.stringify(out));
             """;
 
@@ -127,7 +144,11 @@ class CloudinarySdkTest {
             Map.entry("node default page", Expected.served("image/jpeg", 120, 0)),
             Map.entry("node thumb zoom", Expected.served("image/jpeg", 150, 150)),
             Map.entry("node trim colour", Expected.served("image/jpeg", 200, 0)),
-            Map.entry("node face", Expected.refused("face detection is not available yet")));
+            Map.entry("node face", Expected.refused("face detection is not available yet")),
+            Map.entry("url-gen image overlay", Expected.served("image/jpeg", 600, 0)),
+            Map.entry("url-gen text overlay", Expected.served("image/jpeg", 500, 0)),
+            Map.entry("node image overlay", Expected.served("image/jpeg", 600, 0)),
+            Map.entry("node text overlay", Expected.served("image/jpeg", 400, 0)));
 
     @TempDir
     Path root;
