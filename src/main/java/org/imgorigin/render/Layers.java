@@ -121,25 +121,24 @@ final class Layers {
     }
 
     /**
-     * The text's mask. Its size is bounded before Pango lays it out, from the worst case of a
-     * glyph as wide as the font is high: a text whose one line could pass the output limits is
-     * refused rather than drawn.
+     * The text's mask. Pango lays it out and draws it in one call that the render's time limit
+     * cannot stop, so its size is bounded before: each character may take at most 4 em across
+     * and 1.5 em down (with the spacing asked for). The widest glyphs of the fonts installed
+     * (U+FDFD, cuneiform) stay within that, and marks stacked on one letter take a tenth of an
+     * em each; the drawn mask is then checked against the output limits like any layer.
      */
     private static VipsImage text(VipsScope scope, Layer.Source.Text text, double dpr, RenderLimits limits)
             throws RenderException {
         double size = text.font().size() * dpr;
-        String[] lines = text.text().split("\n", -1);
-        long longest = 0;
-        for (String line : lines) {
-            longest = Math.max(longest, line.codePointCount(0, line.length()));
-        }
-        double spacing = Math.abs(text.font().letterSpacing()) * dpr;
-        double wide = longest * (size + spacing);
-        double high = lines.length * (size * 1.5 + Math.abs(text.font().lineSpacing()) * dpr);
-        if (wide > limits.maxDimension() || high > limits.maxDimension() || wide * high > limits.maxOutputPixels()) {
-            throw new RenderException(400, "the text layer could be up to " + Math.round(wide) + "×" + Math.round(high)
-                    + " pixels, over the limits (" + limits.maxDimension() + " pixels a side, "
-                    + limits.maxOutputPixels() + " in all); use a smaller size or a shorter text", "");
+        long characters = text.text().codePointCount(0, text.text().length());
+        double across = 4 * size + Math.abs(text.font().letterSpacing()) * dpr;
+        double down = 1.5 * size + Math.abs(text.font().lineSpacing()) * dpr;
+        double bound = characters * across * down;
+        if (bound > limits.maxOutputPixels()) {
+            throw new RenderException(400, "the text layer of " + characters + " characters at " + Math.round(size)
+                    + " px could take up to " + Math.round(bound) + " pixels, over the limit of "
+                    + limits.maxOutputPixels() + " (IMGORIGIN_MAX_OUTPUT_PIXELS); use a smaller size or a shorter text",
+                    "");
         }
         StringBuilder font = new StringBuilder(text.font().family());
         if (text.font().bold()) {

@@ -100,6 +100,29 @@ class HostileTrafficTest {
         }
     }
 
+    /**
+     * Layers at their most costly: five 36 MP layers on a 36 MP canvas, layers with the two
+     * strong blurs a chain may have, text over its bound (refused before it is laid out) and
+     * within it (eight lines of 20 W at 70 px, twice, then blurred), and a layer zoomed tenfold. Each is answered within
+     * the same bound, and the worker is free afterwards.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "w_6000,h_6000,c_pad/l_{p},w_6000,h_6000,c_pad/l_{p},w_6000,h_6000,c_pad/l_{p},w_6000,h_6000,c_pad"
+                + "/l_{p},w_6000,h_6000,c_pad/l_{p},w_6000,h_6000,c_pad",
+        "w_4000/l_{p},e_blur:2000,w_3000,g_north_west/l_{p},e_blur:2000,w_3000,g_south_east",
+        "w_6000,h_6000,c_pad/l_text:DejaVu%20Sans_400_bold:{text}",
+        "w_6000,h_6000,c_pad/l_text:DejaVu%20Sans_70_bold:{text}/l_text:DejaVu%20Sans_70:{text}/e_blur:2000",
+        "w_6000/l_{p}/c_crop,w_6000,h_6000,z_10/e_pixelate:1/fl_layer_apply,g_north_west"})
+    void costlyLayersAreAnsweredWithinTheLimit(String transformation) throws Exception {
+        String line = "W".repeat(20);
+        String text = String.join("%0A", java.util.Collections.nCopies(8, line));
+        for (String ext : new String[] {"png", "webp"}) {
+            assertAnsweredWithinTheLimit("/" + transformation.replace("{p}", photo).replace("{text}", text) + "/"
+                    + photo + "." + ext, true);
+        }
+    }
+
     // ---- helpers ---------------------------------------------------------------------------
 
     /**
