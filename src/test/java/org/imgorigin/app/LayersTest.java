@@ -129,6 +129,29 @@ class LayersTest {
     }
 
     @Test
+    void anAnimationKeepsItsFramesEachWithTheLayer() throws Exception {
+        try (Server server = TestOrigin.start(root)) {
+            HttpResponse<Buffer> uploaded = client.post(server.port(), "127.0.0.1", "/images")
+                    .putHeader("Content-Type", "image/gif")
+                    .sendBuffer(Buffer.buffer(org.imgorigin.render.Animations.flatGif(120, 80, 4)))
+                    .await(30, TimeUnit.SECONDS);
+            assertThat(uploaded.statusCode()).as(uploaded.bodyAsString()).isIn(200, 201);
+            String gif = uploaded.bodyAsJsonObject().getString("id");
+            String logo = upload(server, png(20, 20, Color.RED));
+            for (String ext : new String[] {"gif", "webp"}) {
+                HttpResponse<Buffer> answer = get(server, "/l_" + logo + ",g_north_west/" + gif + "." + ext);
+                assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(200);
+                var read = org.imgorigin.render.Animations.read(answer.body().getBytes());
+                assertThat(read.frames()).as(ext).isEqualTo(4);
+                assertThat(read.width()).isEqualTo(120);
+            }
+            BufferedImage first = ImageIO.read(new ByteArrayInputStream(get(server, "/l_" + logo + ",g_north_west/"
+                    + gif + ".gif").body().getBytes()));
+            assertPixel(first, 5, 5, 255, 0, 0);
+        }
+    }
+
+    @Test
     void textIsDrawnInItsColourAndBounded() throws Exception {
         try (Server server = TestOrigin.start(root)) {
             String base = upload(server, png(400, 200, Color.WHITE));
