@@ -103,6 +103,35 @@ class ConfigTest {
                 .containsExactly("c_fill,h_150,w_150", "f_png,w_50");
     }
 
+    /** The watermark marks eager variants as it marks requests; an unmarked preset as it is stays unmarked. */
+    @Test
+    void theWatermarkMarksEagerVariantsButUnmarkedPresets() {
+        String mark = "abcdef0123456789abcdef0123456789abcdef01";
+        Config c = Config.fromEnv(Map.of("IMGORIGIN_PRESETS", "thumb=c_fill,w_150,h_150",
+                "IMGORIGIN_EAGER", "t_thumb;w_600,f_webp;t_thumb,w_300",
+                "IMGORIGIN_WATERMARK", "l_" + mark + ",g_south_east,o_50",
+                "IMGORIGIN_WATERMARK_SKIP_PRESETS", "thumb"));
+        assertThat(c.eager()).extracting(org.imgorigin.url.TransformationPrinter::print).containsExactly(
+                "c_fill,h_150,w_150",
+                "w_600/f_webp,g_south_east,l_" + mark + ",o_50",
+                "c_fill,h_150,w_300/g_south_east,l_" + mark + ",o_50");
+    }
+
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            IMGORIGIN_WATERMARK              | w_300
+            IMGORIGIN_WATERMARK              | l_nothex
+            IMGORIGIN_WATERMARK              | l_abcdef0123456789abcdef0123456789abcdef01,f_webp
+            IMGORIGIN_WATERMARK_SKIP_PRESETS | thumb
+            """)
+    void aBadWatermarkStopsStartUpNamingTheVariable(String name, String value) {
+        Map<String, String> env = new java.util.HashMap<>(Map.of(name, value));
+        if (name.equals("IMGORIGIN_WATERMARK_SKIP_PRESETS")) {
+            env.put("IMGORIGIN_WATERMARK", "l_abcdef0123456789abcdef0123456789abcdef01");
+        }
+        assertThatThrownBy(() -> Config.fromEnv(env)).hasMessageStartingWith(name + ": ");
+    }
+
     @ParameterizedTest(name = "{0}={1}")
     @CsvSource(delimiter = '|', textBlock = """
             IMGORIGIN_PORT                | eighty
