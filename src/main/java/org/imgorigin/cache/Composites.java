@@ -1,14 +1,13 @@
 package org.imgorigin.cache;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.LinkedHashSet;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -17,73 +16,68 @@ import org.imgorigin.image.ImageId;
 
 /**
  * Which images were drawn on which: for each image used as a layer (an overlay, a configured
- * watermark), the images whose variants drew it. A file per layer, {@code <dir>/<layer id>},
- * one image id a line, appended to; in memory only when there is no directory. Only
- * {@link Invalidation} reads it, to purge composites with the layer they drew.
+ * watermark), the images whose variants drew it. On disk, an empty file per pair,
+ * {@code <dir>/<layer id>/<image id>}: made once however often the pair is rendered (so a
+ * watermark's directory holds one file per image, never more), never half-written, and
+ * removed one by one as the images' variants are purged. In memory only when there is no
+ * directory. Only {@link Invalidation} reads it, to purge composites with the layer they drew.
+ *
+ * <p>Every render of a composite records its pair (a file made, or found made: a render costs
+ * far more), rather than remembering pairs recorded: a pair forgotten by a purge while a render
+ * of it runs is recorded again by that render's retry.
  */
 final class Composites {
     private final Optional<Path> directory;
-    /** Pairs recorded lately, so a hot composite is appended once, not once per render. */
-    private final Cache<String, Boolean> recent = Caffeine.newBuilder().maximumSize(100_000).build();
     /** Without a directory: layer → images. */
     private final Map<ImageId, Set<ImageId>> inMemory = new ConcurrentHashMap<>();
-    private final Object lock = new Object();
 
     Composites(Optional<Path> directory) {
         this.directory = directory;
     }
 
+    /** Blocking (a file is made): call off the event loop. */
     void record(ImageId layer, ImageId base) throws IOException {
-        String pair = layer.value() + " " + base.value();
-        if (recent.getIfPresent(pair) != null) {
-            return;
-        }
-        // Under the lock with forget(), so that a pair remembered as recorded is in the file.
-        synchronized (lock) {
-            if (directory.isEmpty()) {
-                inMemory.computeIfAbsent(layer, k -> ConcurrentHashMap.newKeySet()).add(base);
-            } else {
-                Files.createDirectories(directory.get());
-                Files.writeString(file(layer), base.value() + "\n", StandardCharsets.US_ASCII,
-                        StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+        if (directory.isEmpty()) {
+            inMemory.computeIfAbsent(layer, k -> ConcurrentHashMap.newKeySet()).add(base);
+        } else {
+            Path file = directory.get().resolve(layer.value()).resolve(base.value());
+            Files.createDirectories(file.getParent());
+            try {
+                Files.createFile(file);
+            } catch (FileAlreadyExistsException e) {
+                // recorded before
             }
-            recent.put(pair, Boolean.TRUE);
         }
     }
 
-    /** The images {@code layer} was drawn on (a line cut short by a crash is skipped). */
-    Set<ImageId> drawnOn(ImageId layer) throws IOException {
+    /** The images {@code layer} was drawn on, as recorded now. */
+    List<ImageId> drawnOn(ImageId layer) throws IOException {
         if (directory.isEmpty()) {
-            return Set.copyOf(inMemory.getOrDefault(layer, Set.of()));
+            return List.copyOf(inMemory.getOrDefault(layer, Set.of()));
         }
-        Set<ImageId> bases = new LinkedHashSet<>();
-        synchronized (lock) {
-            try {
-                for (String line : Files.readAllLines(file(layer), StandardCharsets.US_ASCII)) {
-                    if (ImageId.isValid(line)) {
-                        bases.add(new ImageId(line));
-                    }
+        List<ImageId> bases = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory.get().resolve(layer.value()))) {
+            for (Path file : files) {
+                String name = file.getFileName().toString();
+                if (ImageId.isValid(name)) {
+                    bases.add(new ImageId(name));
                 }
-            } catch (NoSuchFileException e) {
-                return Set.of();
             }
+        } catch (NoSuchFileException e) {
+            return List.of();
         }
         return bases;
     }
 
-    /** After the composites of {@code layer} are gone. */
-    void forget(ImageId layer) throws IOException {
-        synchronized (lock) {
-            recent.asMap().keySet().removeIf(pair -> pair.startsWith(layer.value() + " "));
-            if (directory.isEmpty()) {
-                inMemory.remove(layer);
-            } else {
-                Files.deleteIfExists(file(layer));
-            }
+    /** Forgets the pair, before {@code base}'s variants are removed under a fence (see {@link Invalidation}). */
+    void forget(ImageId layer, ImageId base) throws IOException {
+        if (directory.isEmpty()) {
+            inMemory.computeIfPresent(layer, (k, bases) -> {
+                bases.remove(base);
+                return bases.isEmpty() ? null : bases;
+            });
+            return;
         }
-    }
-
-    private Path file(ImageId layer) {
-        return directory.orElseThrow().resolve(layer.value());
+        Files.deleteIfExists(directory.get().resolve(layer.value()).resolve(base.value()));
     }
 }

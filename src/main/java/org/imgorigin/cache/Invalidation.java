@@ -243,12 +243,32 @@ public final class Invalidation implements AutoCloseable {
         fences.values().removeIf(fence -> fence[0] <= raised);
     }
 
+    /** Removes every copy of the image, and the variants of every image that drew it as a layer. */
+    private int dropEverywhere(ImageId id) throws IOException {
+        int dropped = 0;
+        IOException failure = null;
+        try {
+            dropped += dropCopies(id);
+        } catch (IOException e) {
+            failure = e; // the composites still go
+        }
+        try {
+            dropped += dropComposites(id);
+        } catch (IOException e) {
+            failure = failure == null ? e : failure;
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return dropped;
+    }
+
     /**
      * Removes every copy of the image: while it runs no write for the id is current (work
      * that starts meanwhile may read a copy not yet removed), and afterwards a new fence
      * refuses whatever began before it ended.
      */
-    private int dropEverywhere(ImageId id) throws IOException {
+    private int dropCopies(ImageId id) throws IOException {
         dropping.merge(id, 1, Integer::sum);
         try {
             fence(id);
@@ -261,24 +281,6 @@ public final class Invalidation implements AutoCloseable {
                     failure = e; // the other tiers still go
                 }
             }
-            // The images that drew this one as a layer: their variants go (all of them: a
-            // variant's file name may be a digest that does not say what it drew).
-            try {
-                for (ImageId base : composites.drawnOn(id)) {
-                    for (Tier tier : variantTiers) {
-                        try {
-                            dropped += tier.drop(base);
-                        } catch (IOException e) {
-                            failure = e;
-                        }
-                    }
-                }
-                if (failure == null) {
-                    composites.forget(id);
-                }
-            } catch (IOException e) {
-                failure = e;
-            }
             if (failure != null) {
                 throw failure;
             }
@@ -287,6 +289,41 @@ public final class Invalidation implements AutoCloseable {
             fence(id);
             dropping.computeIfPresent(id, (k, n) -> n == 1 ? null : n - 1);
         }
+    }
+
+    /**
+     * After a layer's image was invalidated: the variants of every image that drew it go (all of
+     * them: a variant's file name may be a digest that does not say what it drew). Outside the
+     * layer's own window, so that a purge of a watermark drawn on every image does not refuse
+     * every render while it walks them; renders that drew the layer before its fence are refused
+     * by that fence. Each image's pair is forgotten first, then its variants removed under a
+     * fence of their own: a render that recorded the pair before and writes after is refused,
+     * and its retry records the pair again.
+     */
+    private int dropComposites(ImageId layer) throws IOException {
+        int dropped = 0;
+        IOException failure = null;
+        for (ImageId base : composites.drawnOn(layer)) {
+            composites.forget(layer, base);
+            dropping.merge(base, 1, Integer::sum);
+            try {
+                fence(base);
+                for (Tier tier : variantTiers) {
+                    try {
+                        dropped += tier.drop(base);
+                    } catch (IOException e) {
+                        failure = e;
+                    }
+                }
+            } finally {
+                fence(base);
+                dropping.computeIfPresent(base, (k, n) -> n == 1 ? null : n - 1);
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return dropped;
     }
 
     @Override

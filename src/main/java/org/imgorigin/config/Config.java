@@ -6,6 +6,7 @@ import java.util.Optional;
 import org.imgorigin.render.RenderLimits;
 import org.imgorigin.store.S3Settings;
 import org.imgorigin.url.Presets;
+import org.imgorigin.url.TransformationPrinter;
 import org.imgorigin.url.Signer;
 import org.imgorigin.url.Transformation;
 import org.imgorigin.url.TransformationParser;
@@ -150,7 +151,16 @@ public record Config(
             eager = env.string("IMGORIGIN_EAGER")
                     .map(v -> java.util.Arrays.stream(v.split(v.contains(";") ? ";" : ","))
                             .map(String::strip).filter(s -> !s.isEmpty())
-                            .map(s -> marking.mark(TransformationParser.parse(s, marking), java.util.List.of(s)))
+                            .map(s -> {
+                                Transformation t = TransformationParser.parse(s, marking);
+                                tooLarge(t, maxDimension).ifPresent(side -> {
+                                    throw new IllegalArgumentException("'" + TransformationPrinter.print(t)
+                                            + "' asks for a " + side + ", over IMGORIGIN_MAX_DIMENSION ("
+                                            + maxDimension + "): every render of it would fail");
+                                });
+                                // w_auto/dpr_auto entries are skipped at upload; the rest are marked here.
+                                return t.needsNegotiation() || !marking.marks(java.util.List.of(s)) ? t : marking.mark(t);
+                            })
                             .toList())
                     .orElse(java.util.List.of());
         } catch (RuntimeException e) {

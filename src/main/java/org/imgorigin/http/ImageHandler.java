@@ -120,7 +120,7 @@ final class ImageHandler implements Handler<RoutingContext> {
         if (standIn.isPresent()) {
             // d_<id>: a missing image is answered by the default one, rendered the same way.
             ImagePath fallback = new ImagePath(path.signature(), path.signedPart(),
-                    path.transformation().withoutDefaultImage(), standIn.get(), path.extension());
+                    path.transformation().withoutDefaultImage(), standIn.get(), path.extension(), path.marked());
             answer = answer.recover(failure -> {
                 // Not when nginx asks again for a file it could not open: it would keep the first
                 // answer's Cache-Control (immutable) for the stand-in.
@@ -151,7 +151,14 @@ final class ImageHandler implements Handler<RoutingContext> {
                 ? Future.succeededFuture(known)
                 : variants.inspect(context, path.id()).map(Optional::of);
         return info.compose(i -> respond(ctx, exchange, context, path,
-                negotiator.negotiate(path, i, ctx.request().headers())));
+                marked(path, negotiator.negotiate(path, i, ctx.request().headers()))));
+    }
+
+    /** The configured watermark, drawn once the request's auto forms are resolved. */
+    private Negotiated marked(ImagePath path, Negotiated negotiated) {
+        return path.marked()
+                ? new Negotiated(presets.mark(negotiated.transformation()), negotiated.output(), negotiated.vary())
+                : negotiated;
     }
 
     private Future<Void> respond(RoutingContext ctx, Exchange exchange, Context context, ImagePath path,
@@ -171,6 +178,12 @@ final class ImageHandler implements Handler<RoutingContext> {
         // Ids are content hashes: an ETag the client holds is still the variant's bytes, as long
         // as the image exists. A cached variant or a known header says it does; else the store.
         if (matches(ctx.request().getHeader(IF_NONE_MATCH), key.etag())) {
+            // A layer deleted here is gone from what drew it, as the image itself would be.
+            for (ImageId layer : negotiated.transformation().layerImages()) {
+                if (variants.invalidation().deleted(layer)) {
+                    return Future.failedFuture(HttpError.missingLayer(layer));
+                }
+            }
             Future<Boolean> exists = hit.isPresent() || variants.known(path.id()).isPresent()
                     ? Future.succeededFuture(true) : variants.exists(context, path.id());
             return exists.compose(yes -> {

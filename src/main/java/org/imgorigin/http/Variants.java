@@ -137,27 +137,32 @@ final class Variants {
                         return Future.failedFuture(e);
                     }
                 })
-                .compose(rendered -> {
-                    byte[] bytes = rendered.bytes();
-                    if (!layers.isEmpty()) {
-                        try {
+                .compose(rendered -> layers.isEmpty() ? keep(context, key, transformation, again, ticket, rendered)
+                        : blocking.run(context, () -> {
+                            // Before the write, so that a purge of a layer finds what drew it.
                             invalidation.composedOf(key.id(), layers);
-                        } catch (java.io.IOException e) {
-                            // Unrecorded, a purge of a layer could not find this variant: not kept.
-                            LOG.log(Level.WARNING, "could not record the layers of " + key.relativePath(), e);
-                            return Future.succeededFuture(bytes);
-                        }
-                    }
-                    if (!invalidation.write(key.id(), layers, ticket, () -> cache.remember(key, bytes),
-                            () -> cache.forget(key))) {
-                        // Purged or deleted while it rendered: what it rendered may be what the
-                        // purge meant to remove, so it is made once more from what is there now.
-                        return again ? attempt(context, key, transformation, false)
-                                : Future.failedFuture(new HttpError(503, "the image changed while this variant "
-                                        + "was being made; retry"));
-                    }
-                    return blocking.run(context, () -> persist(key, layers, bytes, ticket));
-                });
+                            return true;
+                        }).recover(failure -> {
+                            // Unrecorded, a purge of a layer could not find this variant: answered, not kept.
+                            LOG.log(Level.WARNING, "could not record the layers of " + key.relativePath(), failure);
+                            return Future.succeededFuture(false);
+                        }).compose(recorded -> recorded ? keep(context, key, transformation, again, ticket, rendered)
+                                : Future.succeededFuture(rendered.bytes())));
+    }
+
+    /** Keeps a render in both tiers, unless an image it was made from was purged or deleted since {@code ticket}. */
+    private Future<byte[]> keep(Context context, VariantKey key, Transformation transformation, boolean again,
+            long ticket, RenderedImage rendered) {
+        byte[] bytes = rendered.bytes();
+        List<ImageId> layers = transformation.layerImages();
+        if (!invalidation.write(key.id(), layers, ticket, () -> cache.remember(key, bytes), () -> cache.forget(key))) {
+            // Purged or deleted while it rendered: what it rendered may be what the
+            // purge meant to remove, so it is made once more from what is there now.
+            return again ? attempt(context, key, transformation, false)
+                    : Future.failedFuture(new HttpError(503, "the image changed while this variant "
+                            + "was being made; retry"));
+        }
+        return blocking.run(context, () -> persist(key, layers, bytes, ticket));
     }
 
     /**

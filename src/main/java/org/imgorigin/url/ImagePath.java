@@ -21,13 +21,17 @@ import org.imgorigin.image.ImageId;
  *                       its leading {@code /} (the whole path without it when unsigned)
  * @param transformation {@link Transformation#NONE} when the path has no transformation segment
  * @param extension      the format the extension names; empty for none (the original's format)
+ * @param marked         whether the configured watermark is drawn on what this path asks for
+ *                       ({@link Presets#marks}); {@code transformation} is without it, since
+ *                       the watermark is drawn after the request's {@code auto} forms are resolved
  */
 public record ImagePath(
         Optional<String> signature,
         String signedPart,
         Transformation transformation,
         ImageId id,
-        Optional<ImageFormat> extension) {
+        Optional<ImageFormat> extension,
+        boolean marked) {
 
     /** Far above any valid path; refuses hostile ones before any other work. */
     public static final int MAX_LENGTH = 2048;
@@ -123,9 +127,10 @@ public record ImagePath(
         // After the id, so that a path in the wrong order (/<id>/w_300) is reported as the
         // bad id it ends with rather than as an unknown parameter named like an id.
         java.util.List<String> stages = java.util.List.of(segments).subList(next, end);
-        Transformation transformation = presets.mark(stages.isEmpty() ? Transformation.NONE
-                : TransformationParser.parseStages(stages, presets), stages);
-        return new ImagePath(signature, signedPart, transformation, new ImageId(idText), extension);
+        Transformation transformation = stages.isEmpty() ? Transformation.NONE
+                : TransformationParser.parseStages(stages, presets);
+        return new ImagePath(signature, signedPart, transformation, new ImageId(idText), extension,
+                presets.marks(stages));
     }
 
     /**

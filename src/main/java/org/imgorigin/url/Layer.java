@@ -84,8 +84,8 @@ public record Layer(Source source, List<Transformation> stages, Placement placem
             if (size < 1 || size > MAX_TEXT_SIZE) {
                 throw new IllegalArgumentException("font size must be 1-" + MAX_TEXT_SIZE + ": " + size);
             }
-            if (Math.abs(letterSpacing) > 100 || Math.abs(lineSpacing) > 100) {
-                throw new IllegalArgumentException("spacing must be -100 to 100");
+            if (Math.abs(letterSpacing) > 100 || lineSpacing < 0 || lineSpacing > 100) {
+                throw new IllegalArgumentException("letter spacing must be -100 to 100, line spacing 0 to 100");
             }
         }
     }

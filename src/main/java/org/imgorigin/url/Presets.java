@@ -68,14 +68,24 @@ public record Presets(Map<String, Transformation> byName, List<Transformation> w
     }
 
     /**
-     * {@code transformation}, written as {@code stages}, with the watermark drawn after its last
-     * stage (and its request-wide parameters kept), unless there is none or the URL asks for an
-     * unmarked preset as it is: {@code t_<name>}, with nothing but request-wide parameters
-     * besides. The one place that decides whether a variant is marked.
+     * Whether a transformation written as {@code stages} is marked: there is a watermark, and
+     * the URL does not ask for an unmarked preset as it is ({@code t_<name>}, with nothing but
+     * request-wide parameters besides). The one place that decides it.
      */
-    public Transformation mark(Transformation transformation, List<String> stages) {
-        if (watermark.isEmpty() || unmarkedPreset(stages)) {
+    public boolean marks(List<String> stages) {
+        return !watermark.isEmpty() && !unmarkedPreset(stages);
+    }
+
+    /**
+     * {@code transformation} (its {@code auto} forms resolved) with the watermark drawn after its
+     * last stage, its request-wide parameters kept; unchanged when there is no watermark.
+     */
+    public Transformation mark(Transformation transformation) {
+        if (watermark.isEmpty()) {
             return transformation;
+        }
+        if (transformation.needsNegotiation()) {
+            throw new IllegalArgumentException("auto forms are resolved before the watermark is drawn");
         }
         List<Transformation> all = new ArrayList<>();
         for (Transformation stage : transformation.stages()) {

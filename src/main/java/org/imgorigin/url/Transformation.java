@@ -109,15 +109,6 @@ public record Transformation(
         return List.copyOf(ids);
     }
 
-    /** How many stages draw a layer. */
-    public int layerCount() {
-        int n = 0;
-        for (Transformation stage : stages()) {
-            n += stage.layer.isPresent() ? 1 : 0;
-        }
-        return n;
-    }
-
     /** True when any part still depends on the request's headers ({@code auto} forms). */
     public boolean needsNegotiation() {
         return width.map(w -> w instanceof Length.Auto).orElse(false)

@@ -153,8 +153,11 @@ public final class TransformationParser {
             Transformation stage = pixelStages.get(i);
             if (stage.layer().isPresent()) {
                 layers++;
-                if (stage.layer().get().stages().stream().anyMatch(s -> heavy(s, true))) {
-                    heavy.add(written.get(i));
+                // Each of a layer's stages that holds or convolves a whole image counts.
+                for (Transformation own : stage.layer().get().stages()) {
+                    if (heavy(own, true)) {
+                        heavy.add(written.get(i));
+                    }
                 }
             } else if (heavy(stage, i == 0)) {
                 heavy.add(written.get(i));
@@ -339,6 +342,10 @@ public final class TransformationParser {
                 throw new UrlException("w", "invalid transformation: w_auto in layer '" + UrlException.echo(written)
                         + "': the width from client hints is for the image, not a layer");
             }
+            if (t.effects().has(Effect.TRIM)) {
+                throw new UrlException("e_trim", "unsupported parameter: e_trim in layer '" + UrlException.echo(written)
+                        + "': a layer is not trimmed; trim the image drawn on, or store the layer trimmed");
+            }
             if (!t.equals(Transformation.NONE)) {
                 stages.add(t);
             }
@@ -350,7 +357,12 @@ public final class TransformationParser {
                     + "': fl_relative sizes the layer by a fraction of the image (w_0.2); give the layer's w_ or h_ "
                     + "as a fraction");
         }
-        return delivery.toBuilder().layer(Optional.of(layer)).build();
+        Transformation drawn = delivery.toBuilder().layer(Optional.of(layer)).build();
+        if (TransformationPrinter.print(drawn).length() > MAX_LENGTH) {
+            throw new UrlException("transformation",
+                    "invalid transformation: its canonical form is longer than " + MAX_LENGTH + " characters");
+        }
+        return drawn;
     }
 
     private static final Pattern SIGNED_INTEGER = Pattern.compile("-?[0-9]{1,6}");
@@ -447,8 +459,9 @@ public final class TransformationParser {
             } else if ((token.equals("letter") || token.equals("line")) && i + 2 < style.length
                     && style[i + 1].equals("spacing")) {
                 OptionalInt spacing = signedInt(style[i + 2]);
-                if (spacing.isEmpty() || Math.abs(spacing.getAsInt()) > 100) {
-                    throw UrlException.invalidParameter(param, token + "_spacing takes pixels, -100 to 100");
+                int least = token.equals("letter") ? -100 : 0;
+                if (spacing.isEmpty() || spacing.getAsInt() < least || spacing.getAsInt() > 100) {
+                    throw UrlException.invalidParameter(param, token + "_spacing takes pixels, " + least + " to 100");
                 }
                 if (token.equals("letter")) {
                     letterSpacing = spacing.getAsInt();

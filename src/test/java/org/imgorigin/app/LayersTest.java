@@ -223,11 +223,15 @@ class LayersTest {
             assertThat(get(server, composite).getHeader("X-Cache")).isNotEqualTo("MISS");
             purge(server, logo);
             assertThat(get(server, composite).getHeader("X-Cache")).isEqualTo("MISS");
-            // Deleting the layer's image: what drew it is gone, and asking again is a 404 naming the layer.
+            // Deleting the layer's image: what drew it is gone, and asking again is a 404 naming the layer,
+            // also for a client revalidating the copy it holds.
+            String etag = get(server, composite).getHeader("ETag");
             var deleted = client.delete(server.port(), "127.0.0.1", "/images/" + logo).bearerTokenAuthentication(ADMIN)
                     .send().await(30, TimeUnit.SECONDS);
             assertThat(deleted.statusCode()).isEqualTo(204);
             ServeImagesContract.assertJsonError(get(server, composite), 404, "layer");
+            ServeImagesContract.assertJsonError(client.get(server.port(), "127.0.0.1", composite)
+                    .putHeader("If-None-Match", etag).send().await(30, TimeUnit.SECONDS), 404, "layer");
             assertThat(get(server, "/w_200/" + base + ".png").statusCode()).isEqualTo(200);
         }
     }
@@ -260,6 +264,13 @@ class LayersTest {
             assertPixel(image(server, "/t_thumb,w_200/" + base + ".png"), 195, 95, 128, 128, 255);
             assertThat(get(server, "/w_200/" + base + ".png").getHeader("Surrogate-Key").split(" "))
                     .containsExactlyInAnyOrder(base, mark);
+            // w_auto is resolved from the client's hints first, then the watermark is drawn.
+            HttpResponse<Buffer> hinted = client.get(server.port(), "127.0.0.1", "/c_limit,w_auto:300/" + base + ".png")
+                    .putHeader("Sec-CH-Width", "200").send().await(30, TimeUnit.SECONDS);
+            assertThat(hinted.statusCode()).as(hinted.bodyAsString()).isEqualTo(200);
+            BufferedImage auto = ImageIO.read(new ByteArrayInputStream(hinted.body().getBytes()));
+            assertThat(auto.getWidth()).isLessThan(400);
+            assertPixel(auto, auto.getWidth() - 3, auto.getHeight() - 3, 128, 128, 255);
         }
     }
 }

@@ -168,4 +168,57 @@ class InvalidationTest {
         assertThat(dropped).containsExactly(ID);
         assertThat(inv.deleted(ID)).isTrue();
     }
+
+    private static final ImageId LAYER = new ImageId("bbbbb16287e595a88a50624587bccc66ece0f4c7");
+
+    /**
+     * A composite (ID drawn with LAYER): written only if neither image was purged since its work
+     * began; a purge of the layer removes ID's variants, also after a restart (the record is on
+     * disk), and only the variant tier's; and a render whose record the purge forgot, writing
+     * after it, is refused, so that its retry records again.
+     */
+    @Test
+    void purgingALayerRemovesTheVariantsOfWhatDrewIt() throws Exception {
+        Path composites = dir.resolve("state/composites");
+        List<ImageId> variantsDropped = new ArrayList<>();
+        List<ImageId> otherDropped = new ArrayList<>();
+        Invalidation inv = new Invalidation(OriginalStores.file(dir.resolve("originals")),
+                Optional.of(dir.resolve("state/deleted")), Optional.of(composites), Clock.systemUTC());
+        inv.registerVariants(id -> {
+            variantsDropped.add(id);
+            return 1;
+        });
+        inv.register(id -> {
+            otherDropped.add(id);
+            return 0;
+        });
+        long before = inv.ticket();
+        inv.composedOf(ID, List.of(LAYER));
+        assertThat(composites.resolve(LAYER.value()).resolve(ID.value())).exists();
+        inv.purge(LAYER);
+        assertThat(variantsDropped).containsExactly(LAYER, ID);
+        assertThat(otherDropped).as("only the variants of what drew it").containsExactly(LAYER);
+        assertThat(composites.resolve(LAYER.value()).resolve(ID.value())).doesNotExist();
+        assertThat(inv.write(ID, List.of(LAYER), before, () -> { }, () -> { })).isFalse();
+        assertThat(inv.write(ID, List.of(), before, () -> { }, () -> { }))
+                .as("the image's own variants are fenced while they are removed").isFalse();
+
+        long after = inv.ticket();
+        inv.composedOf(ID, List.of(LAYER));
+        assertThat(inv.write(ID, List.of(LAYER), after, () -> { }, () -> { })).isTrue();
+        // A new node object over the same directory (a restart) finds the record.
+        List<ImageId> afterRestart = new ArrayList<>();
+        Invalidation restarted = new Invalidation(OriginalStores.file(dir.resolve("originals")),
+                Optional.of(dir.resolve("state/deleted")), Optional.of(composites), Clock.systemUTC());
+        restarted.registerVariants(id -> {
+            afterRestart.add(id);
+            return 1;
+        });
+        restarted.purge(LAYER);
+        assertThat(afterRestart).containsExactly(LAYER, ID);
+        // The layer itself purged again: nothing recorded, nothing more dropped.
+        afterRestart.clear();
+        restarted.purge(LAYER);
+        assertThat(afterRestart).containsExactly(LAYER);
+    }
 }

@@ -98,6 +98,11 @@ class LayerParsingTest {
         "/l_" + LOGO + "/l_" + LOGO + "/fl_layer_apply/fl_layer_apply/" + ID,
         "/l_" + LOGO + ",x_1.5/" + ID,
         "/l_a%20b/" + ID,
+        // three stages that hold a whole image, two in one layer: over the chain's bound of 2
+        "/e_blur:300/l_" + LOGO + ",a_90/a_90/fl_layer_apply/" + ID,
+        "/l_" + LOGO + ",a_90/a_90/a_90/fl_layer_apply/" + ID,
+        "/l_" + LOGO + ",e_trim/fl_layer_apply/" + ID,
+        "/l_text:Arial_20_line_spacing_-5:a%0Ab/" + ID,
     })
     void badLayersAreRefused(String url) {
         assertThrows(UrlException.class, () -> path(url));
