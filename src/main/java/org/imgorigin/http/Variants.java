@@ -37,6 +37,7 @@ final class Variants {
     private final Metrics metrics;
     private final VariantCache cache;
     private final Invalidation invalidation;
+    private final Mezzanines mezzanines;
     private final SingleFlight<VariantKey, byte[]> flights = new SingleFlight<>();
     /** Ids the store said exist, so conditional requests for cold ids cost one HEAD, not one each. */
     private final com.github.benmanes.caffeine.cache.Cache<ImageId, Boolean> existing =
@@ -44,7 +45,7 @@ final class Variants {
                     .expireAfterWrite(java.time.Duration.ofMinutes(10)).build();
 
     Variants(OriginalStore store, Sources sources, Renderer renderer, RenderPool pool, Blocking blocking,
-            Metrics metrics, VariantCache cache, Invalidation invalidation) {
+            Metrics metrics, VariantCache cache, Invalidation invalidation, Mezzanines mezzanines) {
         this.store = store;
         this.sources = sources;
         this.renderer = renderer;
@@ -53,6 +54,7 @@ final class Variants {
         this.metrics = metrics;
         this.cache = cache;
         this.invalidation = invalidation;
+        this.mezzanines = mezzanines;
         invalidation.register(id -> {
             existing.invalidate(id);
             return 0;
@@ -124,7 +126,7 @@ final class Variants {
                 .compose(lease -> {
                     try {
                         RenderPool.Slot slot = pool.admit();
-                        return slot.run(() -> render(lease.source(), transformation, key))
+                        return slot.run(() -> render(lease.source(), transformation, key, ticket))
                                 .onComplete(done -> lease.close());
                     } catch (RuntimeException e) {
                         lease.close();
@@ -145,12 +147,21 @@ final class Variants {
                 });
     }
 
-    private RenderedImage render(Sources.Source source, Transformation transformation, VariantKey key)
+    /**
+     * On a render worker: from the original's {@link Mezzanines mezzanine} when it holds the
+     * pixels the variant needs (read, or made now by this or a concurrent render), else from
+     * the original.
+     */
+    private RenderedImage render(Sources.Source source, Transformation transformation, VariantKey key, long ticket)
             throws RenderException {
         long start = System.nanoTime();
         String format = key.format().extension();
         try {
-            RenderedImage rendered = renderer.render(source.bytes(), transformation, key.format());
+            RenderedImage rendered = renderer.render(source.bytes(), transformation, key.format(),
+                    mezzanines.forRender(key.id(), source, ticket));
+            if (rendered.fromMezzanine()) {
+                metrics.mezzanine("used");
+            }
             metrics.rendered(format, "ok", System.nanoTime() - start);
             if (rendered.original()) {
                 metrics.heavierAvoided(rendered.renderedBytes() - rendered.bytes().length);
