@@ -17,6 +17,10 @@
  *       -l:libgobject-2.0.so.0 -l:libglib-2.0.so.0 -lm
  * Usage: mezzanine_measure [-w 320,640,960,1280,1920] [-e 2048,2560,3072] [-c jpeg90,jpeg95,webpll,png] photo...
  * Prints tab-separated lines: photo cand edge width cpu_direct_ms cpu_mezz_ms psnr ssim mezz_bytes mezz_cpu_ms
+ *
+ *   mezzanine_measure -C a.png b.png
+ * compares two images of the same size instead (bench/srcset.sh's quality check) and prints
+ * "psnr=<dB> ssim=<luma SSIM>".
  */
 #include <math.h>
 #include <stdio.h>
@@ -36,6 +40,7 @@ int vips_image_get_width(const VipsImage *image);
 int vips_image_get_height(const VipsImage *image);
 int vips_image_get_bands(const VipsImage *image);
 void *vips_image_write_to_memory(VipsImage *in, size_t *size);
+VipsImage *vips_image_new_from_file(const char *name, ...);
 VipsImage *vips_image_new_from_memory(const void *data, size_t size, int width, int height, int bands, int format);
 const char *vips_error_buffer(void);
 void g_object_unref(void *object);
@@ -160,6 +165,21 @@ int main(int argc, char **argv) {
   if (vips_init(argv[0])) die("init");
   vips_concurrency_set(1);
   vips_cache_set_max(0);
+  if (argc == 4 && !strcmp(argv[1], "-C")) {
+    VipsImage *a = vips_image_new_from_file(argv[2], NULL), *b = vips_image_new_from_file(argv[3], NULL);
+    if (!a || !b) die("load");
+    int w = vips_image_get_width(a), h = vips_image_get_height(a), bands = vips_image_get_bands(a);
+    if (w != vips_image_get_width(b) || h != vips_image_get_height(b) || bands != vips_image_get_bands(b)) {
+      printf("psnr=0 ssim=0 size=%dx%dx%d/%dx%dx%d\n", w, h, bands, vips_image_get_width(b),
+             vips_image_get_height(b), vips_image_get_bands(b));
+      return 0;
+    }
+    size_t size;
+    unsigned char *pa = vips_image_write_to_memory(a, &size), *pb = vips_image_write_to_memory(b, &size);
+    if (!pa || !pb) die("decode");
+    printf("psnr=%.2f ssim=%.5f\n", psnr(pa, pb, size), ssim(pa, pb, w, h, bands));
+    return 0;
+  }
   int widths[16], edges[16], nw = 0, ne = 0, i = 1;
   char ws[] = "320,640,960,1280,1920", es[] = "2048,2560,3072";
   nw = parse(ws, widths);

@@ -1,6 +1,9 @@
 package org.imgorigin.http;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.io.IOException;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.util.Optional;
@@ -24,10 +27,16 @@ import org.imgorigin.render.Renderer;
  * <p>{@link #forRender} runs on a render worker, before the render: it reads the mezzanine
  * from disk, or makes it from the original (one decode) and writes it (atomically: a
  * temporary renamed into place). Concurrent renders of one original share that one decode:
- * the first makes it, the others wait for it and render from it, however many variants a
- * srcset or an upload's eager list asks at once. A file that is not whole, of another size or
- * unreadable is removed and made again; the disk never holds more than one per image.
- * Blocking.
+ * the first to make it makes it, the others wait for it and render from it, however many
+ * variants a srcset or an upload's eager list asks at once. A file that is not whole, of
+ * another size or unreadable is removed and made again; the disk never holds more than one
+ * per image. Blocking.
+ *
+ * <p>It is made at the second render of an original (within an hour), not the first: a
+ * mezzanine costs a decode at its own size and a JPEG encode, more than a small variant
+ * (which libjpeg decodes at an eighth of the size) costs alone, so an original asked for
+ * once renders exactly as without mezzanines. After an upload with eager variants, where
+ * several are known to follow, the first makes it ({@link #expectMany}).
  */
 final class Mezzanines {
     private static final Logger LOG = Logger.getLogger(Mezzanines.class.getName());
@@ -40,6 +49,9 @@ final class Mezzanines {
     private final Metrics metrics;
     private final int edge;
     private final ConcurrentHashMap<ImageId, CompletableFuture<Optional<Mezzanine>>> making = new ConcurrentHashMap<>();
+    /** Originals rendered lately without a mezzanine: the next render of one makes it. */
+    private final Cache<ImageId, Boolean> renderedOnce = Caffeine.newBuilder().maximumSize(100_000)
+            .expireAfterWrite(Duration.ofHours(1)).build();
 
     /** {@code edge}: the long side of a mezzanine; 0, or no {@code disk}, turns them off. */
     Mezzanines(Optional<DiskLru> disk, Renderer renderer, Invalidation invalidation, Metrics metrics, int edge) {
@@ -48,7 +60,17 @@ final class Mezzanines {
         this.invalidation = invalidation;
         this.metrics = metrics;
         this.edge = edge;
-        this.disk.ifPresent(lru -> invalidation.register(id -> lru.remove(relative(id)) ? 1 : 0));
+        this.disk.ifPresent(lru -> invalidation.register(id -> {
+            renderedOnce.invalidate(id);
+            return lru.remove(relative(id)) ? 1 : 0;
+        }));
+    }
+
+    /** Several renders of the original are about to start (eager variants): the first makes the mezzanine. */
+    void expectMany(ImageId id) {
+        if (disk.isPresent()) {
+            renderedOnce.put(id, Boolean.TRUE);
+        }
     }
 
     static String relative(ImageId id) {
@@ -67,6 +89,9 @@ final class Mezzanines {
         Optional<Mezzanine> kept = read(id, source);
         if (kept.isPresent()) {
             return kept;
+        }
+        if (renderedOnce.asMap().putIfAbsent(id, Boolean.TRUE) == null) {
+            return Optional.empty(); // the first render: from the original, as without mezzanines
         }
         CompletableFuture<Optional<Mezzanine>> mine = new CompletableFuture<>();
         CompletableFuture<Optional<Mezzanine>> running = making.putIfAbsent(id, mine);

@@ -108,6 +108,11 @@ final class Variants {
         });
     }
 
+    /** Several variants of {@code id} are about to be asked for (eager ones): they share one decode. */
+    void expectMany(ImageId id) {
+        mezzanines.expectMany(id);
+    }
+
     /** Renders {@code transformation} for {@code key} (once, however many ask) and caches it. */
     Future<byte[]> produce(Context context, VariantKey key, Transformation transformation) {
         return flights.run(key, () -> attempt(context, key, transformation, true));

@@ -35,8 +35,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Mezzanines through HTTP, black-box: made after the first render of an original larger than
- * {@code IMGORIGIN_MEZZANINE} (800 here, under the 1200×675 fixture), later variants rendered
+ * Mezzanines through HTTP, black-box: made at the second render of an original larger than
+ * {@code IMGORIGIN_MEZZANINE} (800 here, under the 1200×675 fixture) or the first of an
+ * upload's eager variants, later variants rendered
  * from it with a direct render's exact dimensions and within the quality bound (luma SSIM ≥
  * 0.99, PSNR ≥ 40 dB against a server without mezzanines, on lossless PNG outputs), a file cut
  * short, corrupted or of another size made again, purge and delete removing it.
@@ -114,13 +115,23 @@ class MezzanineTest {
         assertThat(psnr(a, b)).as(url + " PSNR").isGreaterThanOrEqualTo(MIN_PSNR);
     }
 
+    /** Two renders of the photo: the second makes its mezzanine. */
+    private void prime(Server server) throws Exception {
+        assertThat(get(server, "/w_100/" + photo + ".webp").statusCode()).isEqualTo(200);
+        assertThat(get(server, "/w_101/" + photo + ".webp").statusCode()).isEqualTo(200);
+        assertThat(mezzanineFile()).exists();
+    }
+
     @Test
-    void madeAfterTheFirstRenderThenLaterVariantsComeFromItAtTheDirectRendersSize() throws Exception {
+    void madeAtTheSecondRenderThenLaterVariantsComeFromItAtTheDirectRendersSize() throws Exception {
         try (Server server = start("cache")) {
-            assertThat(mezzanineFile()).doesNotExist();
             assertLikeDirect(server, "w_640");
+            assertThat(mezzanineFile()).as("one render: none, the original was all it needed").doesNotExist();
+            assertThat(count(server, "used")).isZero();
+            assertLikeDirect(server, "w_600");
             assertThat(mezzanineFile()).exists();
             assertThat(count(server, "made")).isEqualTo(1);
+            assertThat(count(server, "used")).isEqualTo(1);
             // The file holds an 800×450 JPEG, whole.
             SourceInfo info = new SourceInfo(org.imgorigin.image.ImageFormat.JPEG, 1200, 675, 1, false,
                     photoBytes.length);
@@ -139,7 +150,7 @@ class MezzanineTest {
     @Test
     void cropsWithOffsetsAreExactFromTheMezzanineOrDoNotUseIt() throws Exception {
         try (Server server = start("cache")) {
-            get(server, "/w_100/" + photo + ".webp");
+            prime(server);
             // Zoomed out by half, the region's offsets are in the half-size image: from the mezzanine.
             long used = count(server, "used");
             assertLikeDirect(server, "c_crop,w_300,h_200,x_400,y_150,z_0.5");
@@ -165,7 +176,7 @@ class MezzanineTest {
     @Test
     void aMezzanineCutShortCorruptedOrOfAnotherSizeIsMadeAgain() throws Exception {
         try (Server server = start("cache")) {
-            get(server, "/w_100/" + photo + ".webp");
+            prime(server);
             byte[] good = Files.readAllBytes(mezzanineFile());
 
             Files.write(mezzanineFile(), java.util.Arrays.copyOf(good, good.length / 2));
@@ -196,14 +207,15 @@ class MezzanineTest {
     @Test
     void purgeAndDeleteRemoveIt() throws Exception {
         try (Server server = start("cache")) {
-            get(server, "/w_100/" + photo + ".webp");
-            assertThat(mezzanineFile()).exists();
+            prime(server);
             var purged = client.post(server.port(), "127.0.0.1", "/admin/purge/" + photo)
                     .bearerTokenAuthentication(TOKEN).send().await(30, TimeUnit.SECONDS);
             assertThat(purged.statusCode()).isEqualTo(200);
             assertThat(mezzanineFile()).doesNotExist();
 
             assertLikeDirect(server, "w_200");
+            assertThat(mezzanineFile()).as("purged: the next render is a first again").doesNotExist();
+            assertLikeDirect(server, "w_201");
             assertThat(mezzanineFile()).exists();
             var deleted = client.delete(server.port(), "127.0.0.1", "/images/" + photo)
                     .bearerTokenAuthentication(TOKEN).send().await(30, TimeUnit.SECONDS);
@@ -223,7 +235,26 @@ class MezzanineTest {
                 assertThat(f.await(60, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
             }
             assertThat(count(server, "made")).isEqualTo(1);
-            assertThat(count(server, "used")).isEqualTo(5);
+            assertThat(count(server, "used")).as("all but the first, which came from the original").isEqualTo(4);
+        }
+    }
+
+    @Test
+    void anUploadsEagerVariantsShareOneDecode() throws Exception {
+        try (Server server = start("cache", "IMGORIGIN_EAGER", "f_webp,w_300;f_webp,w_500;f_webp,w_700;f_png,w_0.5")) {
+            byte[] upload = java.util.Arrays.copyOf(photoBytes, photoBytes.length + 7);
+            System.arraycopy("mezz-up".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, upload,
+                    photoBytes.length, 7);
+            var created = client.post(server.port(), "127.0.0.1", "/images").putHeader("Content-Type", "image/jpeg")
+                    .sendBuffer(Buffer.buffer(upload)).await(60, TimeUnit.SECONDS);
+            assertThat(created.statusCode()).isEqualTo(201);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!server.metrics().scrape().contains("imgorigin_eager_renders_total{outcome=\"ok\"} 4")) {
+                assertThat(System.nanoTime()).as("eager variants rendered").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+            assertThat(count(server, "made")).isEqualTo(1);
+            assertThat(count(server, "used")).isEqualTo(4);
         }
     }
 
@@ -237,10 +268,16 @@ class MezzanineTest {
         }
         try (Server server = start("cache", "IMGORIGIN_MEZZANINE", "300")) {
             assertThat(get(server, "/w_100/" + id + ".png").statusCode()).isEqualTo(200);
+            assertThat(get(server, "/w_101/" + id + ".png").statusCode()).isEqualTo(200);
             assertThat(count(server, "made")).isZero();
+            // The control: the photo, larger than 300 px, gets one.
+            assertThat(get(server, "/w_100/" + photo + ".png").statusCode()).isEqualTo(200);
+            assertThat(get(server, "/w_101/" + photo + ".png").statusCode()).isEqualTo(200);
+            assertThat(count(server, "made")).isEqualTo(1);
         }
         try (Server server = start("cache2", "IMGORIGIN_MEZZANINE", "2560")) {
             assertThat(get(server, "/w_100/" + photo + ".png").statusCode()).isEqualTo(200);
+            assertThat(get(server, "/w_101/" + photo + ".png").statusCode()).isEqualTo(200);
             assertThat(count(server, "made")).isZero();
         }
     }
