@@ -223,9 +223,12 @@ int main(int argc, char **argv) {
         size_t ml;
         if (mezzanine(m, cands[c], &mb, &ml)) die("mezzsave");
         double make_ms = cpu_ms() - t0;
+        int mw = vips_image_get_width(m), mh = vips_image_get_height(m);
         g_object_unref(m);
         for (int k = 0; k < nw; k++) {
           int h = (int)lround((double)sh * widths[k] / sw);
+          /* As the server: a variant larger than the mezzanine is rendered from the original. */
+          if (widths[k] > mw || h > mh) continue;
           double ms;
           int b;
           unsigned char *p = render(mb, ml, widths[k], h, &ms, &b);

@@ -109,7 +109,7 @@ public record Config(
                 env.size("IMGORIGIN_MEMORY_CACHE_BYTES", "256MB"),
                 env.size("IMGORIGIN_ORIGINALS_CACHE_BYTES", "2GiB"),
                 accel,
-                env.integer("IMGORIGIN_MEZZANINE", 2560, 0, 16_384));
+                env.integer("IMGORIGIN_MEZZANINE", 3072, 0, 16_384));
 
         long maxSourcePixels = env.longValue("IMGORIGIN_MAX_SOURCE_PIXELS", 50_000_000L, 1);
         int maxDimension = env.integer("IMGORIGIN_MAX_DIMENSION", 8192, 1, 65_535);

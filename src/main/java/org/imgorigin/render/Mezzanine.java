@@ -14,9 +14,11 @@ import org.imgorigin.vips.VipsScope;
  * of the whole photo: the original, upright, resized to fit an {@code edge}×{@code edge} box
  * (long edge exactly {@code edge}), 8-bit sRGB or grey, kept as a JPEG at quality
  * {@value #QUALITY} without chroma subsampling. Chosen by measurement (docs/benchmarks.md,
- * "Mezzanines"): against a render from the original, variants made from it differ by a luma
- * SSIM of at least 0.998 (PSNR ≥ 52 dB) before their own encode, for about half the CPU;
- * lossless WebP or PNG cost more to decode than the original did.
+ * "Srcset pages and mezzanines"; {@code IMGORIGIN_MEZZANINE}, 3072 by default, is the edge):
+ * against a render from the original, variants of 320-1920 px made from it differ by a luma
+ * SSIM of at least 0.993 (PSNR ≥ 45 dB) before their own encode, for 0.4-0.9 of the CPU;
+ * quality 90, or a 2048 or 2560 edge, fell under SSIM 0.99 on some photo, and lossless WebP or
+ * PNG cost more to decode than the original did.
  *
  * <p>Where it may stand in: a render's {@link Plan} is in the coordinates of the image loaded
  * at {@code loadWidth}×{@code loadHeight} (crops, {@code x_}/{@code y_} offsets already
