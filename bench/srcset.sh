@@ -263,8 +263,8 @@ renders=$(awk -F'\t' 'NR == 1 { print $6 }' "$RESULTS")
 {
   printf '\n## %s, commit %s\n\n' "$(date -u '+%F %H:%M UTC')" "$(commit_label src bench)"
   printf '%s photos (%s), %s renders a page, WebP q%s, %s clients / workers / threads, %s measurements;' \
-    "${#PHOTOS[@]}" "$(for p in "${PHOTOS[@]}"; do vipsheader -f width "$p" | tr '\n' x; vipsheader -f height "$p"; done |
-      awk '{ split($0, d, "x"); printf "%s%.0f", NR > 1 ? ", " : "", d[1] * d[2] / 1e6 } END { print " MP" }')" \
+    "${#PHOTOS[@]}" "$(for p in "${PHOTOS[@]}"; do printf '%s %s\n' "$(vipsheader -f width "$p")" "$(vipsheader -f height "$p")"
+      done | awk '{ printf "%s%.1f", NR > 1 ? ", " : "", $1 * $2 / 1e6 } END { print " MP" }')" \
     "$renders" "$QUALITY" "$THREADS" "$REPS"
   printf ' page 1 widths %s, page 2 %s; load average %s at the start, %s at the end; %s s; %s.\n\n' \
     "$PAGE1" "$PAGE2" "$LOAD_START" "$LOAD_END" "$((SECONDS - STARTED))" "$(cpu_model)"
@@ -287,12 +287,10 @@ renders=$(awk -F'\t' 'NR == 1 { print $6 }' "$RESULTS")
     "$MIN_SSIM" "$MIN_PSNR"
   printf '| width | min SSIM | median SSIM | min PSNR dB | median PSNR dB |\n|---|---|---|---|---|\n'
   for w in ${PAGE1//,/ } ${PAGE2//,/ }; do
-    # shellcheck disable=SC2046
-    printf '| %s | %s | %s | %s | %s |\n' "$w" \
-      "$(awk -F'\t' -v w="$w" '$1 == w { print $3 }' "$QUALITY_TSV" | sort -g | head -n 1)" \
-      "$(median $(awk -F'\t' -v w="$w" '$1 == w { print $3 }' "$QUALITY_TSV"))" \
-      "$(awk -F'\t' -v w="$w" '$1 == w { print $2 }' "$QUALITY_TSV" | sort -g | head -n 1)" \
-      "$(median $(awk -F'\t' -v w="$w" '$1 == w { print $2 }' "$QUALITY_TSV"))"
+    # min and median of a column for this width, at the column's own precision (median rounds to 2 places)
+    col() { awk -F'\t' -v w="$w" -v c="$1" '$1 == w { print $c }' "$QUALITY_TSV" | sort -g |
+      awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%s | %.5g", v[1], m }'; }
+    printf '| %s | %s | %s |\n' "$w" "$(col 3)" "$(col 2)"
   done
   awk -F'\t' -v s="$MIN_SSIM" -v p="$MIN_PSNR" '$3 < s || $2 < p { n++ } END {
     printf "\n%s of %s variants outside the bound.\n", n + 0, NR }' "$QUALITY_TSV"
