@@ -259,6 +259,41 @@ class MezzanineTest {
     }
 
     @Test
+    void aRotatedOriginalsMezzanineIsUprightAndAIgnoreDoesNotUseIt() throws Exception {
+        // The photo with EXIF orientation 6: displayed 675×1200.
+        byte[] app1 = {
+            (byte) 0xFF, (byte) 0xE1, 0x00, 0x22, 'E', 'x', 'i', 'f', 0, 0,
+            'M', 'M', 0x00, 0x2A, 0x00, 0x00, 0x00, 0x08,
+            0x00, 0x01,
+            0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 6, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00,
+        };
+        byte[] rotated = new byte[photoBytes.length + app1.length];
+        System.arraycopy(photoBytes, 0, rotated, 0, 2);
+        System.arraycopy(app1, 0, rotated, 2, app1.length);
+        System.arraycopy(photoBytes, 2, rotated, 2 + app1.length, photoBytes.length - 2);
+        photo = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(rotated)).substring(0, 40);
+        try (OriginalStore store = OriginalStores.file(root.resolve("originals"))) {
+            store.put(new ImageId(photo), rotated, "image/jpeg");
+        }
+        try (Server server = start("cache")) {
+            prime(server);
+            SourceInfo info = new SourceInfo(org.imgorigin.image.ImageFormat.JPEG, 675, 1200, 1, false, rotated.length);
+            Mezzanine kept = Mezzanine.fromFile(Files.readAllBytes(mezzanineFile()), info, 800).orElseThrow();
+            assertThat(kept.width() + "x" + kept.height()).isEqualTo("450x800");
+            for (String t : new String[] {"w_300", "h_500,w_300,c_fill,g_south"}) {
+                long used = count(server, "used");
+                assertLikeDirect(server, t);
+                assertThat(count(server, "used")).as(t).isEqualTo(used + 1);
+            }
+            long used = count(server, "used");
+            String url = "/a_ignore,w_300/" + photo + ".png";
+            assertThat(get(server, url).body().getBytes()).isEqualTo(get(direct, url).body().getBytes());
+            assertThat(count(server, "used")).as("a_ignore of a rotated original: from the original").isEqualTo(used);
+        }
+    }
+
+    @Test
     void smallOriginalsAndOriginalsWithAlphaGetNone() throws Exception {
         byte[] alpha = ServeImagesContract.fixture("alpha.png");
         String id;
