@@ -3,9 +3,9 @@ package org.imgorigin.http;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import java.io.IOException;
-import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -128,7 +128,7 @@ final class Mezzanines {
             LOG.warning(() -> "the mezzanine of " + id + " is cut short, corrupt or of another size; making it again");
         } catch (NoSuchFileException e) {
             // evicted or purged under us
-        } catch (IOException | OutOfMemoryError e) {
+        } catch (IOException e) {
             metrics.mezzanine("rejected");
             LOG.warning(() -> "could not read the mezzanine of " + id + ": " + e);
         }
