@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """HTTP load client for bench/peers.sh (Python 3 standard library only).
 
-Asks one image server for one output (format, width) of every photo, --rounds times over,
+Asks one image server for one output (format, width) of every photo, --rounds times over
+(--width may be a comma-separated list: every width of one photo, then the next photo's, as
+a page of srcsets is fetched),
 with --threads keep-alive connections taking jobs from one shared queue; checks every
 answer (200, the Content-Type and magic bytes of --format) and prints one line:
 
@@ -59,7 +61,7 @@ def main():
     ap = benchlib.parser(__doc__)
     ap.add_argument("--template", required=True)
     ap.add_argument("--format", required=True, choices=sorted(FORMATS))
-    ap.add_argument("--width", type=int, required=True)
+    ap.add_argument("--width", required=True, help="a width, or comma-separated widths")
     ap.add_argument("--quality", type=int, default=80)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=1, help="passes over the names")
@@ -73,7 +75,8 @@ def main():
     jobs = queue.Queue()
     for _ in range(args.rounds):
         for name in args.names:
-            jobs.put(prefix + args.template.format(w=args.width, q=args.quality, id=name, f=args.format, ext=ext))
+            for width in args.width.split(","):
+                jobs.put(prefix + args.template.format(w=int(width), q=args.quality, id=name, f=args.format, ext=ext))
 
     lock = threading.Lock()
     taken = set()

@@ -108,11 +108,17 @@ public final class Server implements AutoCloseable {
                     config.originals().s3Region(), config.originals().s3PathStyle());
             invalidation = new Invalidation(store, Optional.of(cacheDir.resolve(STATE_DIR).resolve("deleted")),
                     Optional.of(cacheDir.resolve(STATE_DIR).resolve("composites")), Clock.systemUTC());
-            if (config.originals().url().startsWith("s3://") && config.cache().originalsBytes() > 0) {
+            // Local copies of S3 originals and the mezzanines of large originals (any store):
+            // one directory, one budget, one LRU.
+            Optional<DiskLru> originals = Optional.empty();
+            if (config.cache().originalsBytes() > 0) {
                 DiskLru copies = new DiskLru(cacheDir.resolve(ORIGINALS_DIR), config.cache().originalsBytes(),
                         Clock.systemUTC(), blocking.executor());
                 rebuildInBackground(copies);
-                store = new CachedOriginalStore(store, copies, invalidation);
+                originals = Optional.of(copies);
+                if (config.originals().url().startsWith("s3://")) {
+                    store = new CachedOriginalStore(store, copies, invalidation);
+                }
             }
             DiskLru disk = new DiskLru(cacheDir, config.cache().maxBytes(), Clock.systemUTC(), blocking.executor(),
                     Set.of(ORIGINALS_DIR, STATE_DIR));
@@ -132,7 +138,7 @@ public final class Server implements AutoCloseable {
             Optional<AccessLog> accessLog = config.accessLog() ? Optional.of(new AccessLog()) : Optional.empty();
             Analytics analytics = new Analytics(accessLog);
             Routes routes = new Routes(config, store, renderer, pool, blocking, metrics, analytics, cache,
-                    invalidation, recent);
+                    invalidation, recent, originals);
             // Vert.x's JSON codec (Jackson) initialises on first use: 0.3-1 s of class loading on
             // an event loop, under the first JSON answer (EventLoopBlockingTest's warm-up). Here
             // it costs start-up time instead, and no client waits on it.

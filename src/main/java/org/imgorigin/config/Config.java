@@ -61,7 +61,8 @@ public record Config(
     }
 
     /** The cache tiers' places and bounds. */
-    public record Cache(Path dir, long maxBytes, long memoryBytes, long originalsBytes, Optional<String> accelPrefix) {
+    public record Cache(Path dir, long maxBytes, long memoryBytes, long originalsBytes, Optional<String> accelPrefix,
+            int mezzanineEdge) {
     }
 
     public static Config fromEnv(Map<String, String> vars) {
@@ -108,7 +109,8 @@ public record Config(
                 env.size("IMGORIGIN_CACHE_MAX_BYTES", "10GiB"),
                 env.size("IMGORIGIN_MEMORY_CACHE_BYTES", "256MB"),
                 env.size("IMGORIGIN_ORIGINALS_CACHE_BYTES", "2GiB"),
-                accel);
+                accel,
+                env.integer("IMGORIGIN_MEZZANINE", 3072, 0, 16_384));
 
         long maxSourcePixels = env.longValue("IMGORIGIN_MAX_SOURCE_PIXELS", 50_000_000L, 1);
         int maxDimension = env.integer("IMGORIGIN_MAX_DIMENSION", 8192, 1, 65_535);

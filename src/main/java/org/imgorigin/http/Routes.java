@@ -35,6 +35,13 @@ public final class Routes {
 
     public Routes(Config config, OriginalStore store, Renderer renderer, RenderPool pool, Blocking blocking,
             Metrics metrics, Analytics analytics, VariantCache cache, Invalidation invalidation, RecentUploads recent) {
+        this(config, store, renderer, pool, blocking, metrics, analytics, cache, invalidation, recent, Optional.empty());
+    }
+
+    /** {@code originals}: the local copies of originals, where mezzanines are kept too (none without). */
+    public Routes(Config config, OriginalStore store, Renderer renderer, RenderPool pool, Blocking blocking,
+            Metrics metrics, Analytics analytics, VariantCache cache, Invalidation invalidation, RecentUploads recent,
+            Optional<DiskLru> originals) {
         this.store = store;
         this.disk = cache.disk();
         this.blocking = blocking;
@@ -42,7 +49,9 @@ public final class Routes {
         Sources sources = new Sources(store, renderer, blocking, metrics, invalidation, config.maxOriginalBytes(),
                 config.originalsInFlightBytes());
         metrics.originalsGauge(sources::inMemory);
-        Variants variants = new Variants(store, sources, renderer, pool, blocking, metrics, cache, invalidation);
+        Mezzanines mezzanines = new Mezzanines(originals, renderer, invalidation, metrics, config.cache().mezzanineEdge());
+        Variants variants = new Variants(store, sources, renderer, pool, blocking, metrics, cache, invalidation,
+                mezzanines);
         // Beside the cache, under its state directory: the disk cache's LRU neither counts nor evicts it.
         Placeholders placeholders = new Placeholders(sources, pool, renderer, blocking, invalidation,
                 Optional.of(config.cache().dir().toAbsolutePath().normalize().resolve("state").resolve("placeholders")));

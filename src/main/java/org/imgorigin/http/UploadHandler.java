@@ -288,6 +288,9 @@ final class UploadHandler {
      * Failures are logged and counted, never reported to the uploader.
      */
     private void renderEagerly(Context context, ImageId id, SourceInfo info) {
+        if (!eager.isEmpty()) {
+            variants.expectMany(id);
+        }
         for (Transformation t : eager) {
             List<ImageFormat> formats = new ArrayList<>();
             if (t.format().isPresent() && t.format().get() instanceof Transformation.FormatChoice.Fixed f) {

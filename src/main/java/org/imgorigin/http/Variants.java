@@ -41,6 +41,7 @@ final class Variants {
     private final Metrics metrics;
     private final VariantCache cache;
     private final Invalidation invalidation;
+    private final Mezzanines mezzanines;
     private final SingleFlight<VariantKey, byte[]> flights = new SingleFlight<>();
     /** Ids the store said exist, so conditional requests for cold ids cost one HEAD, not one each. */
     private final com.github.benmanes.caffeine.cache.Cache<ImageId, Boolean> existing =
@@ -48,7 +49,7 @@ final class Variants {
                     .expireAfterWrite(java.time.Duration.ofMinutes(10)).build();
 
     Variants(OriginalStore store, Sources sources, Renderer renderer, RenderPool pool, Blocking blocking,
-            Metrics metrics, VariantCache cache, Invalidation invalidation) {
+            Metrics metrics, VariantCache cache, Invalidation invalidation, Mezzanines mezzanines) {
         this.store = store;
         this.sources = sources;
         this.renderer = renderer;
@@ -57,6 +58,7 @@ final class Variants {
         this.metrics = metrics;
         this.cache = cache;
         this.invalidation = invalidation;
+        this.mezzanines = mezzanines;
         invalidation.register(id -> {
             existing.invalidate(id);
             return 0;
@@ -110,6 +112,11 @@ final class Variants {
         });
     }
 
+    /** Several variants of {@code id} are about to be asked for (eager ones): they share one decode. */
+    void expectMany(ImageId id) {
+        mezzanines.expectMany(id);
+    }
+
     /** Renders {@code transformation} for {@code key} (once, however many ask) and caches it. */
     Future<byte[]> produce(Context context, VariantKey key, Transformation transformation) {
         return flights.run(key, () -> attempt(context, key, transformation, true));
@@ -130,7 +137,7 @@ final class Variants {
                 .compose(leases -> {
                     try {
                         RenderPool.Slot slot = pool.admit();
-                        return slot.run(() -> render(leases, transformation, key))
+                        return slot.run(() -> render(leases, transformation, key, ticket))
                                 .onComplete(done -> leases.forEach(Sources.Lease::close));
                     } catch (RuntimeException e) {
                         leases.forEach(Sources.Lease::close);
@@ -186,7 +193,13 @@ final class Variants {
         return all.onFailure(failure -> leases.forEach(Sources.Lease::close));
     }
 
-    private RenderedImage render(List<Sources.Lease> leases, Transformation transformation, VariantKey key)
+    /**
+     * On a render worker: from the original's {@link Mezzanines mezzanine} when it holds the
+     * pixels the variant needs (read, or made now by this or a concurrent render), else from
+     * the original; the layers' originals beside it.
+     */
+    private RenderedImage render(List<Sources.Lease> leases, Transformation transformation, VariantKey key,
+            long ticket)
             throws RenderException {
         long start = System.nanoTime();
         String format = key.format().extension();
@@ -196,7 +209,11 @@ final class Variants {
             layers.put(lease.id(), lease.source().bytes());
         }
         try {
-            RenderedImage rendered = renderer.render(source.bytes(), transformation, key.format(), layers);
+            RenderedImage rendered = renderer.render(source.bytes(), transformation, key.format(), layers,
+                    mezzanines.forRender(key.id(), source, ticket));
+            if (rendered.fromMezzanine()) {
+                metrics.mezzanine("used");
+            }
             metrics.rendered(format, "ok", System.nanoTime() - start);
             if (rendered.original()) {
                 metrics.heavierAvoided(rendered.renderedBytes() - rendered.bytes().length);

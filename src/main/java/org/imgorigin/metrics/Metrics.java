@@ -103,6 +103,16 @@ public final class Metrics {
                 .tag("outcome", outcome).register(registry).increment();
     }
 
+    /**
+     * A mezzanine of a large original: {@code made} from the original, {@code shared} (a
+     * render waited for one being made), {@code used} (a variant's pixels were loaded from
+     * it), {@code rejected} (a file on disk cut short, corrupt or unreadable: made again).
+     */
+    public void mezzanine(String outcome) {
+        Counter.builder("imgorigin.mezzanine").description("mezzanines of large originals, by outcome")
+                .tag("outcome", outcome).register(registry).increment();
+    }
+
     /** A render came out heavier than its original, which was served instead. */
     public void heavierAvoided(long bytesSaved) {
         Counter.builder("imgorigin.heavier.avoided").description("renders replaced by their lighter original")

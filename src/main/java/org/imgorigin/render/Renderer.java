@@ -112,15 +112,18 @@ public final class Renderer {
     /** Renders {@code transformation} (with its {@code auto} forms resolved) as {@code output}. */
     public RenderedImage render(byte[] source, Transformation transformation, ImageFormat output)
             throws RenderException {
-        return render(source, transformation, output, Map.of());
+        return render(source, transformation, output, Map.of(), Optional.empty());
     }
 
     /**
-     * Renders {@code transformation} as {@code output}; {@code layers} holds the original of
-     * every image its layers draw ({@link Transformation#layerImages()}).
+     * Renders {@code transformation} as {@code output}. {@code layers} holds the original of every
+     * image its layers draw ({@link Transformation#layerImages()}); the pixels are loaded from
+     * {@code mezzanine} (made from this {@code source}) instead of the source when it holds every
+     * pixel the plan needs ({@link Mezzanine#serves}); the geometry is planned on the original
+     * either way.
      */
     public RenderedImage render(byte[] source, Transformation transformation, ImageFormat output,
-            Map<ImageId, byte[]> layers) throws RenderException {
+            Map<ImageId, byte[]> layers, Optional<Mezzanine> mezzanine) throws RenderException {
         if (transformation.needsNegotiation()) {
             throw new IllegalArgumentException("auto forms must be resolved before rendering");
         }
@@ -133,7 +136,35 @@ public final class Renderer {
             ScheduledFuture<?> alarm =
                     WATCHDOG.schedule(scope::kill, limits.timeout().toMillis(), TimeUnit.MILLISECONDS);
             try {
-                return render(scope, source, format, transformation, output, start, layers);
+                return render(scope, source, format, transformation, output, start, layers, mezzanine);
+            } catch (VipsException e) {
+                if (scope.killed()) {
+                    throw new RenderException(503, "rendering took longer than the limit of "
+                            + limits.timeout().toSeconds() + " s", e.detail());
+                }
+                throw new RenderException(422, e.getMessage(), e.detail());
+            } finally {
+                alarm.cancel(false);
+                UNTRIMMED.incrementAndGet();
+            }
+        }
+    }
+
+    /**
+     * The {@link Mezzanine} of an original larger than {@code edge} pixels on its long side,
+     * made with one decode, or empty when none is {@link Mezzanine#worthMaking worth making};
+     * under the same limits and time limit as a render.
+     */
+    public Optional<Mezzanine> mezzanine(byte[] source, int edge) throws RenderException {
+        ImageFormat format = sniff(source);
+        try (VipsScope scope = Vips.scope()) {
+            ScheduledFuture<?> alarm =
+                    WATCHDOG.schedule(scope::kill, limits.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            try {
+                MemorySegment buffer = scope.buffer(source);
+                SourceInfo info = info(format, scope.header(buffer), source);
+                admit(info);
+                return Mezzanine.make(scope, buffer, info, edge);
             } catch (VipsException e) {
                 if (scope.killed()) {
                     throw new RenderException(503, "rendering took longer than the limit of "
@@ -148,7 +179,8 @@ public final class Renderer {
     }
 
     private RenderedImage render(VipsScope scope, byte[] source, ImageFormat format, Transformation transformation,
-            ImageFormat output, long start, Map<ImageId, byte[]> layers) throws RenderException {
+            ImageFormat output, long start, Map<ImageId, byte[]> layers, Optional<Mezzanine> mezzanine)
+            throws RenderException {
         MemorySegment buffer = scope.buffer(source);
         VipsScope.Header header = scope.header(buffer);
         SourceInfo info = info(format, header, source);
@@ -186,6 +218,7 @@ public final class Renderer {
         long sourcePixels = (long) width * height;
         List<VipsImage> frames;
         Plan plan;
+        boolean fromMezzanine = false;
         if (first.effects().has(Effect.TRIM)) {
             // The original is loaded at the plan's scale and cut to the trimmed box.
             int[] box = trimmedBox(scope, buffer, width, height, noRotate, page,
@@ -211,7 +244,12 @@ public final class Renderer {
                 // The encode's own bound, known before a pixel is decoded when nothing follows.
                 budget.checkPlan(output, (long) plan.outputWidth() * plan.outputHeight() * frameCount);
             }
-            frames = load(scope, buffer, plan.loadWidth(), plan.loadHeight(), plan.noRotate(), page, frameCount);
+            Plan planned = plan;
+            Optional<Mezzanine> standIn = mezzanine.filter(m -> m.serves(planned, info, header.orientation(), page,
+                    frameCount));
+            fromMezzanine = standIn.isPresent();
+            frames = load(scope, standIn.map(m -> scope.buffer(m.jpeg())).orElse(buffer), plan.loadWidth(),
+                    plan.loadHeight(), plan.noRotate(), page, frameCount);
         }
         frames = stage(scope, frames, first, plan, dpr, output);
         checkStage(frames, sourcePixels);
@@ -262,10 +300,11 @@ public final class Renderer {
                 first0.width(), first0.height(), frames.size())) {
             Optional<byte[]> stripped = Strip.original(format, source);
             if (stripped.isPresent() && stripped.get().length < bytes.length) {
-                return new RenderedImage(stripped.get(), output, first0.width(), first0.height(), true, bytes.length);
+                return new RenderedImage(stripped.get(), output, first0.width(), first0.height(), true, bytes.length,
+                        fromMezzanine);
             }
         }
-        return new RenderedImage(bytes, output, first0.width(), first0.height(), false, bytes.length);
+        return new RenderedImage(bytes, output, first0.width(), first0.height(), false, bytes.length, fromMezzanine);
     }
 
     /**

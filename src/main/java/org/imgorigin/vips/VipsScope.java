@@ -26,6 +26,8 @@ public final class VipsScope implements AutoCloseable {
     private static final int DIRECTION_HORIZONTAL = 0;
     private static final int DIRECTION_VERTICAL = 1;
     private static final int HEIF_COMPRESSION_AV1 = 4;
+    /** VipsForeignSubsample: VIPS_FOREIGN_SUBSAMPLE_OFF, every chroma sample kept. */
+    private static final int SUBSAMPLE_OFF = 2;
     private static final int KEEP_NONE = 0;
     private static final MemorySegment END = MemorySegment.NULL;
 
@@ -549,6 +551,15 @@ public final class VipsScope implements AutoCloseable {
     public byte[] saveJpeg(VipsImage in, int quality, boolean progressive) {
         return save("vips_jpegsave_buffer", in,
                 "Q", quality, "optimize_coding", true, "interlace", progressive);
+    }
+
+    /**
+     * A JPEG for keeping, not for serving: every chroma sample kept ({@code subsample_mode}
+     * off, libvips' 4:4:4), baseline, Huffman tables optimised.
+     */
+    public byte[] saveJpegFull(VipsImage in, int quality) {
+        return save("vips_jpegsave_buffer", in, "Q", quality, "optimize_coding", true,
+                "subsample_mode", SUBSAMPLE_OFF);
     }
 
     public byte[] savePng(VipsImage in, boolean interlace) {

@@ -1,0 +1,152 @@
+package org.imgorigin.render;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.zip.CRC32C;
+import org.imgorigin.vips.VipsImage;
+import org.imgorigin.vips.VipsScope;
+
+/**
+ * A large original shrunk once, so that later variants of it decode a few megapixels instead
+ * of the whole photo: the original, upright, resized to fit an {@code edge}×{@code edge} box
+ * (long edge exactly {@code edge}), 8-bit sRGB or grey, kept as a JPEG at quality
+ * {@value #QUALITY} without chroma subsampling. Chosen by measurement (docs/benchmarks.md,
+ * "Srcset pages and mezzanines"; {@code IMGORIGIN_MEZZANINE}, 3072 by default, is the edge):
+ * against a render from the original, variants of 320-1920 px made from it differ by a luma
+ * SSIM of at least 0.993 (PSNR ≥ 45 dB) before their own encode, for 0.4-0.9 of the CPU;
+ * quality 90, or a 2048 or 2560 edge, fell under SSIM 0.99 on some photo, and lossless WebP or
+ * PNG cost more to decode than the original did.
+ *
+ * <p>Where it may stand in: a render's {@link Plan} is in the coordinates of the image loaded
+ * at {@code loadWidth}×{@code loadHeight} (crops, {@code x_}/{@code y_} offsets already
+ * scaled, {@code g_auto}'s search, pads), and libvips loads the mezzanine at exactly that size,
+ * as it would the original. So any plan whose load size fits inside the mezzanine gets the
+ * same geometry and the same output dimensions from it; only the resampling differs. It is
+ * not used for {@code e_trim} on the first stage (the box is found on the original's
+ * pixels), for animations or pages ({@code pg_}, multi-page originals), for originals with
+ * alpha or that are not 8-bit sRGB or grey once loaded (CMYK, 16-bit: none is made), and for
+ * {@code a_ignore} of an original whose EXIF orientation is not upright (it is stored upright).
+ *
+ * <p>On disk it carries a trailer after the JPEG: a magic, its width and height and a CRC32C
+ * of both and the JPEG. {@link #fromFile} trusts a file only when every byte is there and
+ * its size is the one the original and the edge give now, so a truncated, corrupted or stale
+ * (another edge) mezzanine is never used: the caller makes it again from the original.
+ */
+public final class Mezzanine {
+    /** JPEG quality of the mezzanine. */
+    public static final int QUALITY = 95;
+    private static final byte[] MAGIC = "IMGOMEZ1".getBytes(StandardCharsets.US_ASCII);
+    /** magic, width, height, CRC32C. */
+    private static final int TRAILER = MAGIC.length + 4 + 4 + 4;
+
+    private final byte[] jpeg;
+    private final int width;
+    private final int height;
+
+    private Mezzanine(byte[] jpeg, int width, int height) {
+        this.jpeg = jpeg;
+        this.width = width;
+        this.height = height;
+    }
+
+    public int width() {
+        return width;
+    }
+
+    public int height() {
+        return height;
+    }
+
+    /** The JPEG's bytes (not a copy). */
+    byte[] jpeg() {
+        return jpeg;
+    }
+
+    /**
+     * The mezzanine's size for a {@code width}×{@code height} original (as displayed): long
+     * edge {@code edge}, the other side in proportion; empty when the original fits in the box
+     * already (a mezzanine would save nothing) or {@code edge} is 0 (off).
+     */
+    public static Optional<int[]> size(int width, int height, int edge) {
+        if (edge <= 0 || (width <= edge && height <= edge)) {
+            return Optional.empty();
+        }
+        return Optional.of(width >= height
+                ? new int[] {edge, (int) Math.max(1, Math.round((double) height * edge / width))}
+                : new int[] {(int) Math.max(1, Math.round((double) width * edge / height)), edge});
+    }
+
+    /** Whether an original may have one: a still of one page, without alpha, larger than the box. */
+    public static boolean worthMaking(SourceInfo info, int edge) {
+        return info.pages() == 1 && !info.hasAlpha() && size(info.width(), info.height(), edge).isPresent();
+    }
+
+    /** What is written to disk: the JPEG, then the trailer. */
+    public byte[] toFile() {
+        ByteBuffer file = ByteBuffer.allocate(jpeg.length + TRAILER);
+        file.put(jpeg).put(MAGIC).putInt(width).putInt(height).putInt(crc(jpeg, jpeg.length, width, height));
+        return file.array();
+    }
+
+    /**
+     * The mezzanine in {@code file}, if it is whole and of the size the {@code info} original
+     * and {@code edge} give; empty otherwise (truncated, corrupted, another edge, another
+     * image's), and then it must not be used.
+     */
+    public static Optional<Mezzanine> fromFile(byte[] file, SourceInfo info, int edge) {
+        Optional<int[]> expected = worthMaking(info, edge) ? size(info.width(), info.height(), edge) : Optional.empty();
+        if (expected.isEmpty() || file.length <= TRAILER) {
+            return Optional.empty();
+        }
+        int length = file.length - TRAILER;
+        ByteBuffer trailer = ByteBuffer.wrap(file, length, TRAILER);
+        byte[] magic = new byte[MAGIC.length];
+        trailer.get(magic);
+        int w = trailer.getInt();
+        int h = trailer.getInt();
+        int crc = trailer.getInt();
+        if (!Arrays.equals(magic, MAGIC) || w != expected.get()[0] || h != expected.get()[1]
+                || crc != crc(file, length, w, h)) {
+            return Optional.empty();
+        }
+        return Optional.of(new Mezzanine(Arrays.copyOf(file, length), w, h));
+    }
+
+    private static int crc(byte[] bytes, int length, int width, int height) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, length);
+        crc.update(ByteBuffer.allocate(8).putInt(width).putInt(height).flip());
+        return (int) crc.getValue();
+    }
+
+    /**
+     * Makes the mezzanine of an original that is {@link #worthMaking worth it}: one decode
+     * (shrinking on load), upright. Empty when the loaded image is not 8-bit sRGB or grey
+     * without alpha (it would not be the pixels a render from the original starts from).
+     */
+    static Optional<Mezzanine> make(VipsScope scope, MemorySegment original, SourceInfo info, int edge) {
+        if (!worthMaking(info, edge)) {
+            return Optional.empty();
+        }
+        int[] size = size(info.width(), info.height(), edge).orElseThrow();
+        VipsImage image = scope.thumbnail(original, size[0], size[1], VipsScope.Size.FORCE, false);
+        if (image.hasAlpha() || (image.colour() != VipsImage.Colour.SRGB && image.colour() != VipsImage.Colour.GREY)) {
+            return Optional.empty();
+        }
+        return Optional.of(new Mezzanine(scope.saveJpegFull(image, QUALITY), size[0], size[1]));
+    }
+
+    /**
+     * Whether a render planned as {@code plan} on page {@code page} ({@code frames} frames) of
+     * an original with that {@code orientation} may load from this mezzanine instead: a still,
+     * no {@code a_ignore} of a rotated original, and a load size inside the mezzanine.
+     */
+    boolean serves(Plan plan, SourceInfo info, int orientation, int page, int frames) {
+        return info.pages() == 1 && page == 0 && frames == 1 && !info.hasAlpha()
+                && (!plan.noRotate() || orientation == 1)
+                && plan.loadWidth() <= width && plan.loadHeight() <= height;
+    }
+}

@@ -1,0 +1,412 @@
+package org.imgorigin.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
+import org.imgorigin.config.Config;
+import org.imgorigin.image.ImageId;
+import org.imgorigin.render.Mezzanine;
+import org.imgorigin.render.RenderLimits;
+import org.imgorigin.render.Renderer;
+import org.imgorigin.render.SourceInfo;
+import org.imgorigin.store.OriginalStore;
+import org.imgorigin.store.OriginalStores;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Mezzanines through HTTP, black-box: made at the second render of an original larger than
+ * {@code IMGORIGIN_MEZZANINE} (800 here, under the 1200×675 fixture) or the first of an
+ * upload's eager variants, later variants rendered
+ * from it with a direct render's exact dimensions and within the quality bound (luma SSIM ≥
+ * 0.99, PSNR ≥ 40 dB against a server without mezzanines, on lossless PNG outputs), a file cut
+ * short, corrupted or of another size made again, purge and delete removing it.
+ */
+class MezzanineTest {
+    static final double MIN_SSIM = 0.99;
+    static final double MIN_PSNR = 40;
+    static final String TOKEN = "mezz-admin";
+
+    @TempDir
+    Path root;
+    Vertx vertx;
+    WebClient client;
+    String photo;
+    byte[] photoBytes;
+    Server direct;
+
+    @BeforeEach
+    void seed() throws Exception {
+        vertx = Vertx.vertx();
+        client = WebClient.create(vertx);
+        photoBytes = ServeImagesContract.fixture("photo.jpg");
+        try (OriginalStore store = OriginalStores.file(root.resolve("originals"))) {
+            photo = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(photoBytes)).substring(0, 40);
+            store.put(new ImageId(photo), photoBytes, "image/jpeg");
+        }
+        // The yardstick: the same originals, no mezzanines.
+        direct = start("direct", "IMGORIGIN_MEZZANINE", "0");
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        direct.close();
+        vertx.close().await(10, TimeUnit.SECONDS);
+    }
+
+    private Server start(String cache, String... extra) throws Exception {
+        Map<String, String> env = new HashMap<>(Map.of("IMGORIGIN_PORT", "0",
+                "IMGORIGIN_ORIGINALS", "file:" + root.resolve("originals"),
+                "IMGORIGIN_CACHE_DIR", root.resolve(cache).toString(),
+                "IMGORIGIN_MEMORY_CACHE_BYTES", "0",
+                "IMGORIGIN_ADMIN_TOKEN", TOKEN,
+                "IMGORIGIN_MEZZANINE", "800"));
+        for (int i = 0; i < extra.length; i += 2) {
+            env.put(extra[i], extra[i + 1]);
+        }
+        return Server.start(Config.fromEnv(env));
+    }
+
+    private HttpResponse<Buffer> get(Server server, String path) throws Exception {
+        return client.get(server.port(), "127.0.0.1", path).send().await(60, TimeUnit.SECONDS);
+    }
+
+    private Path mezzanineFile() {
+        return root.resolve("cache").resolve("originals").resolve(new ImageId(photo).storageKey() + ".mezzanine");
+    }
+
+    private static long count(Server server, String outcome) {
+        Matcher m = Pattern.compile("imgorigin_mezzanine_total\\{outcome=\"" + outcome + "\"} (\\d+)")
+                .matcher(server.metrics().scrape());
+        return m.find() ? Long.parseLong(m.group(1)) : 0;
+    }
+
+    /** The variant from the server under test against the direct render: same size, within the bound. */
+    private void assertLikeDirect(Server server, String transformation) throws Exception {
+        String url = "/" + transformation + "/" + photo + ".png";
+        HttpResponse<Buffer> got = get(server, url);
+        HttpResponse<Buffer> want = get(direct, url);
+        assertThat(got.statusCode()).as(url).isEqualTo(200);
+        assertThat(want.statusCode()).as(url).isEqualTo(200);
+        BufferedImage a = ImageIO.read(new ByteArrayInputStream(got.body().getBytes()));
+        BufferedImage b = ImageIO.read(new ByteArrayInputStream(want.body().getBytes()));
+        assertThat(a.getWidth() + "x" + a.getHeight()).as(url).isEqualTo(b.getWidth() + "x" + b.getHeight());
+        assertThat(ssim(a, b)).as(url + " SSIM").isGreaterThanOrEqualTo(MIN_SSIM);
+        assertThat(psnr(a, b)).as(url + " PSNR").isGreaterThanOrEqualTo(MIN_PSNR);
+    }
+
+    /** Two renders of the photo: the second makes its mezzanine. */
+    private void prime(Server server) throws Exception {
+        assertThat(get(server, "/w_100/" + photo + ".webp").statusCode()).isEqualTo(200);
+        assertThat(get(server, "/w_101/" + photo + ".webp").statusCode()).isEqualTo(200);
+        assertThat(mezzanineFile()).exists();
+    }
+
+    @Test
+    void madeAtTheSecondRenderThenLaterVariantsComeFromItAtTheDirectRendersSize() throws Exception {
+        try (Server server = start("cache")) {
+            assertLikeDirect(server, "w_640");
+            assertThat(mezzanineFile()).as("one render: none, the original was all it needed").doesNotExist();
+            assertThat(count(server, "used")).isZero();
+            assertLikeDirect(server, "w_600");
+            assertThat(mezzanineFile()).exists();
+            assertThat(count(server, "made")).isEqualTo(1);
+            assertThat(count(server, "used")).isEqualTo(1);
+            // The file holds an 800×450 JPEG, whole.
+            SourceInfo info = new SourceInfo(org.imgorigin.image.ImageFormat.JPEG, 1200, 675, 1, false,
+                    photoBytes.length);
+            Mezzanine kept = Mezzanine.fromFile(Files.readAllBytes(mezzanineFile()), info, 800).orElseThrow();
+            assertThat(kept.width() + "x" + kept.height()).isEqualTo("800x450");
+            for (String t : new String[] {"w_320", "w_333,h_201,c_fill", "w_300,h_300,c_fill,g_north_east",
+                "w_200,h_200,c_thumb,g_auto", "w_500,h_100,c_pad,b_red", "w_0.5", "w_400,ar_1:1,c_lfill"}) {
+                long used = count(server, "used");
+                assertLikeDirect(server, t);
+                assertThat(count(server, "used")).as(t).isEqualTo(used + 1);
+            }
+            assertThat(count(server, "made")).as("one decode of the original for all of them").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void cropsWithOffsetsAreExactFromTheMezzanineOrDoNotUseIt() throws Exception {
+        try (Server server = start("cache")) {
+            prime(server);
+            // Zoomed out by half, the region's offsets are in the half-size image: from the mezzanine.
+            long used = count(server, "used");
+            assertLikeDirect(server, "c_crop,w_300,h_200,x_400,y_150,z_0.5");
+            assertLikeDirect(server, "c_crop,w_0.4,h_0.3,x_0.5,y_0.5,z_0.6,g_south_east");
+            assertThat(count(server, "used")).isEqualTo(used + 2);
+            // A crop at full size needs the original's own pixels: never the mezzanine, the same bytes.
+            for (String t : new String[] {"c_crop,w_300,h_200,x_400,y_150", "w_1000", "e_trim,w_300", "a_ignore,w_300"}) {
+                used = count(server, "used");
+                String url = "/" + t + "/" + photo + ".png";
+                byte[] got = get(server, url).body().getBytes();
+                byte[] want = get(direct, url).body().getBytes();
+                if (t.startsWith("a_ignore")) {
+                    // The fixture is upright: a_ignore changes nothing, so the mezzanine may serve it.
+                    assertLikeDirect(server, t);
+                    continue;
+                }
+                assertThat(got).as(t).isEqualTo(want);
+                assertThat(count(server, "used")).as(t).isEqualTo(used);
+            }
+        }
+    }
+
+    @Test
+    void aMezzanineCutShortCorruptedOrOfAnotherSizeIsMadeAgain() throws Exception {
+        try (Server server = start("cache")) {
+            prime(server);
+            byte[] good = Files.readAllBytes(mezzanineFile());
+
+            Files.write(mezzanineFile(), java.util.Arrays.copyOf(good, good.length / 2));
+            assertLikeDirect(server, "w_321");
+            assertThat(count(server, "rejected")).isEqualTo(1);
+            assertThat(Files.readAllBytes(mezzanineFile())).as("made again").isEqualTo(good);
+
+            byte[] flipped = good.clone();
+            flipped[flipped.length / 3] ^= 0x55;
+            Files.write(mezzanineFile(), flipped);
+            assertLikeDirect(server, "w_322");
+            assertThat(count(server, "rejected")).isEqualTo(2);
+
+            // Whole and well-formed, but of another edge (a stale file): not trusted either.
+            byte[] other = new Renderer(RenderLimits.DEFAULTS).mezzanine(photoBytes, 700).orElseThrow().toFile();
+            Files.write(mezzanineFile(), other);
+            assertLikeDirect(server, "w_323");
+            assertThat(count(server, "rejected")).isEqualTo(3);
+
+            // An empty one (a crash before its bytes reached the disk) is removed and made again.
+            Files.write(mezzanineFile(), new byte[0]);
+            assertLikeDirect(server, "w_324");
+            assertThat(Files.readAllBytes(mezzanineFile())).isEqualTo(good);
+            assertThat(count(server, "made")).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void purgeAndDeleteRemoveIt() throws Exception {
+        try (Server server = start("cache")) {
+            prime(server);
+            var purged = client.post(server.port(), "127.0.0.1", "/admin/purge/" + photo)
+                    .bearerTokenAuthentication(TOKEN).send().await(30, TimeUnit.SECONDS);
+            assertThat(purged.statusCode()).isEqualTo(200);
+            assertThat(mezzanineFile()).doesNotExist();
+
+            assertLikeDirect(server, "w_200");
+            assertThat(mezzanineFile()).as("purged: the next render is a first again").doesNotExist();
+            assertLikeDirect(server, "w_201");
+            assertThat(mezzanineFile()).exists();
+            var deleted = client.delete(server.port(), "127.0.0.1", "/images/" + photo)
+                    .bearerTokenAuthentication(TOKEN).send().await(30, TimeUnit.SECONDS);
+            assertThat(deleted.statusCode()).isEqualTo(204);
+            assertThat(mezzanineFile()).doesNotExist();
+        }
+    }
+
+    @Test
+    void aBurstOfWidthsSharesOneDecode() throws Exception {
+        try (Server server = start("cache")) {
+            List<Future<HttpResponse<Buffer>>> burst = new ArrayList<>();
+            for (int w : new int[] {320, 480, 640, 720, 800}) {
+                burst.add(client.get(server.port(), "127.0.0.1", "/w_" + w + "/" + photo + ".webp").send());
+            }
+            for (var f : burst) {
+                assertThat(f.await(60, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+            }
+            assertThat(count(server, "made")).isEqualTo(1);
+            assertThat(count(server, "used")).as("all but the first, which came from the original").isEqualTo(4);
+        }
+    }
+
+    @Test
+    void anUploadsEagerVariantsShareOneDecode() throws Exception {
+        try (Server server = start("cache", "IMGORIGIN_EAGER", "f_webp,w_300;f_webp,w_500;f_webp,w_700;f_png,w_0.5")) {
+            byte[] upload = java.util.Arrays.copyOf(photoBytes, photoBytes.length + 7);
+            System.arraycopy("mezz-up".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, upload,
+                    photoBytes.length, 7);
+            var created = client.post(server.port(), "127.0.0.1", "/images").putHeader("Content-Type", "image/jpeg")
+                    .sendBuffer(Buffer.buffer(upload)).await(60, TimeUnit.SECONDS);
+            assertThat(created.statusCode()).isEqualTo(201);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!server.metrics().scrape().contains("imgorigin_eager_renders_total{outcome=\"ok\"} 4")) {
+                assertThat(System.nanoTime()).as("eager variants rendered").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+            assertThat(count(server, "made")).isEqualTo(1);
+            assertThat(count(server, "used")).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void aRotatedOriginalsMezzanineIsUprightAndAIgnoreDoesNotUseIt() throws Exception {
+        // The photo with EXIF orientation 6: displayed 675×1200.
+        byte[] app1 = {
+            (byte) 0xFF, (byte) 0xE1, 0x00, 0x22, 'E', 'x', 'i', 'f', 0, 0,
+            'M', 'M', 0x00, 0x2A, 0x00, 0x00, 0x00, 0x08,
+            0x00, 0x01,
+            0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 6, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00,
+        };
+        byte[] rotated = new byte[photoBytes.length + app1.length];
+        System.arraycopy(photoBytes, 0, rotated, 0, 2);
+        System.arraycopy(app1, 0, rotated, 2, app1.length);
+        System.arraycopy(photoBytes, 2, rotated, 2 + app1.length, photoBytes.length - 2);
+        photo = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(rotated)).substring(0, 40);
+        try (OriginalStore store = OriginalStores.file(root.resolve("originals"))) {
+            store.put(new ImageId(photo), rotated, "image/jpeg");
+        }
+        try (Server server = start("cache")) {
+            prime(server);
+            SourceInfo info = new SourceInfo(org.imgorigin.image.ImageFormat.JPEG, 675, 1200, 1, false, rotated.length);
+            Mezzanine kept = Mezzanine.fromFile(Files.readAllBytes(mezzanineFile()), info, 800).orElseThrow();
+            assertThat(kept.width() + "x" + kept.height()).isEqualTo("450x800");
+            for (String t : new String[] {"w_300", "h_500,w_300,c_fill,g_south"}) {
+                long used = count(server, "used");
+                assertLikeDirect(server, t);
+                assertThat(count(server, "used")).as(t).isEqualTo(used + 1);
+            }
+            long used = count(server, "used");
+            String url = "/a_ignore,w_300/" + photo + ".png";
+            assertThat(get(server, url).body().getBytes()).isEqualTo(get(direct, url).body().getBytes());
+            assertThat(count(server, "used")).as("a_ignore of a rotated original: from the original").isEqualTo(used);
+        }
+    }
+
+    @Test
+    void smallOriginalsAndOriginalsWithAlphaGetNone() throws Exception {
+        byte[] alpha = ServeImagesContract.fixture("alpha.png");
+        String id;
+        try (OriginalStore store = OriginalStores.file(root.resolve("originals"))) {
+            id = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(alpha)).substring(0, 40);
+            store.put(new ImageId(id), alpha, "image/png");
+        }
+        try (Server server = start("cache", "IMGORIGIN_MEZZANINE", "300")) {
+            assertThat(get(server, "/w_100/" + id + ".png").statusCode()).isEqualTo(200);
+            assertThat(get(server, "/w_101/" + id + ".png").statusCode()).isEqualTo(200);
+            assertThat(count(server, "made")).isZero();
+            // The control: the photo, larger than 300 px, gets one.
+            assertThat(get(server, "/w_100/" + photo + ".png").statusCode()).isEqualTo(200);
+            assertThat(get(server, "/w_101/" + photo + ".png").statusCode()).isEqualTo(200);
+            assertThat(count(server, "made")).isEqualTo(1);
+        }
+        try (Server server = start("cache2", "IMGORIGIN_MEZZANINE", "2560")) {
+            assertThat(get(server, "/w_100/" + photo + ".png").statusCode()).isEqualTo(200);
+            assertThat(get(server, "/w_101/" + photo + ".png").statusCode()).isEqualTo(200);
+            assertThat(count(server, "made")).isZero();
+        }
+    }
+
+    // Luma (Rec. 601) SSIM, Wang et al. 2004: 11×11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03.
+    static double ssim(BufferedImage a, BufferedImage b) {
+        int w = a.getWidth();
+        int h = a.getHeight();
+        double[] x = luma(a);
+        double[] y = luma(b);
+        double[] xx = new double[w * h];
+        double[] yy = new double[w * h];
+        double[] xy = new double[w * h];
+        for (int i = 0; i < w * h; i++) {
+            xx[i] = x[i] * x[i];
+            yy[i] = y[i] * y[i];
+            xy[i] = x[i] * y[i];
+        }
+        double[] mx = blur(x, w, h);
+        double[] my = blur(y, w, h);
+        double[] sxx = blur(xx, w, h);
+        double[] syy = blur(yy, w, h);
+        double[] sxy = blur(xy, w, h);
+        double c1 = Math.pow(0.01 * 255, 2);
+        double c2 = Math.pow(0.03 * 255, 2);
+        double sum = 0;
+        for (int i = 0; i < w * h; i++) {
+            double vx = sxx[i] - mx[i] * mx[i];
+            double vy = syy[i] - my[i] * my[i];
+            double cxy = sxy[i] - mx[i] * my[i];
+            sum += ((2 * mx[i] * my[i] + c1) * (2 * cxy + c2)) / ((mx[i] * mx[i] + my[i] * my[i] + c1) * (vx + vy + c2));
+        }
+        return sum / (w * h);
+    }
+
+    static double psnr(BufferedImage a, BufferedImage b) {
+        double se = 0;
+        long n = 0;
+        for (int y = 0; y < a.getHeight(); y++) {
+            for (int x = 0; x < a.getWidth(); x++) {
+                int p = a.getRGB(x, y);
+                int q = b.getRGB(x, y);
+                for (int shift = 0; shift <= 16; shift += 8) {
+                    int d = ((p >> shift) & 0xff) - ((q >> shift) & 0xff);
+                    se += d * d;
+                    n++;
+                }
+            }
+        }
+        return se == 0 ? 99 : 10 * Math.log10(255.0 * 255.0 / (se / n));
+    }
+
+    private static double[] luma(BufferedImage image) {
+        int w = image.getWidth();
+        double[] out = new double[w * image.getHeight()];
+        for (int y = 0; y < image.getHeight(); y++) {
+            for (int x = 0; x < w; x++) {
+                int p = image.getRGB(x, y);
+                out[y * w + x] = 0.299 * ((p >> 16) & 0xff) + 0.587 * ((p >> 8) & 0xff) + 0.114 * (p & 0xff);
+            }
+        }
+        return out;
+    }
+
+    private static double[] blur(double[] in, int w, int h) {
+        double[] k = new double[11];
+        double s = 0;
+        for (int i = 0; i < 11; i++) {
+            k[i] = Math.exp(-((i - 5) * (i - 5)) / (2 * 1.5 * 1.5));
+            s += k[i];
+        }
+        for (int i = 0; i < 11; i++) {
+            k[i] /= s;
+        }
+        double[] tmp = new double[w * h];
+        double[] out = new double[w * h];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                double a = 0;
+                for (int i = -5; i <= 5; i++) {
+                    a += k[i + 5] * in[y * w + Math.clamp(x + i, 0, w - 1)];
+                }
+                tmp[y * w + x] = a;
+            }
+        }
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                double a = 0;
+                for (int i = -5; i <= 5; i++) {
+                    a += k[i + 5] * tmp[Math.clamp(y + i, 0, h - 1) * w + x];
+                }
+                out[y * w + x] = a;
+            }
+        }
+        return out;
+    }
+}
