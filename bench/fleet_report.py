@@ -298,7 +298,8 @@ def main():
     if os.path.exists(bpath):
         with gzip.open(bpath, "rt") as f:
             for line in f:
-                m = re.search(r'\[([^\]]+)\] "GET (\S+)[^"]*" \d+ \d+ .*?up=(\S+)', line)
+                # up= lists every node tried ("a:1, b:2" after a retry): the last one answered.
+                m = re.search(r'\[([^\]]+)\] "GET (\S+)[^"]*" \d+ \d+ .*?up=(.*?) ust=', line)
                 if not m:
                     continue
                 ts = datetime.datetime.fromisoformat(m.group(1)).timestamp() - t0
