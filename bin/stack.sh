@@ -54,7 +54,11 @@ usage: bin/imgorigin stack start [NODES]   start Varnish, the balancer and NODES
                                            each an origin behind its own nginx; all on 127.0.0.1
        bin/imgorigin stack status          one line per process: pid, port, answering or not
        bin/imgorigin stack stop            stop them all
+       bin/imgorigin stack node I kill     SIGKILL node I's origin (a crash; its nginx stays)
+       bin/imgorigin stack node I start    start node I's origin again
 Files: $IMGORIGIN_STACK_DIR (default data/stack); ports from $IMGORIGIN_STACK_PORT (default 8000).
+Also: IMGORIGIN_STACK_ORIGINALS (default file:<dir>/originals; s3://bucket with IMGORIGIN_S3_*),
+IMGORIGIN_STACK_BALANCER_CONF (default nginx/cluster.conf), IMGORIGIN_STACK_VARNISH_MEMORY (256M).
 EOF
 }
 
@@ -116,23 +120,13 @@ stack_start() {
   fi
   mkdir -p "$STACK_DIR/originals"
   echo "$nodes" >"$STACK_DIR/nodes"
-  local -a java_opts=()
-  read -r -a java_opts <<<"${IMGORIGIN_JAVA_OPTS:--Xmx512m}"
+  printf '%s\n' "${launch[@]}" >"$STACK_DIR/launch"
   local i
   for ((i = 1; i <= nodes; i++)); do
     local dir=$STACK_DIR/node$i origin=$((STACK_BASE + 20 + i)) front=$((STACK_BASE + 10 + i))
-    mkdir -p "$dir/cache"
-    # The origin: loopback only, X-Accel hits for its nginx, one originals folder for all.
-    (
-      export IMGORIGIN_PORT=$origin IMGORIGIN_HOST=127.0.0.1 IMGORIGIN_ACCEL_PREFIX=/_cache/
-      export IMGORIGIN_CACHE_DIR=$dir/cache IMGORIGIN_ORIGINALS=file:$STACK_DIR/originals
-      # -Dimgorigin.stack names the directory on the command line, which is how status and
-      # stop recognise the process behind a pid file.
-      exec java -Dimgorigin.stack="$dir" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError \
-        --sun-misc-unsafe-memory-access=allow \
-        --enable-native-access=ALL-UNNAMED "${java_opts[@]}" "${launch[@]}" >"$dir/origin.log" 2>&1
-    ) &
-    echo $! >"$dir/origin.pid"
+    mkdir -p "$dir"
+    : >"$dir/origin.log"
+    stack_launch_origin "$i"
     local -a places
     mapfile -t places < <(stack_nginx_dirs "$dir/nginx")
     stack_render "$ROOT/nginx/nginx.conf" "$dir/nginx/nginx.conf" \
@@ -154,11 +148,12 @@ stack_start() {
   local -a places
   mapfile -t places < <(stack_nginx_dirs "$STACK_DIR/balancer")
   local conf=$STACK_DIR/balancer/nginx.conf servers='' line
-  line=$(grep -m1 'server node1:80' "$ROOT/nginx/cluster.conf") || die "stack: nginx/cluster.conf has no 'server node1:80' line"
+  local cluster_conf=${IMGORIGIN_STACK_BALANCER_CONF:-$ROOT/nginx/cluster.conf}
+  line=$(grep -m1 'server node1:80' "$cluster_conf") || die "stack: $cluster_conf has no 'server node1:80' line"
   for ((i = 1; i <= nodes; i++)); do
     servers+=${line//node1:80/127.0.0.1:$((STACK_BASE + 10 + i))}$'\n'
   done
-  grep -v 'server node[0-9]*:80' "$ROOT/nginx/cluster.conf" \
+  grep -v 'server node[0-9]*:80' "$cluster_conf" \
     | awk -v servers="$servers" '/^[[:space:]]*upstream / && !done { print; printf "%s", servers; done = 1; next } { print }' \
     >"$conf.in"
   stack_render "$conf.in" "$conf" "user www-data;" "user $(id -un);" \
@@ -172,12 +167,56 @@ stack_start() {
   # -j none: everything as the invoking user, like the nodes; Varnish's jail would otherwise
   # read the VCL as its own user, who may not see into this checkout.
   "$VARNISHD" -j none -n "$STACK_DIR/varnish/work" -P "$STACK_DIR/varnish/varnishd.pid" -f "$STACK_DIR/varnish/default.vcl" \
-    -a "127.0.0.1:$STACK_BASE" -s malloc,256M >"$STACK_DIR/varnish/varnishd.log" 2>&1 \
+    -a "127.0.0.1:$STACK_BASE" -s "malloc,${IMGORIGIN_STACK_VARNISH_MEMORY:-256M}" >"$STACK_DIR/varnish/varnishd.log" 2>&1 \
     || die "stack: Varnish did not start: $(tail -n 5 "$STACK_DIR/varnish/varnishd.log")"
   stack_wait_port "$STACK_BASE" "Varnish"
   stack_status
   say "images: http://127.0.0.1:$STACK_BASE/ (upload to any node's origin, e.g. IMGORIGIN_URL=http://127.0.0.1:$((STACK_BASE + 21)) bin/imgorigin upload photo.jpg)"
   say "purge everywhere: IMGORIGIN_NODES=$(stack_origin_urls) IMGORIGIN_CDN=varnish IMGORIGIN_VARNISH_URL=http://127.0.0.1:$STACK_BASE bin/imgorigin purge <id>"
+}
+
+# Starts node i's origin in the background (its nginx is separate): loopback only, X-Accel hits
+# for its nginx, one original store for all (IMGORIGIN_STACK_ORIGINALS, default a folder under
+# the stack's directory; an s3:// store takes the usual IMGORIGIN_S3_* and AWS_* variables).
+stack_launch_origin() {
+  local i=$1 dir=$STACK_DIR/node$1
+  local -a java_opts=() launch=()
+  read -r -a java_opts <<<"${IMGORIGIN_JAVA_OPTS:--Xmx512m}"
+  mapfile -t launch <"$STACK_DIR/launch"
+  mkdir -p "$dir/cache"
+  (
+    export IMGORIGIN_PORT=$((STACK_BASE + 20 + i)) IMGORIGIN_HOST=127.0.0.1 IMGORIGIN_ACCEL_PREFIX=/_cache/
+    export IMGORIGIN_CACHE_DIR=$dir/cache IMGORIGIN_ORIGINALS=${IMGORIGIN_STACK_ORIGINALS:-file:$STACK_DIR/originals}
+    # -Dimgorigin.stack names the directory on the command line, which is how status and
+    # stop recognise the process behind a pid file.
+    exec java -Dimgorigin.stack="$dir" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError \
+      --sun-misc-unsafe-memory-access=allow \
+      --enable-native-access=ALL-UNNAMED "${java_opts[@]}" "${launch[@]}" >>"$dir/origin.log" 2>&1
+  ) &
+  echo $! >"$dir/origin.pid"
+}
+
+# `stack node <i> kill|start`: a crash (SIGKILL of the origin; its nginx stays and answers 503,
+# so the balancer moves on) and the restart after it, with the settings of the first start.
+stack_node() {
+  local i=${1:-} action=${2:-}
+  [[ $i =~ ^[1-9]$ ]] && [ "$i" -le "$(stack_nodes)" ] || die "stack: no node '$i' (nodes: $(stack_nodes))"
+  case $action in
+    kill)
+      local pid
+      pid=$(stack_pid "$STACK_DIR/node$i/origin.pid") || die "stack: node $i's origin is not running"
+      kill -9 "$pid"
+      while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+      ;;
+    start)
+      ! stack_pid "$STACK_DIR/node$i/origin.pid" >/dev/null || die "stack: node $i's origin is running"
+      ensure_jdk
+      stack_launch_origin "$i"
+      stack_wait_port $((STACK_BASE + 20 + i)) "node $i's origin" "$STACK_DIR/node$i/origin.pid" \
+        "$STACK_DIR/node$i/origin.log"
+      ;;
+    *) stack_usage >&2; exit 2 ;;
+  esac
 }
 
 stack_origin_urls() {
@@ -276,6 +315,7 @@ cmd_stack() {
       ;;
     status) stack_status ;;
     stop) stack_stop ;;
+    node) stack_node "${2:-}" "${3:-}" ;;
     *) stack_usage >&2; exit 2 ;;
   esac
 }
