@@ -10,6 +10,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.imgorigin.faces.Box;
+import org.imgorigin.faces.FaceDetector;
 import org.imgorigin.image.ImageFormat;
 import org.imgorigin.url.Effect;
 import org.imgorigin.url.Transformation;
@@ -69,8 +71,16 @@ public final class Renderer {
     private final EncodeBudget budget;
     /** Whether libvips was built with libjxl (see {@link Vips#writesJpegXl()}). */
     private final boolean writesJpegXl;
+    /** Finds the faces of {@code g_face} and {@code g_faces}. */
+    private final FaceDetector faces;
 
+    /** A renderer with the machine's face detector ({@link FaceDetector#system()}). */
     public Renderer(RenderLimits limits) {
+        this(limits, FaceDetector.system());
+    }
+
+    public Renderer(RenderLimits limits, FaceDetector faces) {
+        this.faces = Objects.requireNonNull(faces, "faces");
         this.limits = Objects.requireNonNull(limits, "limits");
         this.budget = new EncodeBudget(limits);
         Vips.init();
@@ -173,11 +183,14 @@ public final class Renderer {
         long sourcePixels = (long) width * height;
         List<VipsImage> frames;
         Plan plan;
+        Optional<Box> focus = FaceFocus.ofSource(faces, scope, buffer, width, height, noRotate, page, first);
         if (first.effects().has(Effect.TRIM)) {
             // The original is loaded at the plan's scale and cut to the trimmed box.
             int[] box = trimmedBox(scope, buffer, width, height, noRotate, page,
                     first.effects().get(Effect.TRIM).getAsInt());
-            plan = Geometry.plan(box[2], box[3], first, dpr, limits.maxDimension(), limits.maxOutputPixels());
+            Box trimmed = Box.ofPixels(box[0], box[1], box[2], box[3], width, height);
+            plan = Geometry.plan(box[2], box[3], first, dpr, focus.flatMap(f -> f.within(trimmed)),
+                    limits.maxDimension(), limits.maxOutputPixels());
             double s = (double) plan.loadWidth() / box[2];
             double t = (double) plan.loadHeight() / box[3];
             int loadWidth = Math.max(1, (int) Math.round(width * s));
@@ -191,7 +204,7 @@ public final class Renderer {
                 frames.add(resizeTo(scope, cut, plan));
             }
         } else {
-            plan = Geometry.plan(width, height, first, dpr, limits.maxDimension(), limits.maxOutputPixels());
+            plan = Geometry.plan(width, height, first, dpr, focus, limits.maxDimension(), limits.maxOutputPixels());
             Geometry.checkCanvas(plan.outputWidth(), plan.outputHeight(), frameCount, sourcePixels,
                     limits.maxDimension(), limits.maxOutputPixels());
             if (stages.size() == 1) {
@@ -218,7 +231,7 @@ public final class Renderer {
                 int[] box = EffectsStep.trimBox(scope, whole, stage.effects().get(Effect.TRIM).getAsInt());
                 frames.replaceAll(frame -> scope.extractArea(frame, box[0], box[1], box[2], box[3]));
             }
-            plan = plan(frames.getFirst(), stage, dpr);
+            plan = plan(frames.getFirst(), stage, dpr, FaceFocus.ofImage(faces, scope, frames.getFirst(), stage));
             Plan stagePlan = plan;
             frames.replaceAll(frame -> resizeTo(scope, frame, stagePlan));
             frames = stage(scope, frames, stage, plan, dpr, output);
@@ -304,8 +317,8 @@ public final class Renderer {
     }
 
     /** The plan of a stage on the image the stages before it made; bounded like the first. */
-    private Plan plan(VipsImage image, Transformation stage, double dpr) throws RenderException {
-        return Geometry.laterStage(image.width(), image.height(), stage, dpr, limits.maxDimension(),
+    private Plan plan(VipsImage image, Transformation stage, double dpr, Optional<Box> focus) throws RenderException {
+        return Geometry.laterStage(image.width(), image.height(), stage, dpr, focus, limits.maxDimension(),
                 limits.maxOutputPixels());
     }
 
@@ -322,7 +335,7 @@ public final class Renderer {
     }
 
     /**
-     * One stage's steps on every frame. A content-aware crop ({@code g_auto}) of an animation
+     * One stage's steps on every frame. A crop by saliency ({@code g_auto}, or a face gravity that found no face) of an animation
      * is placed once, from the first frame, so that the frames do not jump.
      */
     private static List<VipsImage> stage(VipsScope scope, List<VipsImage> frames, Transformation stage, Plan plan,

@@ -1,0 +1,71 @@
+package org.imgorigin.faces;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Finds faces in a grey image. Implementations are thread-safe; a call's cost is bounded by
+ * the image it is given, which callers keep small ({@link #DETECTION_EDGE}).
+ */
+public interface FaceDetector {
+    /**
+     * The longest side, in pixels, of the copy a detector is given: faces smaller than about
+     * 1/20 of the short side do not steer a crop, and a Haar cascade's cost grows with the area
+     * (docs/faces.md measures it).
+     */
+    int DETECTION_EDGE = 512;
+
+    /** The faces found, in no particular order; empty when there are none or none can be looked for. */
+    List<Box> detect(Grey image);
+
+    /** Whether this detector can find anything at all. */
+    boolean available();
+
+    /** For the start-up log and {@code /readyz}: which detector, or why there is none. */
+    String describe();
+
+    /**
+     * The detector installed on this machine: OpenCV's {@code haarcascade_frontalface_alt2}
+     * through Debian's {@code libopencv-java} and {@code opencv-data}, or, when those are
+     * missing, one that finds nothing and says why. Loaded once per process.
+     */
+    static FaceDetector system() {
+        return SystemDetector.INSTANCE;
+    }
+
+    /** Debian's paths, for {@link #system()} and the benchmark. */
+    static FaceDetector openCv(Path jar, Path library, Path cascade) {
+        return OpenCvCascade.load(jar, library, cascade);
+    }
+
+    /** A detector that finds nothing, saying {@code why}. */
+    static FaceDetector unavailable(String why) {
+        return new Unavailable(why);
+    }
+
+    /** {@link #system()}'s one instance, made on first use. */
+    final class SystemDetector {
+        static final FaceDetector INSTANCE = openCv(OpenCvCascade.DEBIAN_JAR, OpenCvCascade.DEBIAN_LIBRARY,
+                OpenCvCascade.DEBIAN_CASCADE);
+
+        private SystemDetector() {
+        }
+    }
+
+    record Unavailable(String why) implements FaceDetector {
+        @Override
+        public List<Box> detect(Grey image) {
+            return List.of();
+        }
+
+        @Override
+        public boolean available() {
+            return false;
+        }
+
+        @Override
+        public String describe() {
+            return "no face detector (" + why + "): g_face and g_faces crop by saliency, as g_auto";
+        }
+    }
+}
