@@ -5,15 +5,15 @@ import java.util.List;
 
 /**
  * Finds faces in a grey image. Implementations are thread-safe; a call's cost is bounded by
- * the image it is given, which callers keep small ({@link #DETECTION_EDGE}).
+ * the image it is given, which callers keep small ({@link #DETECTION_PIXELS}).
  */
 public interface FaceDetector {
     /**
-     * The longest side, in pixels, of the copy a detector is given: faces smaller than about
-     * 1/20 of the short side do not steer a crop, and a Haar cascade's cost grows with the area
-     * (docs/faces.md measures it).
+     * The most pixels of the copy a detector is given (about 640x470): a Haar cascade's cost
+     * grows with the area, and faces smaller than about 1/20 of the copy's short side do not
+     * steer a crop (docs/faces.md measures both).
      */
-    int DETECTION_EDGE = 512;
+    long DETECTION_PIXELS = 300_000;
 
     /** The faces found, in no particular order; empty when there are none or none can be looked for. */
     List<Box> detect(Grey image);

@@ -161,6 +161,6 @@ final class OpenCvCascade implements FaceDetector {
 
     @Override
     public String describe() {
-        return "OpenCV Haar cascade " + cascade.getFileName() + " on a copy of at most " + DETECTION_EDGE + " px";
+        return "OpenCV Haar cascade " + cascade.getFileName() + " on a copy of at most " + DETECTION_PIXELS + " pixels";
     }
 }

@@ -13,7 +13,7 @@ import org.imgorigin.vips.VipsScope;
 
 /**
  * Where {@code g_face} and {@code g_faces} put a crop: the faces a {@link FaceDetector} finds
- * on a copy of at most {@link FaceDetector#DETECTION_EDGE} pixels a side (shrunk on load by
+ * on a copy of at most {@link FaceDetector#DETECTION_PIXELS} pixels (shrunk on load by
  * libvips, so the cost does not grow with the source), as the largest face's box or the box
  * around all of them, in fractions of the image. Runs on the render's thread inside its
  * {@link VipsScope}, so the render's time limit covers it.
@@ -59,9 +59,9 @@ final class FaceFocus {
         return gravity == Gravity.FACES ? Box.around(faces) : Box.largest(faces);
     }
 
-    /** The source's shape in at most {@link FaceDetector#DETECTION_EDGE} a side, never enlarged. */
+    /** The source's shape in at most {@link FaceDetector#DETECTION_PIXELS}, never enlarged. */
     static int[] detectionSize(int width, int height) {
-        double s = Math.min(1.0, (double) FaceDetector.DETECTION_EDGE / Math.max(width, height));
+        double s = Math.min(1.0, Math.sqrt((double) FaceDetector.DETECTION_PIXELS / ((long) width * height)));
         return new int[] {Math.max(1, (int) Math.round(width * s)), Math.max(1, (int) Math.round(height * s))};
     }
 }
