@@ -13,7 +13,7 @@ public interface FaceDetector {
      * grows with the area, and faces smaller than about 1/20 of the copy's short side do not
      * steer a crop (docs/faces.md measures both).
      */
-    long DETECTION_PIXELS = 300_000;
+    long DETECTION_PIXELS = Long.getLong("imgorigin.faces.pixels", 300_000);
 
     /** The faces found, in no particular order; empty when there are none or none can be looked for. */
     List<Box> detect(Grey image);

@@ -23,14 +23,15 @@ import java.util.List;
  */
 final class OpenCvCascade implements FaceDetector {
     static final Path DEBIAN_JAR = Path.of("/usr/share/java/opencv.jar");
-    static final Path DEBIAN_LIBRARY = Path.of("/usr/lib/jni/libopencv_java460.so");
+    /** Debian 12 has libopencv_java460.so, Ubuntu 22.04 libopencv_java454.so: whichever is there. */
+    static final Path DEBIAN_LIBRARY = jniLibrary(Path.of("/usr/lib/jni"));
     static final Path DEBIAN_CASCADE = Path.of("/usr/share/opencv4/haarcascades/haarcascade_frontalface_alt2.xml");
 
     /** How much the cascade's window grows between scales, and how many overlapping hits make a face. */
     private static final double SCALE_FACTOR = 1.1;
     private static final int MIN_NEIGHBOURS = 5;
     /** The smallest face looked for, as a fraction of the short side (and never under 20 px, the cascade's own size). */
-    private static final int MIN_FACE_DIVISOR = 20;
+    private static final int MIN_FACE_DIVISOR = Integer.getInteger("imgorigin.faces.divisor", 20);
     private static final int CV_8UC1 = 0;
 
     private final Path cascade;
@@ -87,6 +88,15 @@ final class OpenCvCascade implements FaceDetector {
                 throw new IllegalStateException("OpenCV could not load the cascade " + cascade, e);
             }
         });
+    }
+
+    private static Path jniLibrary(Path dir) {
+        try (var files = Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().matches("libopencv_java\\d+\\.so")).sorted()
+                    .reduce((a, b) -> b).orElse(dir.resolve("libopencv_java.so"));
+        } catch (java.io.IOException e) {
+            return dir.resolve("libopencv_java.so");
+        }
     }
 
     /** The detector, or {@link Unavailable} saying which file is missing or what failed. */
