@@ -43,11 +43,19 @@ final class FaceFocus {
         return focus(detector, scope, small, stage.gravity());
     }
 
-    /** The faces of an image a stage before made. */
-    static Optional<Box> ofImage(FaceDetector detector, VipsScope scope, VipsImage image, Transformation stage) {
+    /**
+     * The faces of what the stages before made ({@code frames}, the first frame of an
+     * animation). That frame is read twice, for the faces and then for the stage, which a
+     * sequentially loaded image cannot do: so it is made in memory first and replaced in
+     * {@code frames} (bounded by the output limits the stage before was checked against).
+     */
+    static Optional<Box> ofFrames(FaceDetector detector, VipsScope scope, List<VipsImage> frames,
+            Transformation stage) {
         if (!wanted(stage) || !detector.available()) {
             return Optional.empty();
         }
+        VipsImage image = scope.materialise(frames.getFirst());
+        frames.set(0, image);
         int[] size = detectionSize(image.width(), image.height());
         VipsImage small = size[0] == image.width() && size[1] == image.height()
                 ? image : scope.resize(image, size[0], size[1]);

@@ -231,7 +231,8 @@ public final class Renderer {
                 int[] box = EffectsStep.trimBox(scope, whole, stage.effects().get(Effect.TRIM).getAsInt());
                 frames.replaceAll(frame -> scope.extractArea(frame, box[0], box[1], box[2], box[3]));
             }
-            plan = plan(frames.getFirst(), stage, dpr, FaceFocus.ofImage(faces, scope, frames.getFirst(), stage));
+            Optional<Box> stageFocus = FaceFocus.ofFrames(faces, scope, frames, stage);
+            plan = plan(frames.getFirst(), stage, dpr, stageFocus);
             Plan stagePlan = plan;
             frames.replaceAll(frame -> resizeTo(scope, frame, stagePlan));
             frames = stage(scope, frames, stage, plan, dpr, output);
