@@ -126,6 +126,7 @@ public final class Server implements AutoCloseable {
             RecentUploads recent = new RecentUploads(24);
             metrics.cacheGauges(disk::totalBytes, disk::size, cache::memoryBytes);
             metrics.cacheWritableGauge(() -> disk.writeProblem().isEmpty());
+            // Which face detector g_face uses, or why there is none (then it is saliency).
             org.imgorigin.faces.FaceDetector faces = org.imgorigin.faces.FaceDetector.system();
             LOG.log(faces.available() ? Level.INFO : Level.WARNING, faces::describe);
             Renderer renderer = new Renderer(config.limits(), faces);

@@ -183,6 +183,10 @@ public final class Renderer {
         long sourcePixels = (long) width * height;
         List<VipsImage> frames;
         Plan plan;
+        if (FaceFocus.wanted(first) && !first.effects().has(Effect.TRIM)) {
+            // A size over the limits is refused before faces are looked for: the plan without them.
+            Geometry.plan(width, height, first, dpr, limits.maxDimension(), limits.maxOutputPixels());
+        }
         Optional<Box> focus = FaceFocus.ofSource(faces, scope, buffer, width, height, noRotate, page, first);
         if (first.effects().has(Effect.TRIM)) {
             // The original is loaded at the plan's scale and cut to the trimmed box.
@@ -336,8 +340,9 @@ public final class Renderer {
     }
 
     /**
-     * One stage's steps on every frame. A crop by saliency ({@code g_auto}, or a face gravity that found no face) of an animation
-     * is placed once, from the first frame, so that the frames do not jump.
+     * One stage's steps on every frame. A crop by saliency ({@code g_auto}, or a face gravity
+     * that found no face) of an animation is placed once, from the first frame, so that the
+     * frames do not jump.
      */
     private static List<VipsImage> stage(VipsScope scope, List<VipsImage> frames, Transformation stage, Plan plan,
             double dpr, ImageFormat output) {

@@ -202,6 +202,35 @@ class FaceCropTest {
                 .isInstanceOfSatisfying(RenderException.class, e -> assertThat(e.status()).isEqualTo(503));
     }
 
+    @Test
+    void aSizeOverTheLimitsIsRefusedBeforeFacesAreLookedFor() throws Exception {
+        int[] calls = {0};
+        FaceDetector counting = new FaceDetector() {
+            @Override
+            public List<Box> detect(Grey image) {
+                calls[0]++;
+                return List.of();
+            }
+
+            @Override
+            public boolean available() {
+                return true;
+            }
+
+            @Override
+            public String describe() {
+                return "counting";
+            }
+        };
+        Renderer strict = new Renderer(new RenderLimits(50_000_000L, 1000, 40_000_000L, 2, Duration.ofSeconds(10)),
+                counting);
+        assertThatThrownBy(() -> strict.render(right, Fixtures.t("c_fill,g_face,w_2000,h_300"), ImageFormat.PNG))
+                .isInstanceOfSatisfying(RenderException.class, e -> assertThat(e.status()).isEqualTo(400));
+        assertThat(calls[0]).isZero();
+        strict.render(right, Fixtures.t("c_fill,g_face,w_300,h_300"), ImageFormat.PNG);
+        assertThat(calls[0]).isEqualTo(1);
+    }
+
     private byte[] render(byte[] source, String spec) {
         try {
             return renderer.render(source, Fixtures.t(spec), ImageFormat.PNG).bytes();
