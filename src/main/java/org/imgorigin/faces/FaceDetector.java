@@ -33,7 +33,13 @@ public interface FaceDetector {
         return SystemDetector.INSTANCE;
     }
 
-    /** Debian's paths, for {@link #system()} and the benchmark. */
+    /**
+     * OpenCV's cascade at {@code cascade}, through the bindings at {@code jar} and
+     * {@code library}; {@link Unavailable} when a file is missing or OpenCV does not load. A
+     * JNI library loads into one class loader per process, so only the first of these in a
+     * process can be available ({@link #system()} is that one in the server; the benchmark
+     * runs a process per cascade).
+     */
     static FaceDetector openCv(Path jar, Path library, Path cascade) {
         return OpenCvCascade.load(jar, library, cascade);
     }
