@@ -183,11 +183,14 @@ public final class Renderer {
         long sourcePixels = (long) width * height;
         List<VipsImage> frames;
         Plan plan;
-        if (FaceFocus.wanted(first) && !first.effects().has(Effect.TRIM)) {
-            // A size over the limits is refused before faces are looked for: the plan without them.
-            Geometry.plan(width, height, first, dpr, limits.maxDimension(), limits.maxOutputPixels());
+        Optional<Box> focus = Optional.empty();
+        // Faces are looked for only for a crop, and after the plan without them has refused a
+        // size over the limits (a trimmed image's plan is known only after its trim).
+        if (FaceFocus.wanted(first) && (first.effects().has(Effect.TRIM)
+                || Geometry.plan(width, height, first, dpr, limits.maxDimension(), limits.maxOutputPixels())
+                        .cut().isPresent())) {
+            focus = FaceFocus.ofSource(faces, scope, buffer, width, height, noRotate, page, first);
         }
-        Optional<Box> focus = FaceFocus.ofSource(faces, scope, buffer, width, height, noRotate, page, first);
         if (first.effects().has(Effect.TRIM)) {
             // The original is loaded at the plan's scale and cut to the trimmed box.
             int[] box = trimmedBox(scope, buffer, width, height, noRotate, page,

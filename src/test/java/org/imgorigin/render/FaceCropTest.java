@@ -203,7 +203,7 @@ class FaceCropTest {
     }
 
     @Test
-    void aSizeOverTheLimitsIsRefusedBeforeFacesAreLookedFor() throws Exception {
+    void facesAreLookedForOnlyForACropWithinTheLimits() throws Exception {
         int[] calls = {0};
         FaceDetector counting = new FaceDetector() {
             @Override
@@ -226,6 +226,9 @@ class FaceCropTest {
                 counting);
         assertThatThrownBy(() -> strict.render(right, Fixtures.t("c_fill,g_face,w_2000,h_300"), ImageFormat.PNG))
                 .isInstanceOfSatisfying(RenderException.class, e -> assertThat(e.status()).isEqualTo(400));
+        assertThat(calls[0]).isZero();
+        // c_fill of one side crops nothing: no faces to look for.
+        strict.render(right, Fixtures.t("c_fill,g_face,w_300"), ImageFormat.PNG);
         assertThat(calls[0]).isZero();
         strict.render(right, Fixtures.t("c_fill,g_face,w_300,h_300"), ImageFormat.PNG);
         assertThat(calls[0]).isEqualTo(1);
