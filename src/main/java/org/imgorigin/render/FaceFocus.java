@@ -1,10 +1,14 @@
 package org.imgorigin.render;
 
 import java.lang.foreign.MemorySegment;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import org.imgorigin.faces.Box;
 import org.imgorigin.faces.FaceDetector;
+import org.imgorigin.faces.FaceMemory;
 import org.imgorigin.faces.Grey;
 import org.imgorigin.url.Transformation;
 import org.imgorigin.url.Transformation.Gravity;
@@ -31,16 +35,36 @@ final class FaceFocus {
                 };
     }
 
-    /** The faces of the {@code width}×{@code height} (as displayed) source, looked for on a small copy of it. */
-    static Optional<Box> ofSource(FaceDetector detector, VipsScope scope, MemorySegment buffer, int width, int height,
-            boolean noRotate, int page, Transformation stage) {
+    /**
+     * The faces of the {@code width}×{@code height} (as displayed) source, looked for on a small
+     * copy of it, or remembered in {@code memory} from another variant of the same original.
+     */
+    static Optional<Box> ofSource(FaceDetector detector, FaceMemory memory, VipsScope scope, MemorySegment buffer,
+            int width, int height, boolean noRotate, int page, Transformation stage) {
         if (!wanted(stage) || !detector.available()) {
             return Optional.empty();
         }
-        int[] size = detectionSize(width, height);
-        VipsImage small = ColourStep.normalise(scope,
-                scope.thumbnail(buffer, size[0], size[1], VipsScope.Size.FORCE, noRotate, page));
-        return focus(detector, scope, small, stage.gravity());
+        FaceMemory.Key key = new FaceMemory.Key(digest(buffer), page, noRotate);
+        List<Box> faces = memory.get(key).orElseGet(() -> {
+            int[] size = detectionSize(width, height);
+            VipsImage small = ColourStep.normalise(scope,
+                    scope.thumbnail(buffer, size[0], size[1], VipsScope.Size.FORCE, noRotate, page));
+            List<Box> found = detect(detector, scope, small);
+            memory.put(key, found);
+            return found;
+        });
+        return pick(faces, stage.gravity());
+    }
+
+    /** SHA-256 of the original's bytes: a few ms for a large photo, against a decode and a detection. */
+    private static String digest(MemorySegment buffer) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(buffer.asByteBuffer());
+            return HexFormat.of().formatHex(sha.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
 
     /**
@@ -59,11 +83,14 @@ final class FaceFocus {
         int[] size = detectionSize(image.width(), image.height());
         VipsImage small = size[0] == image.width() && size[1] == image.height()
                 ? image : scope.resize(image, size[0], size[1]);
-        return focus(detector, scope, small, stage.gravity());
+        return pick(detect(detector, scope, small), stage.gravity());
     }
 
-    private static Optional<Box> focus(FaceDetector detector, VipsScope scope, VipsImage small, Gravity gravity) {
-        List<Box> faces = detector.detect(new Grey(small.width(), small.height(), scope.greyPixels(small)));
+    private static List<Box> detect(FaceDetector detector, VipsScope scope, VipsImage small) {
+        return detector.detect(new Grey(small.width(), small.height(), scope.greyPixels(small)));
+    }
+
+    private static Optional<Box> pick(List<Box> faces, Gravity gravity) {
         return gravity == Gravity.FACES ? Box.around(faces) : Box.largest(faces);
     }
 

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.imgorigin.faces.Box;
 import org.imgorigin.faces.FaceDetector;
+import org.imgorigin.faces.FaceMemory;
 import org.imgorigin.image.ImageFormat;
 import org.imgorigin.url.Effect;
 import org.imgorigin.url.Transformation;
@@ -73,6 +74,10 @@ public final class Renderer {
     private final boolean writesJpegXl;
     /** Finds the faces of {@code g_face} and {@code g_faces}. */
     private final FaceDetector faces;
+    /** The faces of the originals rendered lately: each original's variants look once. */
+    private final FaceMemory faceMemory = new FaceMemory(FACE_MEMORY_ORIGINALS);
+    /** About 200 bytes an original with a few faces: under 1 MB in all. */
+    static final int FACE_MEMORY_ORIGINALS = 4096;
 
     /** A renderer with the machine's face detector ({@link FaceDetector#system()}). */
     public Renderer(RenderLimits limits) {
@@ -189,7 +194,7 @@ public final class Renderer {
         if (FaceFocus.wanted(first) && (first.effects().has(Effect.TRIM)
                 || Geometry.plan(width, height, first, dpr, limits.maxDimension(), limits.maxOutputPixels())
                         .cut().isPresent())) {
-            focus = FaceFocus.ofSource(faces, scope, buffer, width, height, noRotate, page, first);
+            focus = FaceFocus.ofSource(faces, faceMemory, scope, buffer, width, height, noRotate, page, first);
         }
         if (first.effects().has(Effect.TRIM)) {
             // The original is loaded at the plan's scale and cut to the trimmed box.

@@ -16,6 +16,7 @@ import java.util.List;
 import javax.imageio.ImageIO;
 import org.imgorigin.faces.Box;
 import org.imgorigin.faces.FaceDetector;
+import org.imgorigin.faces.FaceMemory;
 import org.imgorigin.faces.Grey;
 import org.imgorigin.image.ImageFormat;
 import org.junit.jupiter.api.BeforeAll;
@@ -67,15 +68,23 @@ class FaceCropTest {
     @Test
     void detectionsDoNotLeakNativeMemory() throws Exception {
         assumeTrue(DETECTOR.available(), DETECTOR::describe);
+        // Each time other bytes after the JPEG's end, so each is an original of its own and
+        // the faces are looked for again, not remembered.
         for (int i = 0; i < 50; i++) {
-            render(right, "c_thumb,g_face,w_64,h_64");
+            render(tagged(right, i), "c_thumb,g_face,w_64,h_64");
         }
         long before = rssKiB();
         for (int i = 0; i < 200; i++) {
-            render(right, "c_thumb,g_face,w_64,h_64");
+            render(tagged(right, 1000 + i), "c_thumb,g_face,w_64,h_64");
         }
         // A leaked 692x231 copy per detection would be 32 MB here.
         assertThat(rssKiB() - before).as("RSS growth in KiB").isLessThan(16_000);
+    }
+
+    private static byte[] tagged(byte[] jpeg, int tag) {
+        byte[] copy = java.util.Arrays.copyOf(jpeg, jpeg.length + 4);
+        java.nio.ByteBuffer.wrap(copy, jpeg.length, 4).putInt(tag);
+        return copy;
     }
 
     private static long rssKiB() throws IOException {
@@ -144,6 +153,22 @@ class FaceCropTest {
                 .isEqualTo(render(right, "c_fill,g_auto,w_300,h_300"));
         assertThat(without.render(right, Fixtures.t("c_thumb,g_faces,w_150,h_150"), ImageFormat.PNG).bytes())
                 .isEqualTo(render(right, "c_thumb,g_auto,w_150,h_150"));
+    }
+
+    @Test
+    void theMemoryOfFacesIsBounded() {
+        FaceMemory memory = new FaceMemory(2);
+        FaceMemory.Key a = new FaceMemory.Key("a", 0, false);
+        FaceMemory.Key b = new FaceMemory.Key("b", 0, false);
+        FaceMemory.Key c = new FaceMemory.Key("c", 0, false);
+        memory.put(a, List.of());
+        memory.put(b, List.of(Box.ofPixels(1, 1, 2, 2, 10, 10)));
+        assertThat(memory.get(a)).isPresent(); // a is now the most recently used
+        memory.put(c, List.of());
+        assertThat(memory.size()).isEqualTo(2);
+        assertThat(memory.get(b)).isEmpty();
+        assertThat(memory.get(a)).isPresent();
+        assertThat(new FaceMemory.Key("a", 1, false)).isNotEqualTo(a);
     }
 
     @Test
@@ -232,6 +257,12 @@ class FaceCropTest {
         assertThat(calls[0]).isZero();
         strict.render(right, Fixtures.t("c_fill,g_face,w_300,h_300"), ImageFormat.PNG);
         assertThat(calls[0]).isEqualTo(1);
+        // Every variant of one original asks once: the faces are remembered per original.
+        strict.render(right, Fixtures.t("c_thumb,g_faces,w_100,h_100"), ImageFormat.WEBP);
+        strict.render(right, Fixtures.t("c_fill,g_face,w_200,h_100"), ImageFormat.JPEG);
+        assertThat(calls[0]).isEqualTo(1);
+        strict.render(pair, Fixtures.t("c_fill,g_face,w_300,h_300"), ImageFormat.PNG);
+        assertThat(calls[0]).isEqualTo(2);
     }
 
     private byte[] render(byte[] source, String spec) {
