@@ -189,8 +189,8 @@ final class Geometry {
                             noRotate, focus, maxDimension);
                 }
                 if (both && t.zoom().isPresent()) {
-                    // Zooming out (under 1) of the fill has no more of the image to show: there
-                    // is no face region to zoom out from yet, so it stops at the fill.
+                    // Zooming out (under 1) of the fill has no more of the image to show: without
+                    // faces to zoom out from, it stops at the fill.
                     yield region(sourceWidth, sourceHeight, t, cover * Math.max(1.0, t.zoom().get()), w, h, noRotate,
                             focus, maxDimension);
                 }
