@@ -132,7 +132,10 @@ public final class Server implements AutoCloseable {
             RecentUploads recent = new RecentUploads(24);
             metrics.cacheGauges(disk::totalBytes, disk::size, cache::memoryBytes);
             metrics.cacheWritableGauge(() -> disk.writeProblem().isEmpty());
-            Renderer renderer = new Renderer(config.limits());
+            // Which face detector g_face uses, or why there is none (then it is saliency).
+            org.imgorigin.faces.FaceDetector faces = org.imgorigin.faces.FaceDetector.system();
+            LOG.log(faces.available() ? Level.INFO : Level.WARNING, faces::describe);
+            Renderer renderer = new Renderer(config.limits(), faces);
             RenderPool pool = new RenderPool(vertx, config.workers(), config.queue());
             metrics.renderGauges(pool::running, pool::queued, Vips::trackedMemory);
             Optional<AccessLog> accessLog = config.accessLog() ? Optional.of(new AccessLog()) : Optional.empty();

@@ -1,6 +1,7 @@
 package org.imgorigin.render;
 
 import java.util.Optional;
+import org.imgorigin.faces.Box;
 import org.imgorigin.url.Transformation;
 import org.imgorigin.url.Transformation.Crop;
 import org.imgorigin.url.Transformation.Gravity;
@@ -33,7 +34,17 @@ final class Geometry {
      */
     static Plan plan(int sourceWidth, int sourceHeight, Transformation t, double dpr, int maxDimension,
             long maxOutputPixels) throws RenderException {
-        return plan(sourceWidth, sourceHeight, t, dpr, false, maxDimension, maxOutputPixels);
+        return plan(sourceWidth, sourceHeight, t, dpr, Optional.empty(), maxDimension, maxOutputPixels);
+    }
+
+    /**
+     * {@link #plan(int, int, Transformation, double, int, long)} with the faces {@code g_face} or
+     * {@code g_faces} found ({@code focus}, in fractions of the source): crops are centred on it,
+     * and a {@code c_thumb} zooms to it. Without a focus a face gravity is saliency, as {@code g_auto}.
+     */
+    static Plan plan(int sourceWidth, int sourceHeight, Transformation t, double dpr, Optional<Box> focus,
+            int maxDimension, long maxOutputPixels) throws RenderException {
+        return plan(sourceWidth, sourceHeight, t, dpr, false, focus, maxDimension, maxOutputPixels);
     }
 
     /**
@@ -41,14 +52,15 @@ final class Geometry {
      * source is an earlier stage's result, already at the request's DPR, so sizes taken from it
      * (fractions, a ratio's box) are not scaled again; sizes in pixels are.
      */
-    static Plan laterStage(int sourceWidth, int sourceHeight, Transformation t, double dpr, int maxDimension,
-            long maxOutputPixels) throws RenderException {
-        return plan(sourceWidth, sourceHeight, t, dpr, true, maxDimension, maxOutputPixels);
+    static Plan laterStage(int sourceWidth, int sourceHeight, Transformation t, double dpr, Optional<Box> focus,
+            int maxDimension, long maxOutputPixels) throws RenderException {
+        return plan(sourceWidth, sourceHeight, t, dpr, true, focus, maxDimension, maxOutputPixels);
     }
 
     private static Plan plan(int sourceWidth, int sourceHeight, Transformation t, double dpr,
-            boolean sourceInDevicePixels, int maxDimension, long maxOutputPixels) throws RenderException {
-        Plan plan = plan(sourceWidth, sourceHeight, t, dpr, sourceInDevicePixels, maxDimension);
+            boolean sourceInDevicePixels, Optional<Box> focus, int maxDimension, long maxOutputPixels)
+            throws RenderException {
+        Plan plan = plan(sourceWidth, sourceHeight, t, dpr, sourceInDevicePixels, focus, maxDimension);
         checkPixels(plan.outputWidth(), plan.outputHeight(), 1, (long) sourceWidth * sourceHeight, maxOutputPixels);
         return plan;
     }
@@ -79,7 +91,7 @@ final class Geometry {
 
     /** The plan without the output-pixel bound (each side is still bounded by {@code maxDimension}). */
     static Plan plan(int sourceWidth, int sourceHeight, Transformation t, int maxDimension) throws RenderException {
-        return plan(sourceWidth, sourceHeight, t, dpr(t), false, maxDimension);
+        return plan(sourceWidth, sourceHeight, t, dpr(t), false, Optional.empty(), maxDimension);
     }
 
     /** The request's device pixel ratio; 1 without {@code dpr_}. */
@@ -91,7 +103,9 @@ final class Geometry {
     }
 
     private static Plan plan(int sourceWidth, int sourceHeight, Transformation t, double dpr,
-            boolean sourceInDevicePixels, int maxDimension) throws RenderException {
+            boolean sourceInDevicePixels, Optional<Box> faces, int maxDimension) throws RenderException {
+        // Only a face gravity is steered by faces; the caller looks for them only then.
+        Optional<Box> focus = faces.filter(f -> t.gravity() == Gravity.FACE || t.gravity() == Gravity.FACES);
         boolean noRotate = t.angle().filter(a -> a == Transformation.Angle.IGNORE).isPresent();
 
         Integer w = t.width().map(l -> pixels(l, sourceWidth)).orElse(null);
@@ -131,9 +145,17 @@ final class Geometry {
         }
 
         Gravity gravity = t.gravity();
+        if (t.crop() == Crop.CROP && w == null && h == null && focus.isPresent()) {
+            // c_crop,g_face with no size: the face itself (z_ under 1 takes more around it).
+            int cw = Math.min(sourceWidth, atLeastOne(focus.get().width() * sourceWidth / t.zoom().orElse(1.0)));
+            int ch = Math.min(sourceHeight, atLeastOne(focus.get().height() * sourceHeight / t.zoom().orElse(1.0)));
+            return new Plan(sourceWidth, sourceHeight, noRotate,
+                    Optional.of(cut(sourceWidth, sourceHeight, cw, ch, gravity, focus)), Optional.empty(),
+                    Optional.empty());
+        }
         if (t.crop() == Crop.CROP && (t.zoom().isPresent() || t.x().isPresent() || t.y().isPresent())) {
             return region(sourceWidth, sourceHeight, t, t.zoom().orElse(1.0),
-                    w == null ? sourceWidth : w, h == null ? sourceHeight : h, noRotate, maxDimension);
+                    w == null ? sourceWidth : w, h == null ? sourceHeight : h, noRotate, focus, maxDimension);
         }
         if (w == null && h == null) {
             return new Plan(sourceWidth, sourceHeight, noRotate, Optional.empty(), Optional.empty(), Optional.empty());
@@ -150,24 +172,35 @@ final class Geometry {
             case FIT -> scaled(sourceWidth, sourceHeight, fit, null, null, noRotate);
             case LIMIT -> scaled(sourceWidth, sourceHeight, Math.min(1.0, fit), null, null, noRotate);
             case FILL, THUMB -> {
+                if (both && t.crop() == Crop.THUMB && focus.isPresent()) {
+                    // The faces fill the thumbnail: a region THUMB_MARGIN times their box (less
+                    // with z_ over 1), never more than the fill would show.
+                    Box f = focus.get();
+                    double ratio = (double) w / h;
+                    double regionHeight = Math.max(f.height() * sourceHeight, f.width() * sourceWidth / ratio)
+                            * THUMB_MARGIN / t.zoom().orElse(1.0);
+                    double k = Math.max(cover, h / regionHeight);
+                    yield region(sourceWidth, sourceHeight, t, k, w, h, noRotate, focus, maxDimension);
+                }
                 if (both && cover > 1.0) {
                     // Enlarging: cut the region in the source, then scale it to the box, so the
                     // image held (and read twice by g_auto) is never larger than the source.
                     yield region(sourceWidth, sourceHeight, t, cover * Math.max(1.0, t.zoom().orElse(1.0)), w, h,
-                            noRotate, maxDimension);
+                            noRotate, focus, maxDimension);
                 }
                 if (both && t.zoom().isPresent()) {
-                    // Zooming out (under 1) of the fill has no more of the image to show: there
-                    // is no face region to zoom out from yet, so it stops at the fill.
+                    // Zooming out (under 1) of the fill has no more of the image to show: without
+                    // faces to zoom out from, it stops at the fill.
                     yield region(sourceWidth, sourceHeight, t, cover * Math.max(1.0, t.zoom().get()), w, h, noRotate,
-                            maxDimension);
+                            focus, maxDimension);
                 }
                 if (!both) {
                     yield scaled(sourceWidth, sourceHeight, fit, w, h, noRotate);
                 }
                 int lw = Math.max(w, atLeastOne(sourceWidth * cover));
                 int lh = Math.max(h, atLeastOne(sourceHeight * cover));
-                yield new Plan(lw, lh, noRotate, Optional.of(cut(lw, lh, w, h, gravity)), Optional.empty(), Optional.empty());
+                yield new Plan(lw, lh, noRotate, Optional.of(cut(lw, lh, w, h, gravity, focus)), Optional.empty(),
+                        Optional.empty());
             }
             case LFILL -> {
                 if (!both) {
@@ -178,7 +211,8 @@ final class Geometry {
                 int lh = atLeastOne(sourceHeight * s);
                 int cw = Math.min(w, lw);
                 int ch = Math.min(h, lh);
-                yield new Plan(lw, lh, noRotate, Optional.of(cut(lw, lh, cw, ch, gravity)), Optional.empty(), Optional.empty());
+                yield new Plan(lw, lh, noRotate, Optional.of(cut(lw, lh, cw, ch, gravity, focus)), Optional.empty(),
+                        Optional.empty());
             }
             case PAD, LPAD -> {
                 double s = t.crop() == Crop.LPAD ? Math.min(1.0, fit) : fit;
@@ -196,7 +230,8 @@ final class Geometry {
                 int cw = Math.min(w == null ? sourceWidth : w, sourceWidth);
                 int ch = Math.min(h == null ? sourceHeight : h, sourceHeight);
                 yield new Plan(sourceWidth, sourceHeight, noRotate,
-                        Optional.of(cut(sourceWidth, sourceHeight, cw, ch, gravity)), Optional.empty(), Optional.empty());
+                        Optional.of(cut(sourceWidth, sourceHeight, cw, ch, gravity, focus)), Optional.empty(),
+                        Optional.empty());
             }
         };
     }
@@ -210,7 +245,7 @@ final class Geometry {
      * kept inside the source, or by the gravity.
      */
     private static Plan region(int sw, int sh, Transformation t, double k, int outW, int outH, boolean noRotate,
-            int maxDimension) throws RenderException {
+            Optional<Box> focus, int maxDimension) throws RenderException {
         double s = Math.min(1.0, k);
         int lw = atLeastOne(sw * s);
         int lh = atLeastOne(sh * s);
@@ -223,10 +258,11 @@ final class Geometry {
             left = placed(t.x(), sw, s, lw - rw, horizontal(gravity));
             top = placed(t.y(), sh, s, lh - rh, vertical(gravity));
         } else {
-            left = offset(lw - rw, horizontal(gravity));
-            top = offset(lh - rh, vertical(gravity));
+            Plan.Cut placed = cut(lw, lh, rw, rh, gravity, focus);
+            left = placed.left();
+            top = placed.top();
         }
-        Plan.Cut cut = new Plan.Cut(left, top, rw, rh, gravity == Gravity.AUTO);
+        Plan.Cut cut = new Plan.Cut(left, top, rw, rh, focus.isEmpty() && gravity.byContent());
         // The size asked for, unless the source's edge cut the region short.
         int ow = rw < atLeastOne(outW * s / k) ? atLeastOne(rw * k / s) : outW;
         int oh = rh < atLeastOne(outH * s / k) ? atLeastOne(rh * k / s) : outH;
@@ -257,10 +293,25 @@ final class Geometry {
         return new Plan(lw, lh, noRotate, Optional.empty(), Optional.empty(), Optional.empty());
     }
 
-    private static Plan.Cut cut(int imageW, int imageH, int w, int h, Gravity gravity) {
+    /**
+     * A {@code w}×{@code h} cut of an {@code imageW}×{@code imageH} image: centred on the faces
+     * when there are some (kept inside the image, so faces that fit stay whole), else by the
+     * gravity's side, or by saliency for a gravity by content.
+     */
+    private static Plan.Cut cut(int imageW, int imageH, int w, int h, Gravity gravity, Optional<Box> focus) {
+        if (focus.isPresent()) {
+            Box f = focus.get();
+            int left = (int) Math.round(f.centreX() * imageW - w / 2.0);
+            int top = (int) Math.round(f.centreY() * imageH - h / 2.0);
+            return new Plan.Cut(Math.max(0, Math.min(imageW - w, left)), Math.max(0, Math.min(imageH - h, top)), w, h,
+                    false);
+        }
         return new Plan.Cut(offset(imageW - w, horizontal(gravity)), offset(imageH - h, vertical(gravity)), w, h,
-                gravity == Gravity.AUTO);
+                gravity.byContent());
     }
+
+    /** How many times the faces' box a {@code c_thumb} of them shows, at {@code z_1}: the face and what frames it. */
+    static final double THUMB_MARGIN = 2.0;
 
     /** -1 for west/north, 0 for centre, +1 for east/south. */
     private static int horizontal(Gravity g) {

@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.imgorigin.image.ImageFormat;
 import org.imgorigin.image.ImageId;
 import org.imgorigin.url.Layer;
@@ -61,8 +62,9 @@ final class Layers {
         drawn = Renderer.stage(scope, drawn, first, plan, dpr, output);
         for (int i = 1; i < stages.size(); i++) {
             VipsImage current = drawn.getFirst();
-            Plan next = Geometry.laterStage(current.width(), current.height(), stages.get(i), dpr, limits.maxDimension(),
-                    limits.maxOutputPixels());
+            // A face gravity on a layer's stage crops by saliency: faces are looked for on the image.
+            Plan next = Geometry.laterStage(current.width(), current.height(), stages.get(i), dpr, Optional.empty(),
+                    limits.maxDimension(), limits.maxOutputPixels());
             drawn.replaceAll(d -> Renderer.resizeTo(scope, d, next));
             drawn = Renderer.stage(scope, drawn, stages.get(i), next, dpr, output);
         }

@@ -11,6 +11,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.imgorigin.faces.Box;
+import org.imgorigin.faces.FaceDetector;
+import org.imgorigin.faces.FaceMemory;
 import org.imgorigin.image.ImageFormat;
 import org.imgorigin.image.ImageId;
 import org.imgorigin.url.Effect;
@@ -71,8 +74,20 @@ public final class Renderer {
     private final EncodeBudget budget;
     /** Whether libvips was built with libjxl (see {@link Vips#writesJpegXl()}). */
     private final boolean writesJpegXl;
+    /** Finds the faces of {@code g_face} and {@code g_faces}. */
+    private final FaceDetector faces;
+    /** The faces of the originals rendered lately: each original's variants look once. */
+    private final FaceMemory faceMemory = new FaceMemory(FACE_MEMORY_ORIGINALS);
+    /** About 200 bytes an original with a few faces: under 1 MB in all. */
+    static final int FACE_MEMORY_ORIGINALS = 4096;
 
+    /** A renderer with the machine's face detector ({@link FaceDetector#system()}). */
     public Renderer(RenderLimits limits) {
+        this(limits, FaceDetector.system());
+    }
+
+    public Renderer(RenderLimits limits, FaceDetector faces) {
+        this.faces = Objects.requireNonNull(faces, "faces");
         this.limits = Objects.requireNonNull(limits, "limits");
         this.budget = new EncodeBudget(limits);
         Vips.init();
@@ -219,11 +234,21 @@ public final class Renderer {
         List<VipsImage> frames;
         Plan plan;
         boolean fromMezzanine = false;
+        Optional<Box> focus = Optional.empty();
+        // Faces are looked for only for a crop, and after the plan without them has refused a
+        // size over the limits (a trimmed image's plan is known only after its trim).
+        if (FaceFocus.wanted(first) && (first.effects().has(Effect.TRIM)
+                || Geometry.plan(width, height, first, dpr, limits.maxDimension(), limits.maxOutputPixels())
+                        .cut().isPresent())) {
+            focus = FaceFocus.ofSource(faces, faceMemory, scope, buffer, width, height, noRotate, page, first);
+        }
         if (first.effects().has(Effect.TRIM)) {
             // The original is loaded at the plan's scale and cut to the trimmed box.
             int[] box = trimmedBox(scope, buffer, width, height, noRotate, page,
                     first.effects().get(Effect.TRIM).getAsInt());
-            plan = Geometry.plan(box[2], box[3], first, dpr, limits.maxDimension(), limits.maxOutputPixels());
+            Box trimmed = Box.ofPixels(box[0], box[1], box[2], box[3], width, height);
+            plan = Geometry.plan(box[2], box[3], first, dpr, focus.flatMap(f -> f.within(trimmed)),
+                    limits.maxDimension(), limits.maxOutputPixels());
             double s = (double) plan.loadWidth() / box[2];
             double t = (double) plan.loadHeight() / box[3];
             int loadWidth = Math.max(1, (int) Math.round(width * s));
@@ -237,7 +262,7 @@ public final class Renderer {
                 frames.add(resizeTo(scope, cut, plan));
             }
         } else {
-            plan = Geometry.plan(width, height, first, dpr, limits.maxDimension(), limits.maxOutputPixels());
+            plan = Geometry.plan(width, height, first, dpr, focus, limits.maxDimension(), limits.maxOutputPixels());
             Geometry.checkCanvas(plan.outputWidth(), plan.outputHeight(), frameCount, sourcePixels,
                     limits.maxDimension(), limits.maxOutputPixels());
             if (stages.size() == 1) {
@@ -274,7 +299,8 @@ public final class Renderer {
                 int[] box = EffectsStep.trimBox(scope, whole, stage.effects().get(Effect.TRIM).getAsInt());
                 frames.replaceAll(frame -> scope.extractArea(frame, box[0], box[1], box[2], box[3]));
             }
-            plan = plan(frames.getFirst(), stage, dpr);
+            Optional<Box> stageFocus = FaceFocus.ofFrames(faces, scope, frames, stage);
+            plan = plan(frames.getFirst(), stage, dpr, stageFocus);
             Plan stagePlan = plan;
             frames.replaceAll(frame -> resizeTo(scope, frame, stagePlan));
             frames = stage(scope, frames, stage, plan, dpr, output);
@@ -361,8 +387,8 @@ public final class Renderer {
     }
 
     /** The plan of a stage on the image the stages before it made; bounded like the first. */
-    private Plan plan(VipsImage image, Transformation stage, double dpr) throws RenderException {
-        return Geometry.laterStage(image.width(), image.height(), stage, dpr, limits.maxDimension(),
+    private Plan plan(VipsImage image, Transformation stage, double dpr, Optional<Box> focus) throws RenderException {
+        return Geometry.laterStage(image.width(), image.height(), stage, dpr, focus, limits.maxDimension(),
                 limits.maxOutputPixels());
     }
 
@@ -379,8 +405,9 @@ public final class Renderer {
     }
 
     /**
-     * One stage's steps on every frame. A content-aware crop ({@code g_auto}) of an animation
-     * is placed once, from the first frame, so that the frames do not jump.
+     * One stage's steps on every frame. A crop by saliency ({@code g_auto}, or a face gravity
+     * that found no face) of an animation is placed once, from the first frame, so that the
+     * frames do not jump.
      */
     static List<VipsImage> stage(VipsScope scope, List<VipsImage> frames, Transformation stage, Plan plan,
             double dpr, ImageFormat output) {

@@ -102,7 +102,7 @@ public record Layer(Source source, List<Transformation> stages, Placement placem
             Objects.requireNonNull(gravity, "gravity");
             Objects.requireNonNull(x, "x");
             Objects.requireNonNull(y, "y");
-            if (gravity == Gravity.AUTO) {
+            if (gravity == Gravity.AUTO || gravity == Gravity.FACE || gravity == Gravity.FACES) {
                 throw new IllegalArgumentException("a layer is placed by compass gravity");
             }
             // x_0 places as no x_ does: one spelling.

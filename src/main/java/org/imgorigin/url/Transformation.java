@@ -406,10 +406,19 @@ public record Transformation(
 
     /** {@code g_}: which part of the image survives a crop, or where a pad places it. */
     public enum Gravity {
-        CENTER, NORTH, NORTH_EAST, EAST, SOUTH_EAST, SOUTH, SOUTH_WEST, WEST, NORTH_WEST, AUTO;
+        CENTER, NORTH, NORTH_EAST, EAST, SOUTH_EAST, SOUTH, SOUTH_WEST, WEST, NORTH_WEST, AUTO,
+        /** The largest detected face; saliency ({@link #AUTO}) when none is found. */
+        FACE,
+        /** Every detected face; saliency ({@link #AUTO}) when none is found. */
+        FACES;
 
         public String code() {
             return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        /** Placed by what the image shows (saliency or faces), not by a side: a whole image is looked at. */
+        public boolean byContent() {
+            return this == AUTO || this == FACE || this == FACES;
         }
     }
 

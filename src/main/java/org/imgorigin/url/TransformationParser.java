@@ -169,7 +169,8 @@ public final class TransformationParser {
         }
         if (heavy.size() > MAX_HEAVY_STAGES) {
             throw new UrlException("transformation", "invalid transformation: at most " + MAX_HEAVY_STAGES
-                    + " stages of a chain may blur, sharpen, rotate, flip vertically, crop by saliency (g_auto) or "
+                    + " stages of a chain may blur, sharpen, rotate, flip vertically, crop by content (g_auto, g_face,"
+                    + " g_faces) or "
                     + "trim after the first stage, since each holds or convolves a whole image; "
                     + heavy.size() + " do: '" + UrlException.echo(String.join("', '", heavy)) + "'");
         }
@@ -384,7 +385,7 @@ public final class TransformationParser {
             switch (name) {
                 case "g" -> {
                     Gravity g = java.util.Arrays.stream(Gravity.values()).filter(v -> v != Gravity.AUTO
-                            && v.code().equals(value)).findFirst().orElseThrow(() -> UrlException.invalidParameter(param,
+                            && v != Gravity.FACE && v != Gravity.FACES && v.code().equals(value)).findFirst().orElseThrow(() -> UrlException.invalidParameter(param,
                             "a layer is placed by g_center, north, north_east, east, south_east, south, south_west, "
                                     + "west or north_west"));
                     gravity = g;
@@ -503,7 +504,7 @@ public final class TransformationParser {
     static boolean heavy(Transformation stage, boolean first) {
         boolean rotates = stage.angle().filter(a -> a != Transformation.Angle.HFLIP
                 && a != Transformation.Angle.IGNORE).isPresent();
-        return rotates || stage.gravity() == Gravity.AUTO || stage.effects().has(Effect.BLUR)
+        return rotates || stage.gravity().byContent() || stage.effects().has(Effect.BLUR)
                 || stage.effects().has(Effect.SHARPEN) || (!first && stage.effects().has(Effect.TRIM));
     }
 
@@ -653,7 +654,8 @@ public final class TransformationParser {
     /**
      * {@code g_<compass>} or {@code g_auto}. Cloudinary's {@code g_auto:<focus>} qualifiers
      * ({@code g_auto:subject}, {@code g_auto:classic}, ...) all mean libvips' saliency here, so
-     * they print as {@code g_auto}.
+     * they print as {@code g_auto}. {@code g_face} and {@code g_faces} crop around detected faces;
+     * their {@code :<qualifier>} forms and {@code g_custom} are a 400 that says what is supported.
      */
     private static Setting gravity(String param, String value) {
         for (Gravity gravity : Gravity.values()) {
@@ -668,13 +670,14 @@ public final class TransformationParser {
             }
             return set("g", d -> d.gravity = Gravity.AUTO);
         }
-        if (value.equals("face") || value.equals("faces") || value.startsWith("face:") || value.startsWith("faces:")
-                || value.equals("auto_face") || value.equals("custom")) {
+        if (value.startsWith("face:") || value.startsWith("faces:") || value.equals("auto_face")
+                || value.equals("custom")) {
             throw new UrlException(param, "unsupported parameter '" + UrlException.echo(param)
-                    + "': face detection is not available yet; g_auto crops to the most salient region");
+                    + "': faces are g_face (the largest) or g_faces (all of them), without qualifiers; "
+                    + "there are no stored custom coordinates");
         }
         throw UrlException.invalidParameter(param, "gravity must be one of center, north, north_east, east, "
-                + "south_east, south, south_west, west, north_west, auto, auto:<focus>");
+                + "south_east, south, south_west, west, north_west, auto, auto:<focus>, face, faces");
     }
 
     private static Setting aspectRatio(String param, String value) {
@@ -910,9 +913,9 @@ public final class TransformationParser {
             throw new UrlException(t.x().isPresent() ? "x" : "y", "invalid transformation '" + UrlException.echo(segment)
                     + "': x_ and y_ position a c_crop; add c_crop or remove them");
         }
-        if ((t.x().isPresent() || t.y().isPresent()) && t.gravity() == Gravity.AUTO) {
+        if ((t.x().isPresent() || t.y().isPresent()) && t.gravity().byContent()) {
             throw new UrlException("g", "invalid transformation '" + UrlException.echo(segment)
-                    + "': x_ and y_ place the crop themselves; g_auto would place it by content");
+                    + "': x_ and y_ place the crop themselves; g_" + t.gravity().code() + " would place it by content");
         }
         if (t.zoom().isPresent() && t.crop() == Crop.THUMB && (t.width().isEmpty() || t.height().isEmpty())) {
             throw new UrlException("z", "invalid transformation '" + UrlException.echo(segment)

@@ -541,6 +541,24 @@ public final class VipsScope implements AutoCloseable {
         return new int[] {x.get(ValueLayout.JAVA_INT, 0), y.get(ValueLayout.JAVA_INT, 0)};
     }
 
+    /**
+     * The image as 8-bit grey, one byte a pixel row by row (alpha dropped), computed tile by
+     * tile so {@link #kill()} stops it; for a face detector, on an image already made small.
+     */
+    public byte[] greyPixels(VipsImage in) {
+        VipsImage grey = cast(extractBands(in.bands() >= 3 ? toGrey(in) : in, 0, 1), FORMAT_UCHAR);
+        MemorySegment size = arena.allocate(ValueLayout.JAVA_LONG);
+        MemorySegment data = Native.callPointer("vips_image_write_to_memory", -1, grey.pointer, size);
+        if (data.equals(MemorySegment.NULL)) {
+            throw failure("image could not be read");
+        }
+        try {
+            return data.reinterpret(size.get(ValueLayout.JAVA_LONG, 0)).toArray(ValueLayout.JAVA_BYTE);
+        } finally {
+            Native.callVoid("g_free", data);
+        }
+    }
+
     /** A black image, for health checks. */
     public VipsImage black(int width, int height) {
         MemorySegment out = arena.allocate(ValueLayout.ADDRESS);

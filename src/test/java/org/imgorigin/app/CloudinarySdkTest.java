@@ -144,7 +144,7 @@ class CloudinarySdkTest {
             Map.entry("node default page", Expected.served("image/jpeg", 120, 0)),
             Map.entry("node thumb zoom", Expected.served("image/jpeg", 150, 150)),
             Map.entry("node trim colour", Expected.served("image/jpeg", 200, 0)),
-            Map.entry("node face", Expected.refused("face detection is not available yet")),
+            Map.entry("node face", Expected.served("image/jpeg", 150, 150)),
             Map.entry("url-gen image overlay", Expected.served("image/jpeg", 600, 0)),
             Map.entry("url-gen text overlay", Expected.served("image/jpeg", 500, 0)),
             Map.entry("node image overlay", Expected.served("image/jpeg", 600, 0)),
@@ -199,9 +199,9 @@ class CloudinarySdkTest {
         } finally {
             vertx.close().await(10, TimeUnit.SECONDS);
         }
-        // The split, as a list a reader can check against the issue: all served but c_auto and
-        // faces, which are refused by name.
-        assertThat(statuses.values().stream().filter(s -> s == 200).count()).isEqualTo(EXPECTED.size() - 2);
-        assertThat(statuses.values().stream().filter(s -> s == 400).count()).isEqualTo(2);
+        // The split, as a list a reader can check against the issue: all served but c_auto,
+        // which is refused by name.
+        assertThat(statuses.values().stream().filter(s -> s == 200).count()).isEqualTo(EXPECTED.size() - 1);
+        assertThat(statuses.values().stream().filter(s -> s == 400).count()).isEqualTo(1);
     }
 }

@@ -342,7 +342,7 @@ class FrontEndLoadersTest {
             // No f_auto: the original's format.
             Map.entry("url-gen private cdn fill", Expected.served("image/jpeg", 400, 400)),
             Map.entry("next-cloudinary c_auto", Expected.refused("c_auto")),
-            Map.entry("next-cloudinary g_face", Expected.refused("g_face")),
+            Map.entry("next-cloudinary g_face", Expected.served(WEBP, 300, 300)),
             // Angular: f_auto,q_auto (q_auto:low for a placeholder), w_, then loaderParams.
             Map.entry("angular width", Expected.served(WEBP, 300, 169)),
             Map.entry("angular placeholder", Expected.served(WEBP, 30, 0)),

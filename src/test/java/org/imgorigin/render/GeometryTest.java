@@ -87,9 +87,41 @@ class GeometryTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"g_auto", "g_center"})
-    void smartCutOnlyForAutoGravity(String gravity) throws Exception {
+    @CsvSource({"g_auto,true", "g_center,false", "g_face,true", "g_faces,true"})
+    void smartCutForContentGravities(String gravity, boolean smart) throws Exception {
+        // Without faces found, a face gravity is saliency, as g_auto.
         Plan plan = Geometry.plan(1200, 600, Fixtures.t("c_fill,w_100,h_100," + gravity), 8192);
-        assertThat(plan.cut().orElseThrow().smart()).isEqualTo(gravity.equals("g_auto"));
+        assertThat(plan.cut().orElseThrow().smart()).isEqualTo(smart);
+    }
+
+    /** A face at (900, 100) to (1000, 200) of a 1200x600 source, as the detector answers it. */
+    private static final java.util.Optional<org.imgorigin.faces.Box> FACE =
+            java.util.Optional.of(org.imgorigin.faces.Box.ofPixels(900, 100, 100, 100, 1200, 600));
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            c_fill,g_face,w_300,h_300        | 600x300  | 300x300 | 300x300 | the face's centre (475, 75) of 600x300: the cut is kept inside
+            c_fill,g_face,w_100,h_100        | 200x100  | 100x100 | 100x100 | the face's centre (158, 25) of 200x100: the cut ends at the right edge
+            c_crop,g_face,w_300,h_300        | 1200x600 | 300x300 | 300x300 | full scale, centred on (950, 150)
+            c_crop,g_face                    | 1200x600 | 100x100 | 100x100 | no size: the face's box
+            c_crop,g_face,z_0.5              | 1200x600 | 200x200 | 200x200 | z_0.5: twice the face's box
+            c_thumb,g_face,w_100,h_100       | 600x300  | 100x100 | 100x100 | twice the face's box, at the scale that makes it the box
+            c_thumb,g_face,w_100,h_100,z_2   | 1200x600 | 100x100 | 100x100 | z_2: the face's box alone
+            c_thumb,g_face,w_100,h_100,z_0.1 | 200x100  | 100x100 | 100x100 | zoomed far out: no more than the fill shows
+            """)
+    void faceCrops(String spec, String load, String cutSize, String out, String why) throws Exception {
+        Plan plan = Geometry.plan(1200, 600, Fixtures.t(spec), 1.0, FACE, 8192, 40_000_000L);
+        assertThat(plan.loadWidth() + "x" + plan.loadHeight()).as(why).isEqualTo(load);
+        Plan.Cut cut = plan.cut().orElseThrow();
+        assertThat(cut.smart()).isFalse();
+        assertThat(cut.width() + "x" + cut.height()).as(why).isEqualTo(cutSize);
+        assertThat(plan.outputWidth() + "x" + plan.outputHeight()).as(why).isEqualTo(out);
+        // The face lies inside the cut, in the loaded image's pixels.
+        double sx = (double) plan.loadWidth() / 1200;
+        double sy = (double) plan.loadHeight() / 600;
+        assertThat(cut.left()).as(why).isLessThanOrEqualTo((int) Math.floor(900 * sx));
+        assertThat(cut.top()).as(why).isLessThanOrEqualTo((int) Math.floor(100 * sy));
+        assertThat(cut.left() + cut.width()).as(why).isGreaterThanOrEqualTo((int) Math.ceil(1000 * sx));
+        assertThat(cut.top() + cut.height()).as(why).isGreaterThanOrEqualTo((int) Math.ceil(200 * sy));
     }
 }

@@ -181,6 +181,8 @@ class ImagePathTest {
                 arguments("/e_blur/a_90/e_sharpen/ID", "transformation", "at most 2 stages of a chain may blur"),
                 arguments("/c_fill,g_auto,w_9,h_9/w_99/e_trim/a_vflip/ID", "transformation",
                         "3 do: 'c_fill,g_auto,w_9,h_9', 'e_trim', 'a_vflip'"),
+                arguments("/c_fill,g_face,w_9,h_9/c_thumb,g_faces,w_8,h_8/c_fill,g_auto,w_7,h_7/ID", "transformation",
+                        "3 do: 'c_fill,g_face,w_9,h_9', 'c_thumb,g_faces,w_8,h_8', 'c_fill,g_auto,w_7,h_7'"),
                 arguments("/w_300/pg_1/pg_2/ID", "pg_2", "'pg_' is given in stage 'pg_1' and in stage 'pg_2'"),
                 arguments("/image/upload/c_fill,w_auto,h_400/e_blur:100/ID", "w",
                         "the width from client hints is for the last stage"),

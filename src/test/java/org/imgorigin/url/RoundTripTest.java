@@ -146,7 +146,7 @@ class RoundTripTest {
             f.attachment();
         }
         Transformation.Builder more = f.more;
-        if (f.crop == Crop.CROP && f.gravity != Gravity.AUTO && r.nextBoolean()) {
+        if (f.crop == Crop.CROP && !f.gravity.byContent() && r.nextBoolean()) {
             more.x = java.util.Optional.of(r.nextBoolean() ? new Transformation.Offset.Pixels(r.nextInt(5000))
                     : new Transformation.Offset.Fraction((1 + r.nextInt(100)) / 100.0));
             more.y = java.util.Optional.of(new Transformation.Offset.Pixels(r.nextInt(5000)));
@@ -307,7 +307,7 @@ class RoundTripTest {
         if (r.nextBoolean()) {
             p.add("fl_attachment");
         }
-        if (p.contains("c_crop") && !p.contains("g_auto") && r.nextBoolean()) {
+        if (p.contains("c_crop") && !p.contains("g_auto") && !p.contains("g_face") && !p.contains("g_faces") && r.nextBoolean()) {
             p.add("x_" + zeros(r) + r.nextInt(3000));
             p.add(r.nextBoolean() ? "y_0." + r.nextInt(100) : "y_" + r.nextInt(3000));
             p.add("z_" + (1 + r.nextInt(9)) + (r.nextBoolean() ? "." + r.nextInt(10) : ""));

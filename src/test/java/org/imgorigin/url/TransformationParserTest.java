@@ -53,6 +53,10 @@ class TransformationParserTest {
             g_center                    | ''
             g_auto:subject              | g_auto
             g_auto:classic              | g_auto
+            g_face                      | g_face
+            g_faces                     | g_faces
+            c_thumb,g_face,w_150,h_150,z_0.8 | c_thumb,g_face,h_150,w_150,z_0.8
+            c_crop,g_faces,z_2          | c_crop,g_faces,z_2.0
             c_crop,w_10,x_5,y_0         | c_crop,w_10,x_5,y_0
             c_crop,x_0.50,y_00          | c_crop,x_0.5,y_0
             c_crop,x_0.0,y_0.00         | c_crop,x_0,y_0
@@ -230,6 +234,8 @@ class TransformationParserTest {
             b_aqua                          | b_cyan
             b_darkgrey                      | b_darkgray
             g_auto:subject,c_fill,w_9,h_9   | c_fill,g_auto,w_9,h_9
+            g_faces,c_fill,w_9,h_9          | c_fill,g_faces,w_9,h_9
+            w_150,g_face,c_thumb,h_150      | c_thumb,g_face,h_150,w_150
             e_saturation:0,w_9              | w_9
             o_100,w_9                       | w_9
             c_crop,z_1,w_9                  | c_crop,w_9
@@ -343,7 +349,10 @@ class TransformationParserTest {
                 arguments("c_stretch", "c_stretch", "crop mode"),
                 arguments("g_centre", "g_centre", "gravity"),
                 arguments("g_northeast", "g_northeast", "gravity"),
-                arguments("g_face", "g_face", "face detection is not available yet"),
+                arguments("g_face:center", "g_face:center", "without qualifiers"),
+                arguments("g_faces:auto", "g_faces:auto", "without qualifiers"),
+                arguments("g_custom", "g_custom", "no stored custom coordinates"),
+                arguments("g_Face", "g_Face", "gravity must be one of"),
                 // aspect ratio
                 arguments("ar_0:9", "ar_0:9", "aspect ratio"),
                 arguments("ar_16:0", "ar_16:0", "aspect ratio"),
@@ -413,7 +422,7 @@ class TransformationParserTest {
                 arguments("c_mfit", "c_mfit", "unsupported parameter"),
                 arguments("c_mpad", "c_mpad", "unsupported parameter"),
                 arguments("c_imagga_crop", "c_imagga_crop", "Imagga"),
-                arguments("g_faces", "g_faces", "face detection is not available yet"),
+                arguments("c_crop,g_face,w_10,x_5", "g", "g_face would place it by content"),
                 arguments("g_auto:", "g_auto:", "gravity"),
                 arguments("g_auto:Face", "g_auto:Face", "lowercase words"),
                 arguments("c_fill,w_10,h_10,x_5", "x", "position a c_crop"),
