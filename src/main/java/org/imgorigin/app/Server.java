@@ -126,8 +126,6 @@ public final class Server implements AutoCloseable {
             VariantCache cache = new VariantCache(config.cache().memoryBytes(), disk,
                     config.cache().accelPrefix().isPresent());
             invalidation.registerVariants(cache::purge);
-            Invalidation deletes = invalidation;
-            Thread.ofVirtual().name("imgorigin-deletes").start(deletes::reapplyDeletes);
             Metrics metrics = new Metrics();
             RecentUploads recent = new RecentUploads(24);
             metrics.cacheGauges(disk::totalBytes, disk::size, cache::memoryBytes);
@@ -142,6 +140,10 @@ public final class Server implements AutoCloseable {
             Analytics analytics = new Analytics(accessLog);
             Routes routes = new Routes(config, store, renderer, pool, blocking, metrics, analytics, cache,
                     invalidation, recent, originals);
+            // After Routes: its parts (originals in memory, mezzanines, placeholders) register
+            // their tiers there, and a delete cut short by a crash must reach them too.
+            Invalidation deletes = invalidation;
+            Thread.ofVirtual().name("imgorigin-deletes").start(deletes::reapplyDeletes);
             // Vert.x's JSON codec (Jackson) initialises on first use: 0.3-1 s of class loading on
             // an event loop, under the first JSON answer (EventLoopBlockingTest's warm-up). Here
             // it costs start-up time instead, and no client waits on it.

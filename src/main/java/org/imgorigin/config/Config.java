@@ -160,8 +160,9 @@ public record Config(
                                             + "' asks for a " + side + ", over IMGORIGIN_MAX_DIMENSION ("
                                             + maxDimension + "): every render of it would fail");
                                 });
-                                // w_auto/dpr_auto entries are skipped at upload; the rest are marked here.
-                                return t.needsNegotiation() || !marking.marks(java.util.List.of(s)) ? t : marking.mark(t);
+                                // w_auto entries are skipped at upload; the rest (f_auto ones too) are marked here.
+                                return t.width().orElse(null) instanceof Transformation.Length.Auto
+                                        || !marking.marks(java.util.List.of(s)) ? t : marking.mark(t);
                             })
                             .toList())
                     .orElse(java.util.List.of());

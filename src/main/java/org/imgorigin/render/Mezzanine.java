@@ -16,7 +16,8 @@ import org.imgorigin.vips.VipsScope;
  * {@value #QUALITY} without chroma subsampling. Chosen by measurement (docs/benchmarks.md,
  * "Srcset pages and mezzanines"; {@code IMGORIGIN_MEZZANINE}, 3072 by default, is the edge):
  * against a render from the original, variants of 320-1920 px made from it differ by a luma
- * SSIM of at least 0.993 (PSNR ≥ 45 dB) before their own encode, for 0.4-0.9 of the CPU;
+ * SSIM of at least 0.99 (PSNR ≥ 40 dB; 0.993 and 45 dB on the bench photos) before their own
+ * encode, for 0.4-0.9 of the CPU;
  * quality 90, or a 2048 or 2560 edge, fell under SSIM 0.99 on some photo, and lossless WebP or
  * PNG cost more to decode than the original did.
  *

@@ -84,8 +84,10 @@ public record Presets(Map<String, Transformation> byName, List<Transformation> w
         if (watermark.isEmpty()) {
             return transformation;
         }
-        if (transformation.needsNegotiation()) {
-            throw new IllegalArgumentException("auto forms are resolved before the watermark is drawn");
+        // f_auto and dpr_auto are the request's and stay on the last stage; w_auto is a stage's
+        // width, which must be resolved before that stage becomes an earlier one.
+        if (transformation.width().orElse(null) instanceof Transformation.Length.Auto) {
+            throw new IllegalArgumentException("w_auto is resolved before the watermark is drawn");
         }
         List<Transformation> all = new ArrayList<>();
         for (Transformation stage : transformation.stages()) {

@@ -108,13 +108,14 @@ class ConfigTest {
     void theWatermarkMarksEagerVariantsButUnmarkedPresets() {
         String mark = "abcdef0123456789abcdef0123456789abcdef01";
         Config c = Config.fromEnv(Map.of("IMGORIGIN_PRESETS", "thumb=c_fill,w_150,h_150",
-                "IMGORIGIN_EAGER", "t_thumb;w_600,f_webp;t_thumb,w_300",
+                "IMGORIGIN_EAGER", "t_thumb;w_600,f_webp;t_thumb,w_300;f_auto,w_400",
                 "IMGORIGIN_WATERMARK", "l_" + mark + ",g_south_east,o_50",
                 "IMGORIGIN_WATERMARK_SKIP_PRESETS", "thumb"));
         assertThat(c.eager()).extracting(org.imgorigin.url.TransformationPrinter::print).containsExactly(
                 "c_fill,h_150,w_150",
                 "w_600/f_webp,g_south_east,l_" + mark + ",o_50",
-                "c_fill,h_150,w_300/g_south_east,l_" + mark + ",o_50");
+                "c_fill,h_150,w_300/g_south_east,l_" + mark + ",o_50",
+                "w_400/f_auto,g_south_east,l_" + mark + ",o_50");
     }
 
     @ParameterizedTest(name = "{0}={1}")
