@@ -291,6 +291,8 @@ final class UploadHandler {
         if (!eager.isEmpty()) {
             variants.expectMany(id);
         }
+        List<VariantKey> keys = new ArrayList<>();
+        List<Transformation> transformations = new ArrayList<>();
         for (Transformation t : eager) {
             List<ImageFormat> formats = new ArrayList<>();
             if (t.format().isPresent() && t.format().get() instanceof Transformation.FormatChoice.Fixed f) {
@@ -311,12 +313,23 @@ final class UploadHandler {
             }
             for (ImageFormat format : formats.stream().distinct().toList()) {
                 VariantKey key = new VariantKey(id, TransformationPrinter.print(resolved), format);
-                Future<byte[]> done = variants.produce(context, key, resolved);
-                done.onSuccess(bytes -> metrics.eager("ok")).onFailure(e -> {
-                    metrics.eager("failed");
-                    LOG.log(Level.WARNING, "eager variant " + key.relativePath() + " failed: " + e.getMessage());
-                });
+                if (!keys.contains(key)) {
+                    keys.add(key);
+                    transformations.add(resolved);
+                }
             }
+        }
+        if (keys.isEmpty()) {
+            return;
+        }
+        // One decode of the original for all of them, where the shared path covers them.
+        List<Future<byte[]>> made = variants.produceMany(context, keys, transformations);
+        for (int i = 0; i < keys.size(); i++) {
+            VariantKey key = keys.get(i);
+            made.get(i).onSuccess(bytes -> metrics.eager("ok")).onFailure(e -> {
+                metrics.eager("failed");
+                LOG.log(Level.WARNING, "eager variant " + key.relativePath() + " failed: " + e.getMessage());
+            });
         }
     }
 
