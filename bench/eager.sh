@@ -103,7 +103,7 @@ uploads() { # uploads <name> <formats> [<eager set>]: sets CPU_MS, ms per upload
 separate() { # separate <name> <format>...: sets CPU_MS, ms per photo for every width in each format
   local name=$1 t0 t1 f
   shift
-  start_jar "$name" IMGORIGIN_MEZZANINE=0 IMGORIGIN_CACHE_MAX_BYTES=0
+  start_jar "$name" IMGORIGIN_MEZZANINE=0
   for f in "$@"; do # warm-up: JIT and codecs, on other widths
     python3 "$ROOT/bench/peers_client.py" --base "http://127.0.0.1:$JPORT" --template "/w_{w}/{id}.{ext}" \
       --format "$f" --width 200,201 --threads "$THREADS" "${IDS[@]}" >/dev/null || die "warm-up failed ($name)"

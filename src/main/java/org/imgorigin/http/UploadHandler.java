@@ -285,6 +285,7 @@ final class UploadHandler {
      * {@code IMGORIGIN_EAGER} variants, rendered in the background so the first visitor hits
      * the cache. Each is made in its {@code f_} format, or else in the formats visitors most
      * likely get: the original's (URLs without extension), WebP, AVIF and JPEG XL ({@code f_auto}).
+     * All of them from one decode of the original where they can be ({@link Variants#produceMany}).
      * Failures are logged and counted, never reported to the uploader.
      */
     private void renderEagerly(Context context, ImageId id, SourceInfo info) {

@@ -112,7 +112,7 @@ final class Variants {
         });
     }
 
-    /** Several variants of {@code id} are about to be asked for (eager ones): they share one decode. */
+    /** The eager set of {@code id} is being rendered: the next render of it makes its mezzanine. */
     void expectMany(ImageId id) {
         mezzanines.expectMany(id);
     }
