@@ -2,6 +2,7 @@ package org.imgorigin.render;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -155,7 +156,7 @@ public final class Renderer {
      */
     public List<Optional<RenderedImage>> renderMany(byte[] source, List<Job> jobs) throws RenderException {
         ImageFormat format = sniff(source);
-        List<Optional<RenderedImage>> out = new ArrayList<>(java.util.Collections.nCopies(jobs.size(),
+        List<Optional<RenderedImage>> out = new ArrayList<>(Collections.nCopies(jobs.size(),
                 Optional.<RenderedImage>empty()));
         try (VipsScope scope = Vips.scope()) {
             ScheduledFuture<?> alarm =
