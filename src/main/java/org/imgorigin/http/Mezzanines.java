@@ -28,15 +28,16 @@ import org.imgorigin.render.Renderer;
  * from disk, or makes it from the original (one decode) and writes it (atomically: a
  * temporary renamed into place). Concurrent renders of one original share that one decode:
  * the first to make it makes it, the others wait for it and render from it, however many
- * variants a srcset or an upload's eager list asks at once. A file that is not whole, of
+ * variants a srcset asks at once. A file that is not whole, of
  * another size or unreadable is removed and made again; the disk never holds more than one
  * per image. Blocking.
  *
  * <p>It is made at the second render of an original (within an hour), not the first: a
  * mezzanine costs a decode at its own size and a JPEG encode, more than a small variant
  * (which libjpeg decodes at an eighth of the size) costs alone, so an original asked for
- * once renders exactly as without mezzanines. After an upload with eager variants, where
- * several are known to follow, the first makes it ({@link #expectMany}).
+ * once renders exactly as without mezzanines. An upload's eager set, rendered from one decode
+ * of its own ({@code Renderer#renderMany}), counts as the first render: the next one makes
+ * it ({@link #expectMany}).
  */
 final class Mezzanines {
     private static final Logger LOG = Logger.getLogger(Mezzanines.class.getName());
@@ -66,7 +67,7 @@ final class Mezzanines {
         }));
     }
 
-    /** Several renders of the original are about to start (eager variants): the first makes the mezzanine. */
+    /** The original's eager set is being rendered: it counts as a first render, the next one makes the mezzanine. */
     void expectMany(ImageId id) {
         if (disk.isPresent()) {
             renderedOnce.put(id, Boolean.TRUE);

@@ -285,12 +285,15 @@ final class UploadHandler {
      * {@code IMGORIGIN_EAGER} variants, rendered in the background so the first visitor hits
      * the cache. Each is made in its {@code f_} format, or else in the formats visitors most
      * likely get: the original's (URLs without extension), WebP, AVIF and JPEG XL ({@code f_auto}).
+     * All of them from one decode of the original where they can be ({@link Variants#produceMany}).
      * Failures are logged and counted, never reported to the uploader.
      */
     private void renderEagerly(Context context, ImageId id, SourceInfo info) {
         if (!eager.isEmpty()) {
             variants.expectMany(id);
         }
+        List<VariantKey> keys = new ArrayList<>();
+        List<Transformation> transformations = new ArrayList<>();
         for (Transformation t : eager) {
             List<ImageFormat> formats = new ArrayList<>();
             if (t.format().isPresent() && t.format().get() instanceof Transformation.FormatChoice.Fixed f) {
@@ -311,12 +314,23 @@ final class UploadHandler {
             }
             for (ImageFormat format : formats.stream().distinct().toList()) {
                 VariantKey key = new VariantKey(id, TransformationPrinter.print(resolved), format);
-                Future<byte[]> done = variants.produce(context, key, resolved);
-                done.onSuccess(bytes -> metrics.eager("ok")).onFailure(e -> {
-                    metrics.eager("failed");
-                    LOG.log(Level.WARNING, "eager variant " + key.relativePath() + " failed: " + e.getMessage());
-                });
+                if (!keys.contains(key)) {
+                    keys.add(key);
+                    transformations.add(resolved);
+                }
             }
+        }
+        if (keys.isEmpty()) {
+            return;
+        }
+        // One decode of the original for all of them, where the shared path covers them.
+        List<Future<byte[]>> made = variants.produceMany(context, keys, transformations);
+        for (int i = 0; i < keys.size(); i++) {
+            VariantKey key = keys.get(i);
+            made.get(i).onSuccess(bytes -> metrics.eager("ok")).onFailure(e -> {
+                metrics.eager("failed");
+                LOG.log(Level.WARNING, "eager variant " + key.relativePath() + " failed: " + e.getMessage());
+            });
         }
     }
 

@@ -112,9 +112,73 @@ final class Variants {
         });
     }
 
-    /** Several variants of {@code id} are about to be asked for (eager ones): they share one decode. */
+    /** The eager set of {@code id} is being rendered: the next render of it makes its mezzanine. */
     void expectMany(ImageId id) {
         mezzanines.expectMany(id);
+    }
+
+    /**
+     * Renders several variants of one original (an upload's eager ones: every key of the same
+     * id) from one decode ({@link Renderer#renderMany}), in one place in the pool, and keeps each
+     * as {@link #produce} does, through {@link Invalidation} with the ticket taken before the
+     * original was read. A variant the shared decode does not cover, or that failed in it, is
+     * rendered alone, as {@link #produce} renders it; one already being made is shared.
+     */
+    List<Future<byte[]>> produceMany(Context context, List<VariantKey> keys, List<Transformation> transformations) {
+        ImageId id = keys.getFirst().id();
+        List<Renderer.Job> jobs = new ArrayList<>(keys.size());
+        for (int i = 0; i < keys.size(); i++) {
+            if (!keys.get(i).id().equals(id)) {
+                throw new IllegalArgumentException("variants of more than one image");
+            }
+            jobs.add(new Renderer.Job(transformations.get(i), keys.get(i).format()));
+        }
+        long ticket = invalidation.ticket();
+        Future<List<Optional<RenderedImage>>> batch = sources.acquire(context, id, () -> {
+            if (!pool.hasRoom()) {
+                throw RenderPool.full();
+            }
+        }).compose(lease -> {
+            try {
+                RenderPool.Slot slot = pool.admit();
+                return slot.run(() -> renderMany(lease.source(), jobs)).onComplete(done -> lease.close());
+            } catch (RuntimeException e) {
+                lease.close();
+                return Future.failedFuture(e);
+            }
+        });
+        List<Future<byte[]>> done = new ArrayList<>(keys.size());
+        for (int i = 0; i < keys.size(); i++) {
+            int index = i;
+            VariantKey key = keys.get(i);
+            Transformation transformation = transformations.get(i);
+            done.add(flights.run(key, () -> batch.transform(rendered -> {
+                Optional<RenderedImage> mine = rendered.succeeded() ? rendered.result().get(index) : Optional.empty();
+                return mine.isPresent() ? keep(context, key, transformation, true, ticket, mine.get())
+                        : attempt(context, key, transformation, true);
+            })));
+        }
+        return done;
+    }
+
+    /** On a render worker: the variants {@link Renderer#renderMany} covers, counted as renders. */
+    private List<Optional<RenderedImage>> renderMany(Sources.Source source, List<Renderer.Job> jobs)
+            throws RenderException {
+        long start = System.nanoTime();
+        List<Optional<RenderedImage>> rendered = renderer.renderMany(source.bytes(), jobs);
+        long count = rendered.stream().filter(Optional::isPresent).count();
+        if (count > 0) {
+            metrics.eagerDecode();
+        }
+        for (Optional<RenderedImage> one : rendered) {
+            if (one.isPresent()) {
+                metrics.rendered(one.get().format().extension(), "ok", (System.nanoTime() - start) / count);
+                if (one.get().original()) {
+                    metrics.heavierAvoided(one.get().renderedBytes() - one.get().bytes().length);
+                }
+            }
+        }
+        return rendered;
     }
 
     /** Renders {@code transformation} for {@code key} (once, however many ask) and caches it. */

@@ -103,6 +103,12 @@ public final class Metrics {
                 .tag("outcome", outcome).register(registry).increment();
     }
 
+    /** One decode of an upload's original shared by several of its eager variants ({@code Renderer#renderMany}). */
+    public void eagerDecode() {
+        Counter.builder("imgorigin.eager.decodes").description("decodes of an upload shared by its eager variants")
+                .register(registry).increment();
+    }
+
     /**
      * A mezzanine of a large original: {@code made} from the original, {@code shared} (a
      * render waited for one being made), {@code used} (a variant's pixels were loaded from

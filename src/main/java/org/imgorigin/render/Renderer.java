@@ -2,6 +2,7 @@ package org.imgorigin.render;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -139,6 +140,122 @@ public final class Renderer {
      */
     public RenderedImage render(byte[] source, Transformation transformation, ImageFormat output,
             Map<ImageId, byte[]> layers, Optional<Mezzanine> mezzanine) throws RenderException {
+        return render(source, transformation, output, layers, mezzanine, Optional.empty());
+    }
+
+    /** One variant of {@link #renderMany}: a transformation with its auto forms resolved, and its format. */
+    public record Job(Transformation transformation, ImageFormat output) {
+        public Job {
+            Objects.requireNonNull(transformation, "transformation");
+            Objects.requireNonNull(output, "output");
+        }
+    }
+
+    /**
+     * Renders several variants of one original from one decode: the original is decoded once
+     * (shrinking on load) to the smallest size that holds the load size of every job's first
+     * stage, held in memory, and each job resized from it to its own load size and rendered
+     * through the usual steps, with its own time limit. What a render from the original would
+     * plan, it plans (the geometry is the original's; only the resampling differs: within a
+     * PSNR of 40 dB, see docs/benchmarks.md).
+     *
+     * <p>The answer has one entry per job, in order: its render, or empty when the shared decode
+     * does not cover it and it must be rendered alone ({@link #render}, which also says what is
+     * wrong with one that fails). Not covered: animations, multi-page originals, originals with
+     * alpha or that are not 8-bit sRGB or grey once loaded, {@code pg_}, layers, {@code e_trim}
+     * or {@code a_ignore} in the first stage, a load size larger than the original, and every
+     * job when fewer than two are covered or when the shared image would have more than
+     * {@code IMGORIGIN_MAX_OUTPUT_PIXELS} (its memory is bounded by the output limit).
+     *
+     * @throws RenderException when the original itself is refused (format, limits)
+     */
+    public List<Optional<RenderedImage>> renderMany(byte[] source, List<Job> jobs) throws RenderException {
+        ImageFormat format = sniff(source);
+        List<Optional<RenderedImage>> out = new ArrayList<>(Collections.nCopies(jobs.size(),
+                Optional.<RenderedImage>empty()));
+        try (VipsScope scope = Vips.scope()) {
+            ScheduledFuture<?> alarm =
+                    WATCHDOG.schedule(scope::kill, limits.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            VipsImage whole;
+            boolean[] covered = new boolean[jobs.size()];
+            try {
+                MemorySegment buffer = scope.buffer(source);
+                VipsScope.Header header = scope.header(buffer);
+                SourceInfo info = info(format, header, source);
+                admit(info);
+                if (info.pages() != 1 || info.hasAlpha()) {
+                    return out;
+                }
+                double scale = 0;
+                int count = 0;
+                for (int i = 0; i < jobs.size(); i++) {
+                    Optional<Plan> plan = sharedPlan(info, jobs.get(i));
+                    if (plan.isPresent()) {
+                        covered[i] = true;
+                        count++;
+                        scale = Math.max(scale, Math.max((double) plan.get().loadWidth() / info.width(),
+                                (double) plan.get().loadHeight() / info.height()));
+                    }
+                }
+                int width = (int) Math.min(info.width(), Math.ceil(info.width() * scale));
+                int height = (int) Math.min(info.height(), Math.ceil(info.height() * scale));
+                if (count < 2 || (long) width * height > limits.maxOutputPixels()) {
+                    return out;
+                }
+                VipsImage decoded = colour(scope, scope.thumbnail(buffer, width, height, VipsScope.Size.FORCE, false));
+                if (decoded.hasAlpha()
+                        || (decoded.colour() != VipsImage.Colour.SRGB && decoded.colour() != VipsImage.Colour.GREY)) {
+                    return out;
+                }
+                whole = scope.materialise(decoded);
+            } catch (VipsException e) {
+                return out; // each render alone says what is wrong
+            } finally {
+                alarm.cancel(false);
+                UNTRIMMED.incrementAndGet();
+            }
+            for (int i = 0; i < jobs.size(); i++) {
+                if (covered[i]) {
+                    try {
+                        out.set(i, Optional.of(render(source, jobs.get(i).transformation(), jobs.get(i).output(),
+                                Map.of(), Optional.empty(), Optional.of(whole))));
+                    } catch (RenderException e) {
+                        // Left to a render of its own, which answers why.
+                    }
+                }
+            }
+            return out;
+        }
+    }
+
+    /**
+     * The plan of {@code job}'s first stage when {@link #renderMany}'s shared decode covers it;
+     * empty otherwise.
+     */
+    private Optional<Plan> sharedPlan(SourceInfo info, Job job) {
+        Transformation t = job.transformation();
+        if (t.needsNegotiation() || !job.output().writable() || !t.layerImages().isEmpty() || t.page().isPresent()
+                || (job.output() == ImageFormat.JXL && !writesJpegXl)) {
+            return Optional.empty();
+        }
+        Transformation first = t.stages().getFirst();
+        if (first.layer().isPresent() || first.effects().has(Effect.TRIM)
+                || first.angle().filter(a -> a == Transformation.Angle.IGNORE).isPresent()) {
+            return Optional.empty();
+        }
+        try {
+            Plan plan = Geometry.plan(info.width(), info.height(), first, Geometry.dpr(t), limits.maxDimension(),
+                    limits.maxOutputPixels());
+            return plan.noRotate() || plan.loadWidth() > info.width() || plan.loadHeight() > info.height()
+                    ? Optional.empty() : Optional.of(plan);
+        } catch (RenderException e) {
+            return Optional.empty();
+        }
+    }
+
+    private RenderedImage render(byte[] source, Transformation transformation, ImageFormat output,
+            Map<ImageId, byte[]> layers, Optional<Mezzanine> mezzanine, Optional<VipsImage> shared)
+            throws RenderException {
         if (transformation.needsNegotiation()) {
             throw new IllegalArgumentException("auto forms must be resolved before rendering");
         }
@@ -151,7 +268,7 @@ public final class Renderer {
             ScheduledFuture<?> alarm =
                     WATCHDOG.schedule(scope::kill, limits.timeout().toMillis(), TimeUnit.MILLISECONDS);
             try {
-                return render(scope, source, format, transformation, output, start, layers, mezzanine);
+                return render(scope, source, format, transformation, output, start, layers, mezzanine, shared);
             } catch (VipsException e) {
                 if (scope.killed()) {
                     throw new RenderException(503, "rendering took longer than the limit of "
@@ -194,8 +311,8 @@ public final class Renderer {
     }
 
     private RenderedImage render(VipsScope scope, byte[] source, ImageFormat format, Transformation transformation,
-            ImageFormat output, long start, Map<ImageId, byte[]> layers, Optional<Mezzanine> mezzanine)
-            throws RenderException {
+            ImageFormat output, long start, Map<ImageId, byte[]> layers, Optional<Mezzanine> mezzanine,
+            Optional<VipsImage> shared) throws RenderException {
         MemorySegment buffer = scope.buffer(source);
         VipsScope.Header header = scope.header(buffer);
         SourceInfo info = info(format, header, source);
@@ -270,6 +387,14 @@ public final class Renderer {
                 budget.checkPlan(output, (long) plan.outputWidth() * plan.outputHeight() * frameCount);
             }
             Plan planned = plan;
+            if (shared.isPresent() && frameCount == 1 && page == 0 && !plan.noRotate()
+                    && plan.loadWidth() <= shared.get().width() && plan.loadHeight() <= shared.get().height()) {
+                // The original decoded once for several variants (see renderMany): resized from memory.
+                frames = new ArrayList<>(List.of(colour(scope, resizeTo(scope, shared.get(), plan))));
+                frames = stage(scope, frames, first, plan, dpr, output);
+                return finish(scope, source, format, info, header, transformation, output, start, layers, stages,
+                        frames, plan, dpr, sourcePixels, layerFirst, first, false);
+            }
             Optional<Mezzanine> standIn = mezzanine.filter(m -> m.serves(planned, info, header.orientation(), page,
                     frameCount));
             fromMezzanine = standIn.isPresent();
@@ -277,6 +402,16 @@ public final class Renderer {
                     plan.loadHeight(), plan.noRotate(), page, frameCount);
         }
         frames = stage(scope, frames, first, plan, dpr, output);
+        return finish(scope, source, format, info, header, transformation, output, start, layers, stages, frames,
+                plan, dpr, sourcePixels, layerFirst, first, fromMezzanine);
+    }
+
+    /** The stages after the first, the finishing steps and the encode, on the first stage's {@code frames}. */
+    private RenderedImage finish(VipsScope scope, byte[] source, ImageFormat format, SourceInfo info,
+            VipsScope.Header header, Transformation transformation, ImageFormat output, long start,
+            Map<ImageId, byte[]> layers, List<Transformation> stages, List<VipsImage> frames, Plan plan, double dpr,
+            long sourcePixels, boolean layerFirst, Transformation first, boolean fromMezzanine)
+            throws RenderException {
         checkStage(frames, sourcePixels);
         for (int i = layerFirst ? 0 : 1; i < stages.size(); i++) {
             Transformation stage = stages.get(i);

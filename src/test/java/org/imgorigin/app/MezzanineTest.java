@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Mezzanines through HTTP, black-box: made at the second render of an original larger than
- * {@code IMGORIGIN_MEZZANINE} (800 here, under the 1200×675 fixture) or the first of an
+ * {@code IMGORIGIN_MEZZANINE} (800 here, under the 1200×675 fixture), or the first after an
  * upload's eager variants, later variants rendered
  * from it with a direct render's exact dimensions and within the quality bound (luma SSIM ≥
  * 0.99, PSNR ≥ 40 dB against a server without mezzanines, on lossless PNG outputs), a file cut
@@ -240,7 +240,7 @@ class MezzanineTest {
     }
 
     @Test
-    void anUploadsEagerVariantsShareOneDecode() throws Exception {
+    void anUploadsEagerVariantsShareOneDecodeAndTheNextRenderMakesTheMezzanine() throws Exception {
         try (Server server = start("cache", "IMGORIGIN_EAGER", "f_webp,w_300;f_webp,w_500;f_webp,w_700;f_png,w_0.5")) {
             byte[] upload = java.util.Arrays.copyOf(photoBytes, photoBytes.length + 7);
             System.arraycopy("mezz-up".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, upload,
@@ -253,8 +253,14 @@ class MezzanineTest {
                 assertThat(System.nanoTime()).as("eager variants rendered").isLessThan(deadline);
                 Thread.sleep(50);
             }
+            // The eager set rendered from one decode of its own (EagerSharedDecodeTest), not a mezzanine...
+            assertThat(server.metrics().scrape()).contains("imgorigin_eager_decodes_total 1");
+            assertThat(count(server, "made")).isZero();
+            // ...and counts as the original's first render: the next one makes the mezzanine.
+            String id = created.bodyAsJsonObject().getString("id");
+            assertThat(get(server, "/w_400/" + id + ".webp").statusCode()).isEqualTo(200);
             assertThat(count(server, "made")).isEqualTo(1);
-            assertThat(count(server, "used")).isEqualTo(4);
+            assertThat(count(server, "used")).isEqualTo(1);
         }
     }
 
