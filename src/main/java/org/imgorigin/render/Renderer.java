@@ -239,7 +239,8 @@ public final class Renderer {
             return Optional.empty();
         }
         Transformation first = t.stages().getFirst();
-        if (first.layer().isPresent() || first.effects().has(Effect.TRIM)
+        // A face gravity's plan depends on the faces found (a c_thumb zooms to them): alone.
+        if (first.layer().isPresent() || first.effects().has(Effect.TRIM) || FaceFocus.wanted(first)
                 || first.angle().filter(a -> a == Transformation.Angle.IGNORE).isPresent()) {
             return Optional.empty();
         }
