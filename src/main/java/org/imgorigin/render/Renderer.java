@@ -265,11 +265,26 @@ public final class Renderer {
         }
         ImageFormat format = sniff(source);
         long start = System.nanoTime();
+        return withinLimit(scope -> render(scope, source, format, transformation, output, start, layers, mezzanine,
+                shared));
+    }
+
+    /** Work on native images that one render may do. */
+    @FunctionalInterface
+    private interface Work<T> {
+        T run(VipsScope scope) throws RenderException;
+    }
+
+    /**
+     * {@code work} in a scope of its own, stopped at {@link RenderLimits#timeout()}: a libvips
+     * failure after the stop is a 503, any other a 422 with libvips' message.
+     */
+    private <T> T withinLimit(Work<T> work) throws RenderException {
         try (VipsScope scope = Vips.scope()) {
             ScheduledFuture<?> alarm =
                     WATCHDOG.schedule(scope::kill, limits.timeout().toMillis(), TimeUnit.MILLISECONDS);
             try {
-                return render(scope, source, format, transformation, output, start, layers, mezzanine, shared);
+                return work.run(scope);
             } catch (VipsException e) {
                 if (scope.killed()) {
                     throw new RenderException(503, "rendering took longer than the limit of "
@@ -290,25 +305,12 @@ public final class Renderer {
      */
     public Optional<Mezzanine> mezzanine(byte[] source, int edge) throws RenderException {
         ImageFormat format = sniff(source);
-        try (VipsScope scope = Vips.scope()) {
-            ScheduledFuture<?> alarm =
-                    WATCHDOG.schedule(scope::kill, limits.timeout().toMillis(), TimeUnit.MILLISECONDS);
-            try {
-                MemorySegment buffer = scope.buffer(source);
-                SourceInfo info = info(format, scope.header(buffer), source);
-                admit(info);
-                return Mezzanine.make(scope, buffer, info, edge);
-            } catch (VipsException e) {
-                if (scope.killed()) {
-                    throw new RenderException(503, "rendering took longer than the limit of "
-                            + limits.timeout().toSeconds() + " s", e.detail());
-                }
-                throw new RenderException(422, e.getMessage(), e.detail());
-            } finally {
-                alarm.cancel(false);
-                UNTRIMMED.incrementAndGet();
-            }
-        }
+        return withinLimit(scope -> {
+            MemorySegment buffer = scope.buffer(source);
+            SourceInfo info = info(format, scope.header(buffer), source);
+            admit(info);
+            return Mezzanine.make(scope, buffer, info, edge);
+        });
     }
 
     private RenderedImage render(VipsScope scope, byte[] source, ImageFormat format, Transformation transformation,
