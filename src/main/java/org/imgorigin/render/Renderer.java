@@ -394,27 +394,15 @@ public final class Renderer {
                     && plan.loadWidth() <= shared.get().width() && plan.loadHeight() <= shared.get().height()) {
                 // The original decoded once for several variants (see renderMany): resized from memory.
                 frames = new ArrayList<>(List.of(colour(scope, resizeTo(scope, shared.get(), plan))));
-                frames = stage(scope, frames, first, plan, dpr, output);
-                return finish(scope, source, format, info, header, transformation, output, start, layers, stages,
-                        frames, plan, dpr, sourcePixels, layerFirst, first, false);
+            } else {
+                Optional<Mezzanine> standIn = mezzanine.filter(m -> m.serves(planned, info, header.orientation(), page,
+                        frameCount));
+                fromMezzanine = standIn.isPresent();
+                frames = load(scope, standIn.map(m -> scope.buffer(m.jpeg())).orElse(buffer), plan.loadWidth(),
+                        plan.loadHeight(), plan.noRotate(), page, frameCount);
             }
-            Optional<Mezzanine> standIn = mezzanine.filter(m -> m.serves(planned, info, header.orientation(), page,
-                    frameCount));
-            fromMezzanine = standIn.isPresent();
-            frames = load(scope, standIn.map(m -> scope.buffer(m.jpeg())).orElse(buffer), plan.loadWidth(),
-                    plan.loadHeight(), plan.noRotate(), page, frameCount);
         }
         frames = stage(scope, frames, first, plan, dpr, output);
-        return finish(scope, source, format, info, header, transformation, output, start, layers, stages, frames,
-                plan, dpr, sourcePixels, layerFirst, first, fromMezzanine);
-    }
-
-    /** The stages after the first, the finishing steps and the encode, on the first stage's {@code frames}. */
-    private RenderedImage finish(VipsScope scope, byte[] source, ImageFormat format, SourceInfo info,
-            VipsScope.Header header, Transformation transformation, ImageFormat output, long start,
-            Map<ImageId, byte[]> layers, List<Transformation> stages, List<VipsImage> frames, Plan plan, double dpr,
-            long sourcePixels, boolean layerFirst, Transformation first, boolean fromMezzanine)
-            throws RenderException {
         checkStage(frames, sourcePixels);
         for (int i = layerFirst ? 0 : 1; i < stages.size(); i++) {
             Transformation stage = stages.get(i);
