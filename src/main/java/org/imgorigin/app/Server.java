@@ -33,16 +33,18 @@ public final class Server implements AutoCloseable {
     private final Vertx vertx;
     private final OriginalStore store;
     private final Invalidation invalidation;
+    private final JournalReader journal;
     private final RenderPool pool;
     private final Blocking blocking;
     private final Metrics metrics;
     private final int port;
 
-    private Server(Vertx vertx, OriginalStore store, Invalidation invalidation, RenderPool pool, Blocking blocking,
-            Metrics metrics, int port) {
+    private Server(Vertx vertx, OriginalStore store, Invalidation invalidation, JournalReader journal, RenderPool pool,
+            Blocking blocking, Metrics metrics, int port) {
         this.vertx = vertx;
         this.store = store;
         this.invalidation = invalidation;
+        this.journal = journal;
         this.pool = pool;
         this.blocking = blocking;
         this.metrics = metrics;
@@ -54,6 +56,8 @@ public final class Server implements AutoCloseable {
     /** This node's own state (images deleted through it), under the cache directory but outside the index. */
     static final String STATE_DIR = "state";
     private static final Logger LOG = Logger.getLogger(Server.class.getName());
+    /** How long start-up waits for the first read of the journal of deletes. */
+    private static final java.time.Duration FIRST_JOURNAL_READ = java.time.Duration.ofSeconds(10);
 
     /** Indexes a cache directory without holding up start-up; lookups fall back to the disk meanwhile. */
     private static void rebuildInBackground(DiskLru lru) {
@@ -101,13 +105,15 @@ public final class Server implements AutoCloseable {
                 : "NIO (" + vertx.unavailableNativeTransportCause() + ")"));
         OriginalStore store = null;
         Invalidation invalidation = null;
+        JournalReader journal = null;
         try {
             Blocking blocking = new Blocking();
             Path cacheDir = config.cache().dir().toAbsolutePath().normalize();
             store = OriginalStores.open(config.originals().url(), config.originals().s3Endpoint(),
                     config.originals().s3Region(), config.originals().s3PathStyle());
             invalidation = new Invalidation(store, Optional.of(cacheDir.resolve(STATE_DIR).resolve("deleted")),
-                    Optional.of(cacheDir.resolve(STATE_DIR).resolve("composites")), Clock.systemUTC());
+                    Optional.of(cacheDir.resolve(STATE_DIR).resolve("composites")),
+                    Optional.of(cacheDir.resolve(STATE_DIR).resolve("journal")), Clock.systemUTC());
             // Local copies of S3 originals and the mezzanines of large originals (any store):
             // one directory, one budget, one LRU.
             Optional<DiskLru> originals = Optional.empty();
@@ -144,6 +150,13 @@ public final class Server implements AutoCloseable {
             // their tiers there, and a delete cut short by a crash must reach them too.
             Invalidation deletes = invalidation;
             Thread.ofVirtual().name("imgorigin-deletes").start(deletes::reapplyDeletes);
+            // Deletes through other nodes, also while this one was down: applied before it
+            // serves, unless the store takes longer than this to answer (then soon after).
+            journal = new JournalReader(invalidation, metrics, config.originals().journalInterval());
+            if (!journal.awaitFirstRead(FIRST_JOURNAL_READ)) {
+                LOG.warning("the journal of deletes was not read within " + FIRST_JOURNAL_READ.toSeconds()
+                        + " s: serving before deletes through other nodes are applied");
+            }
             // Vert.x's JSON codec (Jackson) initialises on first use: 0.3-1 s of class loading on
             // an event loop, under the first JSON answer (EventLoopBlockingTest's warm-up). Here
             // it costs start-up time instead, and no client waits on it.
@@ -158,8 +171,11 @@ public final class Server implements AutoCloseable {
                 first.compareAndSet(null, server);
                 return server;
             }, new DeploymentOptions().setInstances(instances)).await(30, TimeUnit.SECONDS);
-            return new Server(vertx, store, invalidation, pool, blocking, metrics, first.get().actualPort());
+            return new Server(vertx, store, invalidation, journal, pool, blocking, metrics, first.get().actualPort());
         } catch (Exception | Error e) {
+            if (journal != null) {
+                journal.close();
+            }
             if (store != null) {
                 store.close();
             }
@@ -193,6 +209,7 @@ public final class Server implements AutoCloseable {
         while (pool.running() + pool.queued() > 0 && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
+        journal.close();
         vertx.close().await(30, TimeUnit.SECONDS);
         pool.close();
         blocking.close();

@@ -127,6 +127,21 @@ public final class CachedOriginalStore implements OriginalStore {
     }
 
     @Override
+    public void append(String name) throws StoreException {
+        remote.append(name);
+    }
+
+    @Override
+    public java.util.List<String> entries(String startAfter, int max) throws StoreException {
+        return remote.entries(startAfter, max);
+    }
+
+    @Override
+    public void removeEntry(String name) throws StoreException {
+        remote.removeEntry(name);
+    }
+
+    @Override
     public void check() throws StoreException {
         remote.check();
     }

@@ -31,6 +31,13 @@ import org.imgorigin.store.StoreException;
  * else: the image is refused (404) on this node even if a copy survived somewhere (a crash
  * mid-delete, a read-only disk), until an upload of the same bytes brings it back. After a
  * restart the copies of every tombstoned image are removed again.
+ *
+ * <p>Other nodes learn of a delete from the store's journal ({@link DeleteJournal}): the
+ * delete appends an entry once the store has deleted the original, and every node
+ * {@link #readJournal reads} the journal at start and every few seconds, removing its copies
+ * of each image named. They keep no tombstone for it: the original is gone from the store, so
+ * nothing can be made again from it, and an upload of the same bytes through any node makes
+ * it visible everywhere at once.
  */
 public final class Invalidation implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Invalidation.class.getName());
@@ -56,6 +63,7 @@ public final class Invalidation implements AutoCloseable {
     private final List<Tier> tiers = new CopyOnWriteArrayList<>();
     private final List<Tier> variantTiers = new CopyOnWriteArrayList<>();
     private final Composites composites;
+    private final DeleteJournal journal;
     private final AtomicLong clock = new AtomicLong();
     /** Tickets below this are stale: a fence that was forgotten (expired or evicted) may have covered them. */
     private volatile long floor;
@@ -71,17 +79,20 @@ public final class Invalidation implements AutoCloseable {
      * are remembered across restarts (empty: in memory only).
      */
     public Invalidation(OriginalStore store, Optional<Path> tombstoneFile, Clock clock) {
-        this(store, tombstoneFile, Optional.empty(), clock);
+        this(store, tombstoneFile, Optional.empty(), Optional.empty(), clock);
     }
 
     /**
      * As above; {@code compositesDirectory}: where the images that variants drew as layers are
      * remembered across restarts, a file per layer listing the images drawn on (empty: in
-     * memory only).
+     * memory only). {@code journalPosition}: where this node keeps how far it has read the
+     * store's journal of deletes (empty: in memory only; a new instance reads the whole
+     * {@link #TOMBSTONE_LIFETIME} again).
      */
     public Invalidation(OriginalStore store, Optional<Path> tombstoneFile, Optional<Path> compositesDirectory,
-            Clock clock) {
+            Optional<Path> journalPosition, Clock clock) {
         this.store = store;
+        this.journal = new DeleteJournal(store, journalPosition, clock, TOMBSTONE_LIFETIME);
         this.tombstones = new Tombstones(tombstoneFile, clock, TOMBSTONE_LIFETIME);
         this.wallClock = clock;
         this.composites = new Composites(compositesDirectory);
@@ -182,7 +193,9 @@ public final class Invalidation implements AutoCloseable {
 
     /**
      * Deletes the original and every copy on this node: tombstone first (on disk), then the
-     * fence, then the store, then the copies. Returns whether anything existed.
+     * store, then the journal entry that tells the other nodes, then the copies. Returns
+     * whether anything existed. Any failure is thrown after the copies went; the client
+     * retries, and a retry writes the journal entry even when the original is gone already.
      */
     public boolean delete(ImageId id) throws IOException, StoreException {
         tombstones.add(id);
@@ -190,6 +203,7 @@ public final class Invalidation implements AutoCloseable {
         boolean existed;
         try {
             existed = store.delete(id);
+            journal.record(id);
         } finally {
             // The copies go even when the store failed: the node refuses the image from now
             // on (the tombstone), and the client, told of the failure, retries the delete.
@@ -201,6 +215,20 @@ public final class Invalidation implements AutoCloseable {
     /** An upload of the image: it is no longer deleted. Call before it is stored. */
     public void undelete(ImageId id) {
         tombstones.remove(id);
+    }
+
+    /**
+     * Removes this node's copies of every image deleted through another node since the last
+     * read (at start: since the node last read, so also while it was down). Returns how many
+     * deletes were applied; throws when the store cannot be read, leaving them for the next
+     * read. One thread calls this (the server's journal thread).
+     */
+    public int readJournal() throws StoreException, IOException {
+        return journal.read(id -> {
+            if (!tombstones.contains(id)) { // deleted here: done already
+                dropEverywhere(id);
+            }
+        });
     }
 
     /** After a restart: removes again whatever copies of deleted images the disk still holds. */

@@ -56,8 +56,12 @@ public record Config(
         return (int) Math.max(64, Math.min(10_000, files / 2));
     }
 
-    /** Where originals live: {@code file:<dir>} or {@code s3://bucket/prefix} with the S3 client settings. */
-    public record Originals(String url, Optional<String> s3Endpoint, String s3Region, boolean s3PathStyle) {
+    /**
+     * Where originals live: {@code file:<dir>} or {@code s3://bucket/prefix} with the S3 client
+     * settings; and how often the store's journal of deletes is read.
+     */
+    public record Originals(String url, Optional<String> s3Endpoint, String s3Region, boolean s3PathStyle,
+            java.time.Duration journalInterval) {
     }
 
     /** The cache tiers' places and bounds. */
@@ -206,7 +210,8 @@ public record Config(
         }
 
         return new Config(host, port, workers, queue,
-                new Originals(originalsUrl, endpoint, region, pathStyle),
+                new Originals(originalsUrl, endpoint, region, pathStyle,
+                        java.time.Duration.ofSeconds(env.integer("IMGORIGIN_JOURNAL_INTERVAL", 10, 1, 3_600))),
                 cache,
                 env.string("IMGORIGIN_UPLOAD_TOKEN"),
                 env.string("IMGORIGIN_ADMIN_TOKEN"),

@@ -120,6 +120,14 @@ public final class Metrics {
     }
 
     /** A render came out heavier than its original, which was served instead. */
+    /** A read of the store's journal of deletes, and how many deletes through other nodes it applied. */
+    public void journalRead(String outcome, int applied) {
+        Counter.builder("imgorigin.journal.reads").description("reads of the store's journal of deletes, by outcome")
+                .tag("outcome", outcome).register(registry).increment();
+        Counter.builder("imgorigin.journal.deletes").description("deletes through other nodes applied here")
+                .register(registry).increment(applied);
+    }
+
     public void heavierAvoided(long bytesSaved) {
         Counter.builder("imgorigin.heavier.avoided").description("renders replaced by their lighter original")
                 .register(registry).increment();

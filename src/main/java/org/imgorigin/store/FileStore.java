@@ -10,8 +10,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.stream.Stream;
 import org.imgorigin.image.ImageId;
 
 /**
@@ -128,6 +130,51 @@ final class FileStore implements OriginalStore {
         } catch (IOException e) {
             throw failed("deleting", path, e);
         }
+    }
+
+    @Override
+    public void append(String name) throws StoreException {
+        Path entry = journal().resolve(Journal.checked(name));
+        try {
+            Files.createDirectories(entry.getParent());
+            try (FileChannel channel = FileChannel.open(entry, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                channel.force(true);
+            }
+            // The entry's name is its content: the directory must keep it across a crash.
+            try (FileChannel directory = FileChannel.open(entry.getParent(), StandardOpenOption.READ)) {
+                directory.force(true);
+            }
+        } catch (IOException e) {
+            throw failed("writing", entry, e);
+        }
+    }
+
+    @Override
+    public List<String> entries(String startAfter, int max) throws StoreException {
+        Path directory = journal();
+        try (Stream<Path> files = Files.list(directory)) {
+            return files.map(path -> path.getFileName().toString())
+                    .filter(name -> Journal.valid(name) && name.compareTo(startAfter) > 0)
+                    .sorted().limit(max).toList();
+        } catch (NoSuchFileException e) {
+            return List.of();
+        } catch (IOException e) {
+            throw failed("listing", directory, e);
+        }
+    }
+
+    @Override
+    public void removeEntry(String name) throws StoreException {
+        Path entry = journal().resolve(Journal.checked(name));
+        try {
+            Files.deleteIfExists(entry);
+        } catch (IOException e) {
+            throw failed("deleting", entry, e);
+        }
+    }
+
+    private Path journal() {
+        return root.resolve("journal");
     }
 
     @Override

@@ -1,5 +1,6 @@
 package org.imgorigin.store;
 
+import java.util.List;
 import java.util.Optional;
 import org.imgorigin.image.ImageId;
 
@@ -40,6 +41,19 @@ public interface OriginalStore extends AutoCloseable {
 
     /** Deletes an original; true if there was one. */
     boolean delete(ImageId id) throws StoreException;
+
+    /**
+     * Adds an empty entry named {@code name} to the store's journal ({@code journal/<name>}
+     * beside the originals), which every node sharing the store reads: how a delete through one
+     * node reaches the others ({@code cache/DeleteJournal}). Names are short ASCII without '/'.
+     */
+    void append(String name) throws StoreException;
+
+    /** The journal's entry names after {@code startAfter}, in name order, at most {@code max}. */
+    List<String> entries(String startAfter, int max) throws StoreException;
+
+    /** Removes a journal entry; one already gone is no error. */
+    void removeEntry(String name) throws StoreException;
 
     /** Throws when the store does not answer (for {@code /readyz}). */
     void check() throws StoreException;

@@ -55,6 +55,8 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
  */
 final class S3Store implements OriginalStore {
     private static final String UNKNOWN_TYPE = "application/octet-stream";
+    /** The journal's key prefix under the store's: beside the originals' hex directories, never one of them. */
+    private static final String JOURNAL = "journal/";
 
     static {
         // HttpURLConnection keeps 5 idle connections per destination unless told otherwise
@@ -288,6 +290,46 @@ final class S3Store implements OriginalStore {
         try {
             client.deleteObject(r -> r.bucket(settings.bucket()).key(key));
             return true;
+        } catch (SdkException e) {
+            throw translate("DeleteObject", key, e);
+        }
+    }
+
+    @Override
+    public void append(String name) throws StoreException {
+        String key = settings.key(JOURNAL + Journal.checked(name));
+        try {
+            client.putObject(r -> r.bucket(settings.bucket()).key(key).contentLength(0L), RequestBody.empty());
+        } catch (SdkException e) {
+            throw translate("PutObject", key, e);
+        }
+    }
+
+    @Override
+    public List<String> entries(String startAfter, int max) throws StoreException {
+        String prefix = settings.key(JOURNAL);
+        try {
+            // One page: ListObjectsV2 returns at most 1,000 keys, in key order, after StartAfter.
+            var page = client.listObjectsV2(r -> r.bucket(settings.bucket()).prefix(prefix)
+                    .startAfter(prefix + startAfter).maxKeys(Math.clamp(max, 1, 1_000)));
+            List<String> names = new ArrayList<>(page.contents().size());
+            for (var object : page.contents()) {
+                String name = object.key().substring(prefix.length());
+                if (Journal.valid(name)) {
+                    names.add(name);
+                }
+            }
+            return names;
+        } catch (SdkException e) {
+            throw translate("ListObjectsV2", prefix, e);
+        }
+    }
+
+    @Override
+    public void removeEntry(String name) throws StoreException {
+        String key = settings.key(JOURNAL + Journal.checked(name));
+        try {
+            client.deleteObject(r -> r.bucket(settings.bucket()).key(key));
         } catch (SdkException e) {
             throw translate("DeleteObject", key, e);
         }

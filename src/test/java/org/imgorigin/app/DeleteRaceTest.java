@@ -135,6 +135,54 @@ class DeleteRaceTest {
         }
     }
 
+    /**
+     * No purge at all: a delete through node A reaches node B, told nothing, within the
+     * journal's interval, and node C, down during the delete, before C serves anything after
+     * its restart. Both had the variant and the original cached. Without the store's journal
+     * both served the deleted image from their caches (docs/design.md §8.3).
+     */
+    @Test
+    void aDeleteReachesEveryNodeThroughTheStoresJournal() throws Exception {
+        String id = s3WithPhoto();
+        String variant = "/w_200/" + id + ".webp";
+        List<String> bases = new ArrayList<>();
+        List<Path> caches = new ArrayList<>();
+        List<String[]> envs = new ArrayList<>();
+        Server c = null;
+        for (String node : List.of("a", "b", "c")) {
+            Path cache = root.resolve(node);
+            String[] env = Stream.concat(Stream.of(s3Env(cache)), Stream.of("IMGORIGIN_JOURNAL_INTERVAL", "1"))
+                    .toArray(String[]::new);
+            env[3] = "http://127.0.0.1:" + s3.getPort();
+            Server server = start(cache, env);
+            c = server;
+            caches.add(cache);
+            envs.add(env);
+            bases.add("http://127.0.0.1:" + server.port());
+            assertThat(get(bases.getLast() + variant).get().statusCode()).isEqualTo(200);
+        }
+        c.close();
+        open.remove(c);
+
+        assertThat(delete(bases.get(0), id)).isEqualTo(204);
+        assertThat(blobs.getBlobStore().list(BUCKET, org.jclouds.blobstore.options.ListContainerOptions.Builder
+                        .prefix("p/journal/").recursive()).stream().map(m -> m.getName()).toList())
+                .as("the delete's entry in the bucket's journal").singleElement()
+                .matches(name -> name.matches("p/journal/\\d{13}-deleted-" + id));
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (get(bases.get(1) + variant).get().statusCode() != 404) {
+            assertThat(System.nanoTime()).as("node B still serves the deleted image").isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        assertGone(bases.get(1), id, caches.get(1));
+
+        String restarted = "http://127.0.0.1:" + start(caches.get(2), envs.get(2)).port();
+        assertThat(get(restarted + variant).get().statusCode())
+                .as("node C's first answer after its restart").isEqualTo(404);
+        assertGone(restarted, id, caches.get(2));
+        assertGone(bases.get(0), id, caches.get(0));
+    }
+
     private void assertGone(String base, String id, Path cache) throws Exception {
         for (String path : List.of("/w_200/" + id + ".webp", "/e_blur:400/" + id + ".webp", "/" + id)) {
             assertThat(get(base + path).get().statusCode()).as(base + path).isEqualTo(404);

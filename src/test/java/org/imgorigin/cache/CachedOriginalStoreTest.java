@@ -66,6 +66,21 @@ class CachedOriginalStoreTest {
         }
 
         @Override
+        public void append(String name) throws StoreException {
+            inner.append(name);
+        }
+
+        @Override
+        public java.util.List<String> entries(String startAfter, int max) throws StoreException {
+            return inner.entries(startAfter, max);
+        }
+
+        @Override
+        public void removeEntry(String name) throws StoreException {
+            inner.removeEntry(name);
+        }
+
+        @Override
         public void check() throws StoreException {
             inner.check();
         }

@@ -149,6 +149,21 @@ class InvalidationTest {
             }
 
             @Override
+            public void append(String name) throws org.imgorigin.store.StoreException {
+                throw new org.imgorigin.store.StoreException(org.imgorigin.store.StoreException.Kind.FAILED, "down");
+            }
+
+            @Override
+            public java.util.List<String> entries(String startAfter, int max) throws org.imgorigin.store.StoreException {
+                throw new org.imgorigin.store.StoreException(org.imgorigin.store.StoreException.Kind.FAILED, "down");
+            }
+
+            @Override
+            public void removeEntry(String name) throws org.imgorigin.store.StoreException {
+                throw new org.imgorigin.store.StoreException(org.imgorigin.store.StoreException.Kind.FAILED, "down");
+            }
+
+            @Override
             public void check() {
             }
 
@@ -183,7 +198,7 @@ class InvalidationTest {
         List<ImageId> variantsDropped = new ArrayList<>();
         List<ImageId> otherDropped = new ArrayList<>();
         Invalidation inv = new Invalidation(OriginalStores.file(dir.resolve("originals")),
-                Optional.of(dir.resolve("state/deleted")), Optional.of(composites), Clock.systemUTC());
+                Optional.of(dir.resolve("state/deleted")), Optional.of(composites), Optional.empty(), Clock.systemUTC());
         inv.registerVariants(id -> {
             variantsDropped.add(id);
             return 1;
@@ -209,7 +224,7 @@ class InvalidationTest {
         // A new node object over the same directory (a restart) finds the record.
         List<ImageId> afterRestart = new ArrayList<>();
         Invalidation restarted = new Invalidation(OriginalStores.file(dir.resolve("originals")),
-                Optional.of(dir.resolve("state/deleted")), Optional.of(composites), Clock.systemUTC());
+                Optional.of(dir.resolve("state/deleted")), Optional.of(composites), Optional.empty(), Clock.systemUTC());
         restarted.registerVariants(id -> {
             afterRestart.add(id);
             return 1;

@@ -94,6 +94,19 @@ class UploadFuzzTest {
         }
 
         @Override
+        public void append(String name) {
+        }
+
+        @Override
+        public java.util.List<String> entries(String startAfter, int max) {
+            return java.util.List.of();
+        }
+
+        @Override
+        public void removeEntry(String name) {
+        }
+
+        @Override
         public void check() {
         }
 
