@@ -59,6 +59,8 @@ final class DeleteJournal {
     /** Names handled (or written here) that a read may list again: stamped within the window. */
     private final Map<String, Long> handled = new ConcurrentHashMap<>();
     private long lastPrune;
+    /** The last save failed (logged once, not every interval). */
+    private boolean positionUnsaved;
 
     DeleteJournal(OriginalStore store, Optional<Path> cursorFile, Clock clock, Duration retention) {
         this.store = store;
@@ -140,15 +142,25 @@ final class DeleteJournal {
             return;
         }
         Path file = cursorFile.get();
+        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
             Files.createDirectories(file.getParent());
-            Path temp = file.resolveSibling(file.getFileName() + ".tmp");
             Files.writeString(temp, value + "\n", StandardCharsets.US_ASCII);
             Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
-            // Not fatal: a restart reads from an older cursor (or the whole retention) again.
-            LOG.warning("cannot keep the journal's read position in " + file + ": " + e.getMessage());
+            // Not fatal: a restart reads from an older position (or the whole retention) again.
+            if (!positionUnsaved) {
+                LOG.warning("cannot keep the journal's read position in " + file + ": " + e.getMessage());
+            }
+            positionUnsaved = true;
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException ignored) {
+                // a stray temporary on a failing disk; the next save replaces it
+            }
+            return;
         }
+        positionUnsaved = false;
     }
 
     private static Optional<Long> load(Path file) {

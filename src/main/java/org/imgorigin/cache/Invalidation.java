@@ -72,6 +72,10 @@ public final class Invalidation implements AutoCloseable {
     /** Ids whose copies are being removed now: no write is current while that runs. */
     private final ConcurrentHashMap<ImageId, Integer> dropping = new ConcurrentHashMap<>();
     private final Clock wallClock;
+    /** Tombstoned ids → when the store was last asked whether they came back (clock millis). */
+    private final ConcurrentHashMap<ImageId, Long> rechecked = new ConcurrentHashMap<>();
+    /** How often, at most, a tombstoned image is looked for in the store. */
+    static final Duration RECHECK = Duration.ofSeconds(10);
     private long lastSweep;
 
     /**
@@ -181,9 +185,38 @@ public final class Invalidation implements AutoCloseable {
         return false;
     }
 
-    /** Whether the image was deleted through this node (and not uploaded again since). */
+    /**
+     * Whether the image was deleted through this node and not uploaded again since. An upload
+     * of the same bytes through another node puts the original back in the store without
+     * telling this one: so a tombstone whose delete is done is checked against the store, in
+     * the background, at most once a {@link #RECHECK} per image, and lifted when the store has
+     * the original again (the asking request still gets its 404; later ones are served).
+     */
     public boolean deleted(ImageId id) {
-        return tombstones.contains(id);
+        if (!tombstones.contains(id)) {
+            return false;
+        }
+        if (tombstones.completed(id)) {
+            long now = wallClock.millis();
+            Long last = rechecked.get(id);
+            if ((last == null || now - last >= RECHECK.toMillis())
+                    && (last == null ? rechecked.putIfAbsent(id, now) == null : rechecked.replace(id, last, now))) {
+                Thread.ofVirtual().name("imgorigin-tombstone-check").start(() -> recheck(id));
+            }
+        }
+        return true;
+    }
+
+    private void recheck(ImageId id) {
+        try {
+            if (store.exists(id) && tombstones.completed(id)) {
+                tombstones.remove(id);
+                rechecked.remove(id);
+                LOG.info(() -> "image " + id + ", deleted here, was uploaded again through another node: served again");
+            }
+        } catch (StoreException e) {
+            // The next request after RECHECK asks again.
+        }
     }
 
     /** Drops every copy of the image on this node; the original stays. Returns the variant files removed. */
@@ -204,6 +237,7 @@ public final class Invalidation implements AutoCloseable {
         try {
             existed = store.delete(id);
             journal.record(id);
+            tombstones.complete(id);
         } finally {
             // The copies go even when the store failed: the node refuses the image from now
             // on (the tombstone), and the client, told of the failure, retries the delete.
@@ -215,6 +249,7 @@ public final class Invalidation implements AutoCloseable {
     /** An upload of the image: it is no longer deleted. Call before it is stored. */
     public void undelete(ImageId id) {
         tombstones.remove(id);
+        rechecked.remove(id);
     }
 
     /**

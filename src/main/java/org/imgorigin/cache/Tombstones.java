@@ -20,9 +20,9 @@ import org.imgorigin.image.ImageId;
  * Images deleted through this node, kept on disk so that a restart does not forget them: a
  * crash between the delete and the removal of every cached copy, or a copy a read-only disk
  * would not let go, must not be served again. One line per event, appended and forced to
- * disk before the delete goes on ({@code D <millis> <id>}; {@code U <millis> <id>} when an
- * upload brings the image back); compacted at start-up, when entries older than {@code ttl}
- * are dropped. Deletions are takedowns, rare next to uploads: the file stays small.
+ * disk before the delete goes on ({@code D <millis> <id>}; {@code C <millis> <id>} once the
+ * store has deleted the original; {@code U <millis> <id>} when an upload brings the image
+ * back); compacted at start-up, when entries older than {@code ttl} are dropped. Deletions are takedowns, rare next to uploads: the file stays small.
  */
 final class Tombstones implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Tombstones.class.getName());
@@ -31,6 +31,8 @@ final class Tombstones implements AutoCloseable {
     private final Clock clock;
     private final Duration ttl;
     private final Map<ImageId, Long> deleted = new ConcurrentHashMap<>();
+    /** Of those, the ones whose original the store has deleted: only an upload can bring them back. */
+    private final java.util.Set<ImageId> completed = ConcurrentHashMap.newKeySet();
     private FileChannel log;
 
     /** {@code file} empty: kept in memory only (tests, or a node with no cache directory). */
@@ -70,15 +72,24 @@ final class Tombstones implements AutoCloseable {
                 ImageId id = new ImageId(f[2]);
                 if (f[0].equals("D") && at >= oldest) {
                     deleted.put(id, at);
+                    completed.remove(id);
+                } else if (f[0].equals("C") && deleted.containsKey(id)) {
+                    completed.add(id);
                 } else if (f[0].equals("U")) {
                     deleted.remove(id);
+                    completed.remove(id);
                 }
             }
         }
         // Compacted: only live tombstones, written aside and renamed into place.
         Path temp = path.resolveSibling(path.getFileName() + ".tmp");
         StringBuilder live = new StringBuilder();
-        deleted.forEach((id, at) -> live.append("D ").append(at).append(' ').append(id).append('\n'));
+        deleted.forEach((id, at) -> {
+            live.append("D ").append(at).append(' ').append(id).append('\n');
+            if (completed.contains(id)) {
+                live.append("C ").append(at).append(' ').append(id).append('\n');
+            }
+        });
         try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ByteBuffer bytes = ByteBuffer.wrap(live.toString().getBytes(StandardCharsets.US_ASCII));
@@ -102,11 +113,25 @@ final class Tombstones implements AutoCloseable {
     void add(ImageId id) {
         long now = clock.millis();
         append("D " + now + " " + id + "\n");
+        completed.remove(id);
         deleted.put(id, now);
+    }
+
+    /** The store has deleted the original (and the journal says so): the delete is done. */
+    void complete(ImageId id) {
+        if (deleted.containsKey(id) && completed.add(id)) {
+            append("C " + clock.millis() + " " + id + "\n");
+        }
+    }
+
+    /** Whether the image's delete is done: from then on, an original in the store was uploaded again. */
+    boolean completed(ImageId id) {
+        return completed.contains(id) && contains(id);
     }
 
     /** An upload of the same bytes brings the image back. */
     void remove(ImageId id) {
+        completed.remove(id);
         if (deleted.remove(id) != null) {
             append("U " + clock.millis() + " " + id + "\n");
         }
