@@ -1,6 +1,9 @@
 package org.imgorigin.http;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -29,19 +32,22 @@ public final class Routes {
     private final ImageHandler images;
     private final Admin admin;
     private final UploadHandler uploads;
+    private final EagerVariants eager;
     private final HomePage home;
     private final Analytics analytics;
     private final Cors cors;
 
-    public Routes(Config config, OriginalStore store, Renderer renderer, RenderPool pool, Blocking blocking,
-            Metrics metrics, Analytics analytics, VariantCache cache, Invalidation invalidation, RecentUploads recent) {
-        this(config, store, renderer, pool, blocking, metrics, analytics, cache, invalidation, recent, Optional.empty());
+    public Routes(Vertx vertx, Config config, OriginalStore store, Renderer renderer, RenderPool pool,
+            Blocking blocking, Metrics metrics, Analytics analytics, VariantCache cache, Invalidation invalidation,
+            RecentUploads recent) {
+        this(vertx, config, store, renderer, pool, blocking, metrics, analytics, cache, invalidation, recent,
+                Optional.empty());
     }
 
     /** {@code originals}: the local copies of originals, where mezzanines are kept too (none without). */
-    public Routes(Config config, OriginalStore store, Renderer renderer, RenderPool pool, Blocking blocking,
-            Metrics metrics, Analytics analytics, VariantCache cache, Invalidation invalidation, RecentUploads recent,
-            Optional<DiskLru> originals) {
+    public Routes(Vertx vertx, Config config, OriginalStore store, Renderer renderer, RenderPool pool,
+            Blocking blocking, Metrics metrics, Analytics analytics, VariantCache cache, Invalidation invalidation,
+            RecentUploads recent, Optional<DiskLru> originals) {
         this.store = store;
         this.disk = cache.disk();
         this.blocking = blocking;
@@ -61,8 +67,16 @@ public final class Routes {
                 config.cache().accelPrefix(), blocking, cors);
         this.analytics = analytics;
         this.admin = new Admin(config.adminToken(), invalidation, blocking, metrics);
+        // Only to reach the balancer with IMGORIGIN_EAGER_VIA; connecting is bounded again by
+        // the hand-off's own time limit.
+        Optional<HttpClient> balancer = config.eagerVia().map(via -> vertx.createHttpClient(
+                new HttpClientOptions().setConnectTimeout((int) EagerVariants.HANDOFF_TIMEOUT_MILLIS / 2)
+                        .setKeepAlive(true).setKeepAliveTimeout(30),
+                new PoolOptions().setHttp1MaxSize(8)));
+        this.eager = new EagerVariants(config.eager(), variants, sources, metrics, config.adminToken(),
+                config.eagerVia(), balancer);
         this.uploads = new UploadHandler(config.uploadToken(), config.maxUploadBytes(),
-                new Ingest(store, renderer), blocking, variants, placeholders, config.eager(),
+                new Ingest(store, renderer), blocking, variants, placeholders, eager,
                 recent, metrics, config.uploadBodyTimeout(), config.uploadIdleTimeout(), config.signer().isPresent(), cors);
         this.home = new HomePage(recent);
     }
@@ -89,6 +103,7 @@ public final class Routes {
         router.get("/images/*").handler(uploads::describe);
         router.delete("/images/:id").handler(admin::delete);
         router.post("/admin/purge/:id").handler(admin::purge);
+        router.post("/admin/eager/:id").handler(eager::handle);
         // Everything else is an image URL (the parser answers 400 for what is not). A route
         // without a path: matching a regex on every request was a visible share of a hit.
         router.get().handler(images);
