@@ -206,11 +206,9 @@ public record Config(
                     + " through URLs signed with it (bin/imgorigin sign-upload)");
         }
 
+        // Without IMGORIGIN_EAGER there is nothing to hand off, and the setting does nothing: a
+        // fleet's shared settings (docker/compose.yaml) may name the balancer either way.
         Optional<java.net.URI> eagerVia = env.string("IMGORIGIN_EAGER_VIA").map(Config::balancer);
-        if (eagerVia.isPresent() && eager.isEmpty()) {
-            throw new ConfigException("IMGORIGIN_EAGER_VIA", "is set, but IMGORIGIN_EAGER is not: there are no"
-                    + " eager variants to hand to their node");
-        }
         if (eagerVia.isPresent() && env.string("IMGORIGIN_ADMIN_TOKEN").isEmpty()) {
             throw new ConfigException("IMGORIGIN_EAGER_VIA", "needs IMGORIGIN_ADMIN_TOKEN, the same on every node:"
                     + " the hand-off is an admin request, and through the balancer it is not from loopback");
