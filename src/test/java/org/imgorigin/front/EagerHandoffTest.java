@@ -84,6 +84,7 @@ class EagerHandoffTest {
         assertThat(Arrays.stream(before).sum()).as("one render per eager variant, nowhere else")
                 .isEqualTo(2L * UPLOADS);
         int elsewhere = 0;
+        Map<String, Cluster.Node> owners = new HashMap<>();
         for (Upload upload : uploads) {
             // The first request for each variant through the balancer reaches the id's owner
             // (the node whose request count goes up), and it is a hit there.
@@ -104,6 +105,7 @@ class EagerHandoffTest {
                         .hasSize(node == owner ? 2 : 0);
             }
             elsewhere += owner == upload.receiver() ? 0 : 1;
+            owners.put(upload.id(), owner);
         }
         assertThat(elsewhere).as("uploads received by a node that does not own their id").isPositive();
         assertThat(cluster.renders()).as("renders per node after the first requests").isEqualTo(before);
@@ -111,6 +113,14 @@ class EagerHandoffTest {
         assertThat(sum(cluster, "imgorigin_eager_handoff_total\\{outcome=\"(refused|failed)\"}")).isZero();
         System.out.printf("EagerHandoffTest: %d uploads, %d received by a node that does not own them;"
                 + " renders per node %s, every first request a hit%n", UPLOADS, elsewhere, Arrays.toString(before));
+
+        // An owner whose origin is down (its nginx answers 503): the balancer does not pass a POST
+        // it has sent on to another node, so the hand-off is refused and the sender renders.
+        Upload any = uploads.getFirst();
+        Cluster.Node owner = owners.get(any.id());
+        owner.stopOrigin();
+        HttpResponse<String> refused = post(cluster.url("/admin/eager/" + any.id()).toString(), ADMIN_TOKEN);
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
     }
 
     /** What the setting fixes, and what the test above would see without it. */
