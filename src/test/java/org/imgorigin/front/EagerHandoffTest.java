@@ -140,6 +140,8 @@ class EagerHandoffTest {
             }
         }
         assertThat(misses).as("first requests rendered again by the owner").isPositive();
+        System.out.printf("EagerHandoffTest without IMGORIGIN_EAGER_VIA: %d of %d first requests missed%n", misses,
+                2 * UPLOADS);
         assertThat(Arrays.stream(cluster.renders()).sum()).isEqualTo(2L * UPLOADS + misses);
     }
 
