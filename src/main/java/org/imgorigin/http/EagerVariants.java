@@ -2,16 +2,16 @@ package org.imgorigin.http;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.imgorigin.cache.VariantKey;
@@ -41,13 +41,14 @@ final class EagerVariants {
     private final List<Transformation> eager;
     private final Variants variants;
     private final Sources sources;
+    private final Blocking blocking;
     private final Metrics metrics;
     private final Optional<String> adminToken;
     /** The balancer's base URL and a client to reach it, with {@code IMGORIGIN_EAGER_VIA}. */
     private final Optional<URI> via;
     private final Optional<HttpClient> client;
 
-    EagerVariants(List<Transformation> eager, Variants variants, Sources sources, Metrics metrics,
+    EagerVariants(List<Transformation> eager, Variants variants, Sources sources, Blocking blocking, Metrics metrics,
             Optional<String> adminToken, Optional<URI> via, Optional<HttpClient> client) {
         if (via.isPresent() && (client.isEmpty() || adminToken.isEmpty())) {
             throw new IllegalArgumentException("a hand-off needs a client and the admin token");
@@ -55,6 +56,7 @@ final class EagerVariants {
         this.eager = List.copyOf(eager);
         this.variants = variants;
         this.sources = sources;
+        this.blocking = blocking;
         this.metrics = metrics;
         this.adminToken = adminToken;
         this.via = via;
@@ -73,8 +75,8 @@ final class EagerVariants {
             renderHere(context, id, info);
             return;
         }
-        String url = via.get() + "/admin/eager/" + id.value();
-        handOff(url).onComplete(answer -> {
+        URI url = URI.create(via.get() + "/admin/eager/" + id.value());
+        handOff(context, url).onComplete(answer -> {
             if (answer.succeeded() && answer.result() / 100 == 2) {
                 metrics.eagerHandoff("accepted");
                 return;
@@ -86,15 +88,16 @@ final class EagerVariants {
         });
     }
 
-    /** The status of {@code POST url}, within {@link #HANDOFF_TIMEOUT_MILLIS}; the body is read and dropped. */
-    private Future<Integer> handOff(String url) {
-        RequestOptions request = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(url)
-                .setIdleTimeout(HANDOFF_TIMEOUT_MILLIS)
-                .putHeader("Authorization", "Bearer " + adminToken.orElseThrow());
-        return client.orElseThrow().request(request)
-                .compose(sent -> sent.send())
-                .compose(response -> response.body().map(body -> response.statusCode()))
-                .timeout(HANDOFF_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+    /**
+     * The status of {@code POST url}, within {@link #HANDOFF_TIMEOUT_MILLIS} (the body is
+     * dropped), on a virtual thread; the answer comes back on {@code context}.
+     */
+    private Future<Integer> handOff(Context context, URI url) {
+        HttpRequest request = HttpRequest.newBuilder(url).POST(HttpRequest.BodyPublishers.noBody())
+                .timeout(Duration.ofMillis(HANDOFF_TIMEOUT_MILLIS))
+                .header("Authorization", "Bearer " + adminToken.orElseThrow()).build();
+        return blocking.run(context, () -> client.orElseThrow()
+                .send(request, HttpResponse.BodyHandlers.discarding()).statusCode());
     }
 
     /**

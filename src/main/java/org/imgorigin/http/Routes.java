@@ -1,9 +1,6 @@
 package org.imgorigin.http;
 
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -67,13 +64,14 @@ public final class Routes {
                 config.cache().accelPrefix(), blocking, cors);
         this.analytics = analytics;
         this.admin = new Admin(config.adminToken(), invalidation, blocking, metrics);
-        // Only to reach the balancer with IMGORIGIN_EAGER_VIA; connecting is bounded again by
-        // the hand-off's own time limit.
-        Optional<HttpClient> balancer = config.eagerVia().map(via -> vertx.createHttpClient(
-                new HttpClientOptions().setConnectTimeout((int) EagerVariants.HANDOFF_TIMEOUT_MILLIS / 2)
-                        .setKeepAlive(true).setKeepAliveTimeout(30),
-                new PoolOptions().setHttp1MaxSize(8)));
-        this.eager = new EagerVariants(config.eager(), variants, sources, metrics, config.adminToken(),
+        // Only to reach the balancer with IMGORIGIN_EAGER_VIA: the JDK's client, called on a
+        // virtual thread. Vert.x's own client linked and loaded its classes on the event loop at
+        // the first hand-off (150-270 ms, logged as a blocked event loop).
+        Optional<java.net.http.HttpClient> balancer = config.eagerVia().map(via -> java.net.http.HttpClient.newBuilder()
+                .version(java.net.http.HttpClient.Version.HTTP_1_1)
+                .connectTimeout(java.time.Duration.ofMillis(EagerVariants.HANDOFF_TIMEOUT_MILLIS / 2))
+                .executor(blocking.executor()).build());
+        this.eager = new EagerVariants(config.eager(), variants, sources, blocking, metrics, config.adminToken(),
                 config.eagerVia(), balancer);
         this.uploads = new UploadHandler(config.uploadToken(), config.maxUploadBytes(),
                 new Ingest(store, renderer), blocking, variants, placeholders, eager,

@@ -165,6 +165,32 @@ class EagerHandoffTest {
     }
 
     @Test
+    void aHandOffWithoutAnAnswerIsGivenUpAfterFiveSecondsAndRenderedLocallyWhileTheUploadWaitsForNeither()
+            throws Exception {
+        // A balancer that takes the connection and never answers (the kernel accepts it).
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50,
+                java.net.InetAddress.getLoopbackAddress())) {
+            Server server = server("IMGORIGIN_EAGER", EAGER, "IMGORIGIN_ADMIN_TOKEN", ADMIN_TOKEN,
+                    "IMGORIGIN_EAGER_VIA", "http://127.0.0.1:" + silent.getLocalPort());
+            long start = System.nanoTime();
+            String id = upload(URI.create("http://127.0.0.1:" + server.port() + "/images"), unique(2));
+            long answered = (System.nanoTime() - start) / 1_000_000;
+            awaitSum(List.of(server.metrics()), "imgorigin_eager_renders_total\\{outcome=\"ok\"}", 2);
+            long rendered = (System.nanoTime() - start) / 1_000_000;
+            assertThat(sum(List.of(server.metrics()), "imgorigin_eager_handoff_total\\{outcome=\"failed\"}"))
+                    .isEqualTo(1);
+            assertThat(answered).as("upload answered, ms").isLessThan(3_000);
+            assertThat(rendered).as("eager set rendered here, ms after the upload was sent")
+                    .isGreaterThanOrEqualTo(5_000).isLessThan(30_000);
+            HttpResponse<byte[]> hit = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                    + EAGER_PATHS.getFirst().formatted(id))));
+            assertThat(hit.headers().firstValue("X-Cache").orElse("")).startsWith("HIT");
+            System.out.printf("EagerHandoffTest: silent balancer: upload answered in %d ms, eager set rendered"
+                    + " locally %d ms after it was sent%n", answered, rendered);
+        }
+    }
+
+    @Test
     void theEndpointRendersTheSetOnThisNodeAndRefusesWhatItShould() throws Exception {
         Server server = server("IMGORIGIN_EAGER", EAGER, "IMGORIGIN_ADMIN_TOKEN", ADMIN_TOKEN);
         String base = "http://127.0.0.1:" + server.port();
