@@ -29,9 +29,9 @@ import org.imgorigin.vips.Vips;
  * random node but every later request for the image to the node that owns its id, so with
  * {@code IMGORIGIN_EAGER_VIA} the set is handed to that node instead: one
  * {@code POST /admin/eager/<id>} through the balancer, which hashes it by the id like every
- * image URL; the owner answers 202 at once and renders the set from one decode. If the
- * hand-off fails, the set is rendered here as without the setting. The endpoint only ever
- * renders locally, so a hand-off never travels twice.
+ * image URL; the owner answers 202 once the store has the image (before any render) and
+ * renders the set from one decode. If the hand-off fails, the set is rendered here as without
+ * the setting. The endpoint only ever renders locally, so a hand-off never travels twice.
  */
 final class EagerVariants {
     private static final Logger LOG = Logger.getLogger(EagerVariants.class.getName());
