@@ -144,7 +144,7 @@ public final class Server implements AutoCloseable {
             metrics.renderGauges(pool::running, pool::queued, Vips::trackedMemory);
             Optional<AccessLog> accessLog = config.accessLog() ? Optional.of(new AccessLog()) : Optional.empty();
             Analytics analytics = new Analytics(accessLog);
-            Routes routes = new Routes(config, store, renderer, pool, blocking, metrics, analytics, cache,
+            Routes routes = new Routes(vertx, config, store, renderer, pool, blocking, metrics, analytics, cache,
                     invalidation, recent, originals);
             // After Routes: its parts (originals in memory, mezzanines, placeholders) register
             // their tiers there, and a delete cut short by a crash must reach them too.

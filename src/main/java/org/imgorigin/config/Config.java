@@ -36,7 +36,8 @@ public record Config(
         long originalsInFlightBytes,
         Connections connections,
         java.util.List<String> allowOrigins,
-        java.util.List<String> uploadOrigins) {
+        java.util.List<String> uploadOrigins,
+        Optional<java.net.URI> eagerVia) {
 
     /**
      * Bounds on client connections: the time a request head may take, the time a kept-alive
@@ -209,6 +210,14 @@ public record Config(
                     + " through URLs signed with it (bin/imgorigin sign-upload)");
         }
 
+        // Without IMGORIGIN_EAGER there is nothing to hand off, and the setting does nothing: a
+        // fleet's shared settings (docker/compose.yaml) may name the balancer either way.
+        Optional<java.net.URI> eagerVia = env.string("IMGORIGIN_EAGER_VIA").map(Config::balancer);
+        if (eagerVia.isPresent() && env.string("IMGORIGIN_ADMIN_TOKEN").isEmpty()) {
+            throw new ConfigException("IMGORIGIN_EAGER_VIA", "needs IMGORIGIN_ADMIN_TOKEN, the same on every node:"
+                    + " the hand-off is an admin request, and through the balancer it is not from loopback");
+        }
+
         return new Config(host, port, workers, queue,
                 new Originals(originalsUrl, endpoint, region, pathStyle,
                         java.time.Duration.ofSeconds(env.integer("IMGORIGIN_JOURNAL_INTERVAL", 10, 1, 3_600))),
@@ -229,7 +238,29 @@ public record Config(
                         java.time.Duration.ofSeconds(env.integer("IMGORIGIN_HEADER_TIMEOUT", 10, 1, 3_600)),
                         java.time.Duration.ofSeconds(env.integer("IMGORIGIN_KEEPALIVE_TIMEOUT", 75, 1, 3_600)),
                         env.integer("IMGORIGIN_MAX_CONNECTIONS", defaultMaxConnections(), 1, 10_000_000)),
-                allowOrigins, uploadOrigins);
+                allowOrigins, uploadOrigins, eagerVia);
+    }
+
+    /**
+     * The balancer's base URL for {@code IMGORIGIN_EAGER_VIA}: {@code http} or {@code https},
+     * a host, a port if need be, and nothing after it (a trailing '/' is dropped), since the
+     * hand-off's path is appended to it.
+     */
+    static java.net.URI balancer(String value) {
+        String trimmed = value.strip().endsWith("/") ? value.strip().substring(0, value.strip().length() - 1)
+                : value.strip();
+        try {
+            java.net.URI uri = new java.net.URI(trimmed);
+            if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null
+                    && uri.getRawPath().isEmpty() && uri.getRawQuery() == null && uri.getRawFragment() == null
+                    && uri.getRawUserInfo() == null) {
+                return uri;
+            }
+        } catch (java.net.URISyntaxException e) {
+            // refused below, with the same message as any other bad value
+        }
+        throw new ConfigException("IMGORIGIN_EAGER_VIA", "must be the balancer's base URL, scheme://host[:port]"
+                + " with no path, e.g. http://balancer:80, got '" + value + "'");
     }
 
     /**

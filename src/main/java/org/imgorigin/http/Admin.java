@@ -15,7 +15,8 @@ import org.imgorigin.metrics.Metrics;
 
 /**
  * The admin endpoints of the README's Endpoints section: {@code POST /admin/purge/<id>} removes an image's cached
- * variants on this node; {@code DELETE /images/<id>} removes the original too.
+ * variants on this node; {@code DELETE /images/<id>} removes the original too. ({@code POST /admin/eager/<id>}
+ * is {@link EagerVariants}'.)
  */
 final class Admin {
     private final Optional<String> token;
@@ -59,6 +60,11 @@ final class Admin {
     }
 
     private ImageId authorisedId(RoutingContext ctx) {
+        return authorisedId(ctx, token);
+    }
+
+    /** The {@code :id} of an admin request, once the request has shown the admin token. */
+    static ImageId authorisedId(RoutingContext ctx, Optional<String> token) {
         authorise(ctx.request(), token, "admin");
         String id = ctx.pathParam("id");
         if (!ImageId.isValid(id)) {

@@ -29,19 +29,22 @@ public final class Routes {
     private final ImageHandler images;
     private final Admin admin;
     private final UploadHandler uploads;
+    private final EagerVariants eager;
     private final HomePage home;
     private final Analytics analytics;
     private final Cors cors;
 
-    public Routes(Config config, OriginalStore store, Renderer renderer, RenderPool pool, Blocking blocking,
-            Metrics metrics, Analytics analytics, VariantCache cache, Invalidation invalidation, RecentUploads recent) {
-        this(config, store, renderer, pool, blocking, metrics, analytics, cache, invalidation, recent, Optional.empty());
+    public Routes(Vertx vertx, Config config, OriginalStore store, Renderer renderer, RenderPool pool,
+            Blocking blocking, Metrics metrics, Analytics analytics, VariantCache cache, Invalidation invalidation,
+            RecentUploads recent) {
+        this(vertx, config, store, renderer, pool, blocking, metrics, analytics, cache, invalidation, recent,
+                Optional.empty());
     }
 
     /** {@code originals}: the local copies of originals, where mezzanines are kept too (none without). */
-    public Routes(Config config, OriginalStore store, Renderer renderer, RenderPool pool, Blocking blocking,
-            Metrics metrics, Analytics analytics, VariantCache cache, Invalidation invalidation, RecentUploads recent,
-            Optional<DiskLru> originals) {
+    public Routes(Vertx vertx, Config config, OriginalStore store, Renderer renderer, RenderPool pool,
+            Blocking blocking, Metrics metrics, Analytics analytics, VariantCache cache, Invalidation invalidation,
+            RecentUploads recent, Optional<DiskLru> originals) {
         this.store = store;
         this.disk = cache.disk();
         this.blocking = blocking;
@@ -61,8 +64,17 @@ public final class Routes {
                 config.cache().accelPrefix(), blocking, cors);
         this.analytics = analytics;
         this.admin = new Admin(config.adminToken(), invalidation, blocking, metrics);
+        // Only to reach the balancer with IMGORIGIN_EAGER_VIA: the JDK's client, called on a
+        // virtual thread. Vert.x's own client linked and loaded its classes on the event loop at
+        // the first hand-off (150-270 ms, logged as a blocked event loop).
+        Optional<java.net.http.HttpClient> balancer = config.eagerVia().map(via -> java.net.http.HttpClient.newBuilder()
+                .version(java.net.http.HttpClient.Version.HTTP_1_1)
+                .connectTimeout(java.time.Duration.ofMillis(EagerVariants.HANDOFF_TIMEOUT_MILLIS / 2))
+                .executor(blocking.executor()).build());
+        this.eager = new EagerVariants(config.eager(), variants, sources, blocking, metrics, config.adminToken(),
+                config.eagerVia(), balancer);
         this.uploads = new UploadHandler(config.uploadToken(), config.maxUploadBytes(),
-                new Ingest(store, renderer), blocking, variants, placeholders, config.eager(),
+                new Ingest(store, renderer), blocking, variants, placeholders, eager,
                 recent, metrics, config.uploadBodyTimeout(), config.uploadIdleTimeout(), config.signer().isPresent(), cors);
         this.home = new HomePage(recent);
     }
@@ -89,6 +101,7 @@ public final class Routes {
         router.get("/images/*").handler(uploads::describe);
         router.delete("/images/:id").handler(admin::delete);
         router.post("/admin/purge/:id").handler(admin::purge);
+        router.post("/admin/eager/:id").handler(eager::handle);
         // Everything else is an image URL (the parser answers 400 for what is not). A route
         // without a path: matching a regex on every request was a visible share of a hit.
         router.get().handler(images);

@@ -1,28 +1,19 @@
 package org.imgorigin.http;
 
 import io.vertx.core.Context;
-import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import org.imgorigin.cache.VariantKey;
-import org.imgorigin.image.ImageFormat;
 import org.imgorigin.image.ImageId;
 import org.imgorigin.metrics.Metrics;
-import org.imgorigin.render.SourceInfo;
 import org.imgorigin.upload.Ingest;
 import org.imgorigin.upload.Receiver;
 import org.imgorigin.upload.RecentUploads;
 import org.imgorigin.upload.UploadException;
-import org.imgorigin.url.Transformation;
-import org.imgorigin.url.TransformationPrinter;
-import org.imgorigin.vips.Vips;
 
 /**
  * {@code POST /images}: a raw image body or a {@code multipart/form-data} field {@code file},
@@ -41,7 +32,7 @@ final class UploadHandler {
     private final Blocking blocking;
     private final Variants variants;
     private final Placeholders placeholders;
-    private final List<Transformation> eager;
+    private final EagerVariants eager;
     private final RecentUploads recent;
     private final Metrics metrics;
     private final java.time.Duration bodyTimeout;
@@ -55,7 +46,7 @@ final class UploadHandler {
     private final boolean signedOnly;
 
     UploadHandler(Optional<String> token, long maxBytes, Ingest ingest, Blocking blocking, Variants variants,
-            Placeholders placeholders, List<Transformation> eager, RecentUploads recent, Metrics metrics, java.time.Duration bodyTimeout,
+            Placeholders placeholders, EagerVariants eager, RecentUploads recent, Metrics metrics, java.time.Duration bodyTimeout,
             java.time.Duration idleTimeout, boolean signedOnly, Cors cors) {
         this.token = token;
         this.cors = cors;
@@ -192,7 +183,7 @@ final class UploadHandler {
                         .putHeader("Location", stored.url())
                         .end(json(stored).encode());
                 if (stored.created()) {
-                    renderEagerly(context, stored.id(), stored.info());
+                    eager.afterUpload(context, stored.id(), stored.info());
                 }
             }).onFailure(failure -> {
                 if (failure instanceof UploadException e) {
@@ -279,59 +270,6 @@ final class UploadHandler {
                 .put("frames", stored.info().pages())
                 .put("duration_ms", stored.info().durationMillis())
                 .put("bytes", stored.bytes());
-    }
-
-    /**
-     * {@code IMGORIGIN_EAGER} variants, rendered in the background so the first visitor hits
-     * the cache. Each is made in its {@code f_} format, or else in the formats visitors most
-     * likely get: the original's (URLs without extension), WebP, AVIF and JPEG XL ({@code f_auto}).
-     * All of them from one decode of the original where they can be ({@link Variants#produceMany}).
-     * Failures are logged and counted, never reported to the uploader.
-     */
-    private void renderEagerly(Context context, ImageId id, SourceInfo info) {
-        if (!eager.isEmpty()) {
-            variants.expectMany(id);
-        }
-        List<VariantKey> keys = new ArrayList<>();
-        List<Transformation> transformations = new ArrayList<>();
-        for (Transformation t : eager) {
-            List<ImageFormat> formats = new ArrayList<>();
-            if (t.format().isPresent() && t.format().get() instanceof Transformation.FormatChoice.Fixed f) {
-                formats.add(f.format());
-            } else {
-                formats.add(info.format().writable() ? info.format() : ImageFormat.JPEG);
-                formats.add(ImageFormat.WEBP);
-                if (!info.animated()) { // f_auto gives an animation WebP or GIF, never AVIF or JPEG XL
-                    formats.add(ImageFormat.AVIF);
-                    if (Vips.writesJpegXl()) {
-                        formats.add(ImageFormat.JXL);
-                    }
-                }
-            }
-            Transformation resolved = t.withFormat(Optional.empty());
-            if (resolved.needsNegotiation()) {
-                continue; // w_auto/dpr_auto depend on a visitor's hints: nothing to render ahead
-            }
-            for (ImageFormat format : formats.stream().distinct().toList()) {
-                VariantKey key = new VariantKey(id, TransformationPrinter.print(resolved), format);
-                if (!keys.contains(key)) {
-                    keys.add(key);
-                    transformations.add(resolved);
-                }
-            }
-        }
-        if (keys.isEmpty()) {
-            return;
-        }
-        // One decode of the original for all of them, where the shared path covers them.
-        List<Future<byte[]>> made = variants.produceMany(context, keys, transformations);
-        for (int i = 0; i < keys.size(); i++) {
-            VariantKey key = keys.get(i);
-            made.get(i).onSuccess(bytes -> metrics.eager("ok")).onFailure(e -> {
-                metrics.eager("failed");
-                LOG.log(Level.WARNING, "eager variant " + key.relativePath() + " failed: " + e.getMessage());
-            });
-        }
     }
 
     private static long parseLong(String value) {

@@ -103,6 +103,17 @@ public final class Metrics {
                 .tag("outcome", outcome).register(registry).increment();
     }
 
+    /**
+     * One upload's eager set handed to the node that owns its id, through the balancer
+     * ({@code IMGORIGIN_EAGER_VIA}): {@code accepted} (2xx), {@code refused} (another answer)
+     * or {@code failed} (no answer: connection refused, time-out); after the last two this node
+     * rendered the set itself.
+     */
+    public void eagerHandoff(String outcome) {
+        Counter.builder("imgorigin.eager.handoff").description("eager sets handed to the id's node after an upload")
+                .tag("outcome", outcome).register(registry).increment();
+    }
+
     /** One decode of an upload's original shared by several of its eager variants ({@code Renderer#renderMany}). */
     public void eagerDecode() {
         Counter.builder("imgorigin.eager.decodes").description("decodes of an upload shared by its eager variants")

@@ -133,6 +133,29 @@ class ConfigTest {
         assertThatThrownBy(() -> Config.fromEnv(env)).hasMessageStartingWith(name + ": ");
     }
 
+    @Test
+    void eagerViaIsTheBalancersBaseUrlAndNeedsTheAdminToken() {
+        Map<String, String> cluster = Map.of("IMGORIGIN_EAGER", "w_300", "IMGORIGIN_ADMIN_TOKEN", "t0ken");
+        assertThat(Config.fromEnv(cluster).eagerVia()).isEmpty();
+        for (String value : new String[] {"http://balancer:80", "http://balancer:80/", " http://10.0.0.5:8001 "}) {
+            Map<String, String> env = new java.util.HashMap<>(cluster);
+            env.put("IMGORIGIN_EAGER_VIA", value);
+            assertThat(Config.fromEnv(env).eagerVia().map(java.net.URI::toString))
+                    .hasValue(value.strip().replaceAll("/$", ""));
+        }
+        for (String bad : new String[] {"balancer:80", "ftp://balancer", "http://balancer/eager", "http://b?x=1",
+                "http://user@balancer", "http://", "not a url"}) {
+            Map<String, String> env = new java.util.HashMap<>(cluster);
+            env.put("IMGORIGIN_EAGER_VIA", bad);
+            assertThatThrownBy(() -> Config.fromEnv(env)).as(bad).hasMessageStartingWith("IMGORIGIN_EAGER_VIA: ");
+        }
+        // Nothing to hand off, and nothing wrong: a fleet's shared settings may name the balancer anyway.
+        assertThat(Config.fromEnv(Map.of("IMGORIGIN_EAGER_VIA", "http://balancer", "IMGORIGIN_ADMIN_TOKEN", "t0ken"))
+                .eagerVia()).isPresent();
+        assertThatThrownBy(() -> Config.fromEnv(Map.of("IMGORIGIN_EAGER_VIA", "http://balancer",
+                "IMGORIGIN_EAGER", "w_300"))).hasMessageStartingWith("IMGORIGIN_EAGER_VIA: needs IMGORIGIN_ADMIN_TOKEN");
+    }
+
     @ParameterizedTest(name = "{0}={1}")
     @CsvSource(delimiter = '|', textBlock = """
             IMGORIGIN_PORT                | eighty

@@ -99,10 +99,13 @@ final class Cluster implements AutoCloseable {
         this.balancer = balancer;
     }
 
+    /** In a value of {@link #start}'s {@code env}: the balancer's base URL, e.g. for IMGORIGIN_EAGER_VIA. */
+    static final String BALANCER = "{balancer}";
+
     /**
-     * Starts {@link #SIZE} nodes with {@code env} (name/value pairs) on top of the settings
-     * that make them a cluster, their nginx, and the balancer; returns once all accept
-     * connections.
+     * Starts {@link #SIZE} nodes with {@code env} (name/value pairs; {@link #BALANCER} in a value
+     * is replaced with the balancer's URL) on top of the settings that make them a cluster,
+     * their nginx, and the balancer; returns once all accept connections.
      */
     static Cluster start(String... env) throws Exception {
         // Not @TempDir (0700): nginx's workers run as www-data and must reach the cache files.
@@ -110,6 +113,8 @@ final class Cluster implements AutoCloseable {
         Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
         List<Node> nodes = new ArrayList<>();
         Cluster cluster = new Cluster(root, nodes, null);
+        // Known before the nodes start: they may be told to call it.
+        int balancerPort = RunningNginx.freePort();
         try {
             for (int i = 0; i < SIZE; i++) {
                 Path cache = root.resolve("node" + (i + 1)).resolve("cache");
@@ -122,7 +127,7 @@ final class Cluster implements AutoCloseable {
                         "IMGORIGIN_ACCEL_PREFIX", "/_cache/",
                         "IMGORIGIN_ACCESS_LOG", "false"));
                 for (int k = 0; k < env.length; k += 2) {
-                    vars.put(env[k], env[k + 1]);
+                    vars.put(env[k], env[k + 1].replace(BALANCER, "http://127.0.0.1:" + balancerPort));
                 }
                 Server server = Server.start(Config.fromEnv(vars));
                 RunningNginx nginx;
@@ -134,7 +139,7 @@ final class Cluster implements AutoCloseable {
                 }
                 nodes.add(new Node(i, cache, server, nginx));
             }
-            RunningNginx balancer = RunningNginx.startBalancer(root.resolve("balancer"),
+            RunningNginx balancer = RunningNginx.startBalancer(root.resolve("balancer"), balancerPort,
                     nodes.stream().map(n -> n.nginx.port()).toList());
             return new Cluster(root, nodes, balancer);
         } catch (Exception | Error e) {

@@ -51,7 +51,11 @@ final class RunningNginx implements AutoCloseable {
      * returns once it accepts connections.
      */
     static RunningNginx startBalancer(Path prefix, List<Integer> nodePorts) throws Exception {
-        int port = freePort();
+        return startBalancer(prefix, freePort(), nodePorts);
+    }
+
+    /** As {@link #startBalancer(Path, List)}, on {@code port} (chosen before the nodes, which may need to know it). */
+    static RunningNginx startBalancer(Path prefix, int port, List<Integer> nodePorts) throws Exception {
         return launch(prefix, port, balancerConfig(prefix, port, nodePorts));
     }
 
@@ -189,7 +193,7 @@ final class RunningNginx implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket()) {
             socket.bind(new InetSocketAddress("127.0.0.1", 0));
             return socket.getLocalPort();
