@@ -52,6 +52,7 @@ class SoakTest {
         int seconds = Integer.getInteger("imgorigin.soakSeconds", 75);
         String photo = TestOrigin.store(root, "photo.jpg");
         String alpha = TestOrigin.store(root, "alpha.png");
+        String face = TestOrigin.store(root, "astronaut.jpg");
         byte[] uploadBase = ServeImagesContract.fixture("photo.jpg");
         try (ServerProcess server = ServerProcess.start(root,
                 List.of("-Xms" + HEAP_MB + "m", "-Xmx" + HEAP_MB + "m", "-XX:+AlwaysPreTouch"),
@@ -60,6 +61,7 @@ class SoakTest {
             String base = server.base();
             Map<Integer, LongAdder> statuses = new ConcurrentHashMap<>();
             AtomicInteger sequence = new AtomicInteger();
+            LongAdder facesAndTexts = new LongAdder();
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
             List<CompletableFuture<Void>> clients = new ArrayList<>();
             for (int c = 0; c < 4; c++) {
@@ -67,8 +69,11 @@ class SoakTest {
                     while (System.nanoTime() < end) {
                         int n = sequence.incrementAndGet();
                         try {
-                            int status = request(base, n, photo, alpha, uploadBase);
+                            int status = request(base, n, photo, alpha, face, uploadBase);
                             statuses.computeIfAbsent(status, k -> new LongAdder()).increment();
+                            if (n % 10 == 6 && status == 200) {
+                                facesAndTexts.increment();
+                            }
                         } catch (Exception e) {
                             statuses.computeIfAbsent(-1, k -> new LongAdder()).increment();
                         }
@@ -101,6 +106,7 @@ class SoakTest {
             assertThat(statuses.getOrDefault(-1, new LongAdder()).sum()).as("requests without an answer").isZero();
             assertThat(statuses.getOrDefault(500, new LongAdder()).sum()).as("500s").isZero();
             assertThat(statuses.get(200).sum()).as("successful requests").isGreaterThan(100);
+            assertThat(facesAndTexts.sum()).as("face crops and text layers rendered").isGreaterThan(20);
             assertThat(max).as("resident memory (MB), heap fixed at %d MB", HEAP_MB).isLessThan(RSS_BOUND_MB);
             assertThat(growth).as("growth of the RSS floor from the first to the last quarter (MB)")
                     .isLessThan(GROWTH_BOUND_MB);
@@ -110,14 +116,22 @@ class SoakTest {
     }
 
     /** One request of the mix; returns its status. */
-    private int request(String base, int n, String photo, String alpha, byte[] uploadBase) throws Exception {
+    private int request(String base, int n, String photo, String alpha, String face, byte[] uploadBase)
+            throws Exception {
         String id = n % 2 == 0 ? photo : alpha;
         HttpRequest request = switch (n % 10) {
             // Hits: a working set of 24 variants.
             case 0, 1, 2, 3, 4 -> get(base + "/w_" + (100 + n % 24 * 10) + "/" + id + ".webp");
             // Misses: variants never asked before; the 8 MB disk bound keeps evicting.
-            case 5, 6 -> get(base + "/w_" + (400 + n % 1200) + ",q_" + (30 + n / 1200 % 70) + "/" + id
+            case 5 -> get(base + "/w_" + (400 + n % 1200) + ",q_" + (30 + n / 1200 % 70) + "/" + id
                     + (n % 3 == 0 ? ".avif" : ".jpg"));
+            // Misses that run OpenCV's face detector (a new crop each time) and Pango (a new text
+            // layer each time): native code outside libvips' own accounting.
+            case 6 -> n % 4 < 2
+                    ? get(base + "/c_thumb,g_face,w_" + (100 + n % 500) + ",h_" + (100 + n / 500 % 400) + "/" + face
+                            + ".webp")
+                    : get(base + "/co_rgb:ffffff,l_text:DejaVu%20Sans_" + (20 + n % 60) + "_bold:soak%20" + n
+                            + ",g_south/w_" + (300 + n % 500) + "/" + photo + ".jpg");
             // Uploads: new bytes each time (the photo with a counter after its end marker).
             case 7 -> HttpRequest.newBuilder(URI.create(base + "/images")).header("Content-Type", "image/jpeg")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(withTrailer(uploadBase, n))).build();
