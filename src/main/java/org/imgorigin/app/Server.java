@@ -34,13 +34,15 @@ public final class Server implements AutoCloseable {
     private final OriginalStore store;
     private final Invalidation invalidation;
     private final JournalReader journal;
+    private final Routes routes;
     private final RenderPool pool;
     private final Blocking blocking;
     private final Metrics metrics;
     private final int port;
 
-    private Server(Vertx vertx, OriginalStore store, Invalidation invalidation, JournalReader journal, RenderPool pool,
-            Blocking blocking, Metrics metrics, int port) {
+    private Server(Vertx vertx, OriginalStore store, Invalidation invalidation, JournalReader journal, Routes routes,
+            RenderPool pool, Blocking blocking, Metrics metrics, int port) {
+        this.routes = routes;
         this.vertx = vertx;
         this.store = store;
         this.invalidation = invalidation;
@@ -171,7 +173,8 @@ public final class Server implements AutoCloseable {
                 first.compareAndSet(null, server);
                 return server;
             }, new DeploymentOptions().setInstances(instances)).await(30, TimeUnit.SECONDS);
-            return new Server(vertx, store, invalidation, journal, pool, blocking, metrics, first.get().actualPort());
+            return new Server(vertx, store, invalidation, journal, routes, pool, blocking, metrics,
+                    first.get().actualPort());
         } catch (Exception | Error e) {
             if (journal != null) {
                 journal.close();
@@ -211,6 +214,7 @@ public final class Server implements AutoCloseable {
         }
         journal.close();
         vertx.close().await(30, TimeUnit.SECONDS);
+        routes.close();
         pool.close();
         blocking.close();
         store.close();

@@ -47,7 +47,7 @@ final class DeleteJournal {
     /** What to do with a deleted image's copies. */
     @FunctionalInterface
     interface Apply {
-        void deleted(ImageId id) throws IOException;
+        void deleted(ImageId id);
     }
 
     private final OriginalStore store;
@@ -67,7 +67,15 @@ final class DeleteJournal {
         this.cursorFile = cursorFile;
         this.clock = clock;
         this.retention = retention;
-        this.cursor = cursorFile.flatMap(DeleteJournal::load).orElse(clock.millis() - retention.toMillis());
+        Optional<Long> saved = cursorFile.flatMap(DeleteJournal::load);
+        this.cursor = saved.orElse(clock.millis() - retention.toMillis());
+        this.lastPrune = clock.millis(); // not on the first read, which start-up waits for
+        if (saved.isPresent() && saved.get() < clock.millis() - retention.toMillis() + SKEW.toMillis()) {
+            // The journal no longer holds every delete since this node last read it.
+            LOG.severe("this node last read the journal of deletes at " + java.time.Instant.ofEpochMilli(saved.get())
+                    + ", longer ago than the journal keeps deletes (" + retention.toDays() + " days): images deleted "
+                    + "since may still be in its caches. Empty the cache directory and start it again.");
+        }
     }
 
     /** Tells the other nodes that {@code id} was deleted. Call after the store's delete. */
@@ -80,16 +88,18 @@ final class DeleteJournal {
 
     /**
      * Hands every entry not handled yet to {@code apply}, oldest first, then moves the cursor
-     * on. A failure (the store, or {@code apply}) leaves the cursor where it was: the next read
-     * does those entries again, which is harmless. Returns how many were applied.
+     * on. A store that cannot be read leaves the cursor where it was: the next read does those
+     * entries again, which is harmless. {@code apply} handles its own failures: one entry
+     * must not hold back the others. Returns how many were applied.
      */
-    int read(Apply apply) throws StoreException, IOException {
+    int read(Apply apply) throws StoreException {
         long start = clock.millis();
         long from = Math.max(0, cursor - SKEW.toMillis());
         String after = String.format("%013d", from);
         int applied = 0;
-        while (true) {
-            List<String> page = store.entries(after, PAGE);
+        // Until a page comes back empty: a store may return short pages before the end, and
+        // names that are not delete entries (another kind, a stray key) take places in a page.
+        for (List<String> page = store.entries(after, PAGE); !page.isEmpty(); page = store.entries(after, PAGE)) {
             for (String name : page) {
                 long stamp = stamp(name);
                 Optional<ImageId> id = id(name);
@@ -102,9 +112,6 @@ final class DeleteJournal {
                     handled.put(name, stamp); // will be listed again by the next read
                 }
             }
-            if (page.size() < PAGE) {
-                break;
-            }
             after = page.getLast();
         }
         cursor = start;
@@ -112,7 +119,11 @@ final class DeleteJournal {
         save(start);
         if (start - lastPrune >= Duration.ofHours(1).toMillis()) {
             lastPrune = start;
-            prune(start);
+            try {
+                prune(start);
+            } catch (StoreException e) {
+                LOG.warning("could not remove old entries of the journal of deletes (next hour again): " + e.getMessage());
+            }
         }
         return applied;
     }
@@ -123,15 +134,18 @@ final class DeleteJournal {
         String after = "";
         for (int pages = 0; pages < PRUNE_PAGES; pages++) {
             List<String> page = store.entries(after, PAGE);
+            if (page.isEmpty()) {
+                return;
+            }
             for (String name : page) {
                 long stamp = stamp(name);
+                if (stamp < 0) {
+                    continue; // not a delete entry: another kind (a newer version's), or not ours
+                }
                 if (stamp >= oldest) {
                     return; // names sort by stamp: the rest are younger
                 }
                 store.removeEntry(name);
-            }
-            if (page.size() < PAGE) {
-                return;
             }
             after = page.getLast();
         }

@@ -76,6 +76,8 @@ public final class Invalidation implements AutoCloseable {
     private final ConcurrentHashMap<ImageId, Long> rechecked = new ConcurrentHashMap<>();
     /** How often, at most, a tombstoned image is looked for in the store. */
     static final Duration RECHECK = Duration.ofSeconds(10);
+    private static final int RECHECKS_AT_ONCE = 4;
+    private final java.util.concurrent.Semaphore rechecking = new java.util.concurrent.Semaphore(RECHECKS_AT_ONCE);
     private long lastSweep;
 
     /**
@@ -200,16 +202,32 @@ public final class Invalidation implements AutoCloseable {
             long now = wallClock.millis();
             Long last = rechecked.get(id);
             if ((last == null || now - last >= RECHECK.toMillis())
-                    && (last == null ? rechecked.putIfAbsent(id, now) == null : rechecked.replace(id, last, now))) {
-                Thread.ofVirtual().name("imgorigin-tombstone-check").start(() -> recheck(id));
+                    && (last == null ? rechecked.putIfAbsent(id, now) == null : rechecked.replace(id, last, now))
+                    && rechecking.tryAcquire()) {
+                // At most RECHECKS_AT_ONCE HEADs in flight, whatever ids clients ask for.
+                Thread.ofVirtual().name("imgorigin-tombstone-check").start(() -> {
+                    try {
+                        liftIfBack(id);
+                    } finally {
+                        rechecking.release();
+                    }
+                });
+            }
+            if (rechecked.size() > 100_000) {
+                rechecked.clear(); // ids of expired tombstones; forgetting only allows one more check
             }
         }
         return true;
     }
 
-    private void recheck(ImageId id) {
+    /**
+     * Lifts the tombstone of a finished delete whose original is in the store again (uploaded
+     * through another node). Blocking: a store HEAD. Returns whether the image is deleted here
+     * still.
+     */
+    public boolean liftIfBack(ImageId id) {
         try {
-            if (store.exists(id) && tombstones.completed(id)) {
+            if (tombstones.completed(id) && store.exists(id) && tombstones.completed(id)) {
                 tombstones.remove(id);
                 rechecked.remove(id);
                 LOG.info(() -> "image " + id + ", deleted here, was uploaded again through another node: served again");
@@ -217,6 +235,7 @@ public final class Invalidation implements AutoCloseable {
         } catch (StoreException e) {
             // The next request after RECHECK asks again.
         }
+        return tombstones.contains(id);
     }
 
     /** Drops every copy of the image on this node; the original stays. Returns the variant files removed. */
@@ -231,6 +250,8 @@ public final class Invalidation implements AutoCloseable {
      * retries, and a retry writes the journal entry even when the original is gone already.
      */
     public boolean delete(ImageId id) throws IOException, StoreException {
+        // A retry of a delete that failed half-way (the store, or the journal) finishes it: 204.
+        boolean unfinished = tombstones.contains(id) && !tombstones.completed(id);
         tombstones.add(id);
         int[] dropped = {0};
         boolean existed;
@@ -243,10 +264,10 @@ public final class Invalidation implements AutoCloseable {
             // on (the tombstone), and the client, told of the failure, retries the delete.
             dropped[0] = dropEverywhere(id);
         }
-        return existed || dropped[0] > 0;
+        return existed || unfinished || dropped[0] > 0;
     }
 
-    /** An upload of the image: it is no longer deleted. Call before it is stored. */
+    /** An upload of the image: it is no longer deleted. Call once it is stored. */
     public void undelete(ImageId id) {
         tombstones.remove(id);
         rechecked.remove(id);
@@ -258,10 +279,21 @@ public final class Invalidation implements AutoCloseable {
      * deletes were applied; throws when the store cannot be read, leaving them for the next
      * read. One thread calls this (the server's journal thread).
      */
-    public int readJournal() throws StoreException, IOException {
+    public int readJournal() throws StoreException {
         return journal.read(id -> {
-            if (!tombstones.contains(id)) { // deleted here: done already
+            if (tombstones.contains(id)) {
+                return; // deleted here: done already
+            }
+            try {
                 dropEverywhere(id);
+            } catch (IOException e) {
+                // A copy this node cannot remove (a failing cache disk): refuse the image here
+                // as if deleted through this node, and go on with the other entries. The
+                // tombstone lifts like any other if the same bytes are uploaded again.
+                LOG.log(Level.WARNING, "could not remove the copies of " + id + ", deleted through another node: "
+                        + "refusing it here", e);
+                tombstones.add(id);
+                tombstones.complete(id);
             }
         });
     }
@@ -273,6 +305,18 @@ public final class Invalidation implements AutoCloseable {
                 dropEverywhere(id);
             } catch (IOException e) {
                 LOG.log(Level.WARNING, "could not remove the copies of deleted image " + id, e);
+            }
+            // A delete cut short after the store's delete (a crash, a journal that could not be
+            // written): tell the other nodes now, so the tombstone can complete and later lift.
+            if (!tombstones.completed(id)) {
+                try {
+                    if (!store.exists(id)) {
+                        journal.record(id);
+                        tombstones.complete(id);
+                    }
+                } catch (StoreException e) {
+                    LOG.warning("delete of " + id + " is unfinished (" + e.getMessage() + "): retry DELETE /images/" + id);
+                }
             }
         }
     }

@@ -34,6 +34,7 @@ final class Tombstones implements AutoCloseable {
     /** Of those, the ones whose original the store has deleted: only an upload can bring them back. */
     private final java.util.Set<ImageId> completed = ConcurrentHashMap.newKeySet();
     private FileChannel log;
+    private boolean closed;
 
     /** {@code file} empty: kept in memory only (tests, or a node with no cache directory). */
     Tombstones(Optional<Path> file, Clock clock, Duration ttl) {
@@ -155,8 +156,8 @@ final class Tombstones implements AutoCloseable {
     }
 
     private synchronized void append(String line) {
-        if (file.isEmpty()) {
-            return;
+        if (file.isEmpty() || closed) {
+            return; // closed: a late background check during shutdown reopens nothing
         }
         try {
             if (log == null) {
@@ -184,6 +185,7 @@ final class Tombstones implements AutoCloseable {
 
     @Override
     public synchronized void close() throws IOException {
+        closed = true;
         if (log != null) {
             log.close();
             log = null;

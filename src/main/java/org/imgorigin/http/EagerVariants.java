@@ -68,8 +68,8 @@ final class EagerVariants {
      * Nothing waits for it; failures are logged and counted, never reported to the uploader.
      */
     void afterUpload(Context context, ImageId id, SourceInfo info) {
-        if (eager.isEmpty()) {
-            return;
+        if (eager.stream().allMatch(t -> t.withFormat(Optional.empty()).needsNegotiation())) {
+            return; // none, or only w_auto/dpr_auto ones: nothing to render ahead, here or there
         }
         if (via.isEmpty()) {
             renderHere(context, id, info);
@@ -112,7 +112,10 @@ final class EagerVariants {
             throw new HttpError(409, "this node has no IMGORIGIN_EAGER: there are no eager variants to render");
         }
         Context context = ctx.vertx().getOrCreateContext();
-        variants.exists(context, id).onSuccess(exists -> {
+        // Deletes go to the id's owner, uploads anywhere: an image deleted here and uploaded
+        // again through another node is known here only once the store is asked.
+        blocking.run(context, () -> variants.invalidation().liftIfBack(id))
+                .compose(deleted -> variants.exists(context, id)).onSuccess(exists -> {
             if (!exists) {
                 ctx.fail(HttpError.notFound("no image with id " + id));
                 return;

@@ -21,8 +21,10 @@ import org.imgorigin.vips.Vips;
  * The HTTP surface of the README's Responses and Endpoints. The handlers are built once and shared by every
  * event loop's router, so one render per variant and the per-id knowledge hold node-wide.
  */
-public final class Routes {
+public final class Routes implements AutoCloseable {
     private final OriginalStore store;
+    /** The client that reaches the balancer for eager hand-offs; closed with the server. */
+    private final Optional<java.net.http.HttpClient> balancer;
     private final DiskLru disk;
     private final Blocking blocking;
     private final Metrics metrics;
@@ -67,7 +69,7 @@ public final class Routes {
         // Only to reach the balancer with IMGORIGIN_EAGER_VIA: the JDK's client, called on a
         // virtual thread. Vert.x's own client linked and loaded its classes on the event loop at
         // the first hand-off (150-270 ms, logged as a blocked event loop).
-        Optional<java.net.http.HttpClient> balancer = config.eagerVia().map(via -> java.net.http.HttpClient.newBuilder()
+        this.balancer = config.eagerVia().map(via -> java.net.http.HttpClient.newBuilder()
                 .version(java.net.http.HttpClient.Version.HTTP_1_1)
                 .connectTimeout(java.time.Duration.ofMillis(EagerVariants.HANDOFF_TIMEOUT_MILLIS / 2))
                 .executor(blocking.executor()).build());
@@ -169,5 +171,10 @@ public final class Routes {
                 .putHeader("Content-Type", "application/json; charset=utf-8")
                 .putHeader("Cache-Control", "no-store")
                 .end(body.encode());
+    }
+
+    @Override
+    public void close() {
+        balancer.ifPresent(java.net.http.HttpClient::close);
     }
 }

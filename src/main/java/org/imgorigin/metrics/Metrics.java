@@ -130,7 +130,6 @@ public final class Metrics {
                 .tag("outcome", outcome).register(registry).increment();
     }
 
-    /** A render came out heavier than its original, which was served instead. */
     /** A read of the store's journal of deletes, and how many deletes through other nodes it applied. */
     public void journalRead(String outcome, int applied) {
         Counter.builder("imgorigin.journal.reads").description("reads of the store's journal of deletes, by outcome")
@@ -139,6 +138,7 @@ public final class Metrics {
                 .register(registry).increment(applied);
     }
 
+    /** A render came out heavier than its original, which was served instead. */
     public void heavierAvoided(long bytesSaved) {
         Counter.builder("imgorigin.heavier.avoided").description("renders replaced by their lighter original")
                 .register(registry).increment();

@@ -154,7 +154,7 @@ final class FileStore implements OriginalStore {
         Path directory = journal();
         try (Stream<Path> files = Files.list(directory)) {
             return files.map(path -> path.getFileName().toString())
-                    .filter(name -> Journal.valid(name) && name.compareTo(startAfter) > 0)
+                    .filter(name -> name.compareTo(startAfter) > 0)
                     .sorted().limit(max).toList();
         } catch (NoSuchFileException e) {
             return List.of();

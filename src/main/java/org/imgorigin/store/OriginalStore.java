@@ -49,7 +49,11 @@ public interface OriginalStore extends AutoCloseable {
      */
     void append(String name) throws StoreException;
 
-    /** The journal's entry names after {@code startAfter}, in name order, at most {@code max}. */
+    /**
+     * The names in the journal after {@code startAfter}, in name order, at most {@code max}
+     * (fewer is not the end: an empty list is). Whatever is there is listed, names this
+     * program did not write included; the caller skips what it does not know.
+     */
     List<String> entries(String startAfter, int max) throws StoreException;
 
     /** Removes a journal entry; one already gone is no error. */

@@ -314,10 +314,7 @@ final class S3Store implements OriginalStore {
                     .startAfter(prefix + startAfter).maxKeys(Math.clamp(max, 1, 1_000)));
             List<String> names = new ArrayList<>(page.contents().size());
             for (var object : page.contents()) {
-                String name = object.key().substring(prefix.length());
-                if (Journal.valid(name)) {
-                    names.add(name);
-                }
+                names.add(object.key().substring(prefix.length()));
             }
             return names;
         } catch (SdkException e) {

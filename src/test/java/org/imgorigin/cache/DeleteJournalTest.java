@@ -3,7 +3,6 @@ package org.imgorigin.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -80,23 +79,77 @@ class DeleteJournalTest {
     }
 
     @Test
-    void aFailedReadIsDoneAgainAndNothingIsLost() throws Exception {
+    void aReadTheStoreCutShortIsDoneAgainAndNothingIsLost() throws Exception {
         node("one").record(A);
-        DeleteJournal two = node("two");
-        assertThatThrownBy(() -> two.read(id -> {
-            throw new IOException("disk");
-        })).isInstanceOf(IOException.class);
+        OriginalStore store = store();
+        OriginalStore failing = (OriginalStore) java.lang.reflect.Proxy.newProxyInstance(
+                OriginalStore.class.getClassLoader(), new Class<?>[] {OriginalStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("entries")) {
+                        throw new org.imgorigin.store.StoreException(org.imgorigin.store.StoreException.Kind.FAILED, "down");
+                    }
+                    return method.invoke(store, args);
+                });
+        Path position = dir.resolve("two/journal");
+        assertThatThrownBy(() -> new DeleteJournal(failing, Optional.of(position), clock, RETENTION).read(id -> { }))
+                .isInstanceOf(org.imgorigin.store.StoreException.class);
+        assertThat(position).as("no position saved").doesNotExist();
         clock.advance(Duration.ofMinutes(30));
-        assertThat(read(two)).as("the cursor stayed").containsExactly(A);
+        assertThat(read(node("two"))).containsExactly(A);
+    }
+
+    /**
+     * More entries than a page, names that are not delete entries among them (another kind, a
+     * stray file), and a store that returns short pages: every delete is read, in order.
+     */
+    @Test
+    void everyEntryIsReadPastPagesAndNamesItDoesNotKnow() throws Exception {
+        OriginalStore store = store();
+        List<ImageId> written = new ArrayList<>();
+        long t = clock.millis() - Duration.ofHours(2).toMillis();
+        for (int i = 0; i < 2_500; i++) {
+            ImageId id = new ImageId(String.format("%040x", i + 1));
+            store.append(DeleteJournal.name(t + i, id));
+            written.add(id);
+            if (i % 700 == 0) {
+                store.append(String.format("%013d", t + i) + "-purged-" + id.value()); // a newer version's kind
+                store.append(String.format("%013d", t + i) + "x"); // a stray file
+            }
+        }
+        OriginalStore shortPages = (OriginalStore) java.lang.reflect.Proxy.newProxyInstance(
+                OriginalStore.class.getClassLoader(), new Class<?>[] {OriginalStore.class}, (proxy, method, args) -> {
+                    Object result = method.invoke(store, args);
+                    if (method.getName().equals("entries")) {
+                        List<?> page = (List<?>) result;
+                        return page.subList(0, Math.min(page.size(), 37)); // S3-compatible stores may
+                    }
+                    return result;
+                });
+        DeleteJournal reader = new DeleteJournal(store, Optional.empty(), clock, RETENTION);
+        List<ImageId> applied = new ArrayList<>();
+        reader.read(applied::add);
+        assertThat(applied).containsExactlyElementsOf(written);
+        clock.advance(Duration.ofHours(2)); // a second reader, from before all of them
+        List<ImageId> again = new ArrayList<>();
+        new DeleteJournal(shortPages, Optional.empty(), clock, RETENTION).read(again::add);
+        assertThat(again).containsExactlyElementsOf(written);
+        clock.advance(RETENTION);
+        clock.advance(Duration.ofHours(2));
+        reader.read(id -> { });
+        assertThat(store.entries("", 10_000)).as("pruned, other kinds left alone").hasSize(8)
+                .allMatch(name -> !name.contains("-deleted-"));
     }
 
     @Test
     void aNewNodeReadsTheRetentionAndOldEntriesArePruned() throws Exception {
         OriginalStore store = store();
         store.append(DeleteJournal.name(clock.millis() - RETENTION.toMillis() - Duration.ofMinutes(10).toMillis(), A));
-        store.append(DeleteJournal.name(clock.millis() - RETENTION.toMillis() + 60_000, B));
+        store.append(DeleteJournal.name(clock.millis() - RETENTION.toMillis() + Duration.ofHours(2).toMillis(), B));
         store.append("not-ours");
-        assertThat(read(node("new"))).containsExactly(B);
+        DeleteJournal reader = node("new");
+        assertThat(read(reader)).containsExactly(B);
+        assertThat(store.entries("", 10)).as("not pruned by the first read, which start-up waits for").hasSize(3);
+        clock.advance(Duration.ofHours(1));
+        assertThat(read(reader)).isEmpty();
         assertThat(store.entries("", 10)).as("the expired entry went; others stay")
                 .hasSize(2).noneMatch(name -> name.endsWith(A.value()));
     }

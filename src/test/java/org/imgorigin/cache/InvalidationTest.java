@@ -184,6 +184,81 @@ class InvalidationTest {
         assertThat(inv.deleted(ID)).isTrue();
     }
 
+    /**
+     * Two nodes over one store. A delete through A reaches B through the journal; an image
+     * whose copies B cannot remove (a failing disk) is refused there instead, and does not hold
+     * back the entries after it.
+     */
+    @Test
+    void aDeleteThroughAnotherNodeDropsTheCopiesOrRefusesTheImage() throws Exception {
+        OriginalStore store = OriginalStores.file(dir.resolve("originals"));
+        Invalidation a = new Invalidation(store, Optional.of(dir.resolve("a/deleted")), Optional.empty(),
+                Optional.of(dir.resolve("a/journal")), Clock.systemUTC());
+        Invalidation b = new Invalidation(store, Optional.of(dir.resolve("b/deleted")), Optional.empty(),
+                Optional.of(dir.resolve("b/journal")), Clock.systemUTC());
+        List<ImageId> dropped = new ArrayList<>();
+        b.registerVariants(id -> {
+            if (id.equals(ID)) {
+                throw new java.io.IOException("read-only file system");
+            }
+            dropped.add(id);
+            return 1;
+        });
+        assertThat(b.readJournal()).isZero();
+        store.put(ID, new byte[] {1}, "image/jpeg");
+        store.put(OTHER, new byte[] {2}, "image/jpeg");
+        assertThat(a.delete(ID)).isTrue();
+        assertThat(a.delete(OTHER)).isTrue();
+        assertThat(b.readJournal()).isEqualTo(2);
+        assertThat(dropped).containsExactly(OTHER);
+        assertThat(b.deleted(ID)).as("a copy B could not remove is refused").isTrue();
+        assertThat(b.deleted(OTHER)).as("B keeps no tombstone where its copies went").isFalse();
+        a.close();
+        b.close();
+    }
+
+    /**
+     * A delete whose journal entry could not be written: 502 for the client, whose retry
+     * finishes it (204, not 404); the finished delete survives a restart, and its tombstone
+     * lifts once the same bytes are back in the store (uploaded through another node).
+     */
+    @Test
+    void anUnfinishedDeleteIsFinishedByItsRetryAndLiftsWhenTheImageComesBack() throws Exception {
+        OriginalStore files = OriginalStores.file(dir.resolve("originals"));
+        java.util.concurrent.atomic.AtomicBoolean journalDown = new java.util.concurrent.atomic.AtomicBoolean(true);
+        OriginalStore store = (OriginalStore) java.lang.reflect.Proxy.newProxyInstance(
+                OriginalStore.class.getClassLoader(), new Class<?>[] {OriginalStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("append") && journalDown.get()) {
+                        throw new org.imgorigin.store.StoreException(org.imgorigin.store.StoreException.Kind.FAILED,
+                                "down");
+                    }
+                    try {
+                        return method.invoke(files, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        files.put(ID, new byte[] {1}, "image/jpeg");
+        Invalidation a = new Invalidation(store, Optional.of(dir.resolve("a/deleted")), Optional.empty(),
+                Optional.of(dir.resolve("a/journal")), Clock.systemUTC());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.delete(ID))
+                .isInstanceOf(org.imgorigin.store.StoreException.class);
+        assertThat(files.exists(ID)).isFalse();
+        assertThat(a.liftIfBack(ID)).isTrue();
+        journalDown.set(false);
+        assertThat(a.delete(ID)).as("the retry finishes the delete").isTrue();
+        assertThat(files.entries("", 10)).singleElement().matches(name -> name.endsWith("-deleted-" + ID.value()));
+        a.close();
+
+        Invalidation restarted = new Invalidation(store, Optional.of(dir.resolve("a/deleted")), Optional.empty(),
+                Optional.of(dir.resolve("a/journal")), Clock.systemUTC());
+        assertThat(restarted.liftIfBack(ID)).as("still deleted: the store has no original").isTrue();
+        files.put(ID, new byte[] {1}, "image/jpeg"); // uploaded again through another node
+        assertThat(restarted.liftIfBack(ID)).as("the finished delete, remembered across the restart, lifts").isFalse();
+        assertThat(restarted.deleted(ID)).isFalse();
+        restarted.close();
+    }
+
     private static final ImageId LAYER = new ImageId("bbbbb16287e595a88a50624587bccc66ece0f4c7");
 
     /**
