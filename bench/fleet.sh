@@ -252,7 +252,7 @@ gzip -f "$OUT/today.log" "$OUT/requests.tsv"
 gzip -c "$TMP/balancer.log" >"$OUT/balancer.log.gz" 2>/dev/null || true
 {
   printf 'key=%s eager=%s eager_set=%s quick=%s cold=%s seed=%s alpha=%s images=%s duration=%s views_per_s=%s outage=%s\n' \
-    "$KEY" "$EAGER" "${IMGORIGIN_EAGER:--}" "$QUICK" "$COLD" "$SEED" "$ALPHA" "$IMAGES" "$DURATION" "$VIEWS" "$OUTAGE"
+    "$KEY" "$EAGER" "$EAGER_SET" "$QUICK" "$COLD" "$SEED" "$ALPHA" "$IMAGES" "$DURATION" "$VIEWS" "$OUTAGE"
   printf 'commit=%s cpu="%s" cores=%s load_before=%s load_after=%s\n' "$(commit_label src nginx docker bin bench)" \
     "$(cpu_model)" "$(nproc)" "$LOAD_BEFORE" "$LOAD_AFTER"
 } >"$OUT/run.txt"

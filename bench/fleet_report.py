@@ -85,7 +85,20 @@ def load_uploads(d):
     return out
 
 
-def new_image_figures(reqs, uploads, eager_ok):
+def eager_variant(path, fmt, eager_set):
+    """Whether a request's variant (its transformation without f_, in the format it was served
+    in) is one of IMGORIGIN_EAGER's entries ("w_640,f_avif;...", as run.txt records it)."""
+    params = path.rsplit("/", 2)[-2].split(",")
+    mine = frozenset(x for x in params if not x.startswith("f_"))
+    for entry in eager_set:
+        e = entry.split(",")
+        fixed = [x[2:] for x in e if x.startswith("f_")]
+        if frozenset(x for x in e if not x.startswith("f_")) == mine and (not fixed or fixed[0] == fmt):
+            return True
+    return False
+
+
+def new_image_figures(reqs, uploads, eager_ok, eager_set=()):
     """Requests for the images uploaded during the window: of those that reached the nodes
     (CDN misses answered 200), the share the nodes served from their caches, and the renders
     they cost per such request: the eager renders (every one is of an upload of the day) plus
@@ -97,7 +110,10 @@ def new_image_figures(reqs, uploads, eager_ok):
     hits = sum(1 for r in tier if r["origin"].startswith("HIT"))
     misses = sum(1 for r in tier if r["origin"] == "MISS")
     renders = eager_ok + misses
+    in_set = [r for r in tier if eager_variant(r["path"], r["format"], eager_set)]
     return {
+        "eager_set_node_tier_requests": len(in_set),
+        "eager_set_node_hits": sum(1 for r in in_set if r["origin"].startswith("HIT")),
         "uploads": len(uploads), "requests": len(mine), "images_requested": len({r["ref"] for r in mine}),
         "node_tier_requests": len(tier), "node_hits": hits, "node_misses": misses,
         "node_hit": round(hits / len(tier), 4) if tier else None,
@@ -285,7 +301,8 @@ def main():
     node_hit = nh / (nh + nm) if nh + nm else 0.0
     renders = sum(d["renders:ok"] for d in per_node.values())
     eager = {k: sum(d[k] for d in per_node.values()) for k in EAGER_KEYS}
-    new_img = new_image_figures(reqs, uploads, eager["imgorigin_eager_renders_total:ok"])
+    eager_set = [e for e in run.get("eager_set", "-").split(";") if e and e != "-"]
+    new_img = new_image_figures(reqs, uploads, eager["imgorigin_eager_renders_total:ok"], eager_set)
     # Every render is a visitor's MISS or an eager render, unless a MISS waited for one in flight.
     renders_check = {"renders_counted_by_nodes": renders,
                      "miss_answers_plus_eager": sum(1 for r in reqs if r["status"] == 200 and not r["cdn"].startswith("HIT")
@@ -424,13 +441,15 @@ def main():
     for k, v in tiers.items():
         md.append(f"| {k} | {len(v)} | {pct(v, 50):.1f} | {pct(v, 99):.1f} |")
     ni = new_img
-    md += ["", f"Images uploaded during the window (eager: {run.get('eager', 'none')}"
-               f"{', ' + run['eager_set'] if run.get('eager_set', '-') != '-' else ''}):", "",
+    md += ["", f"Images uploaded during the window (eager: {run.get('eager', 'none')}; the eager set, rendered "
+               f"unless none: {run.get('eager_set', '-')}):", "",
            "| figure | value |", "|---|---:|",
            f"| uploads; requests for them (images asked for) | {ni['uploads']}; {ni['requests']} ({ni['images_requested']}) |",
            f"| their requests that reached the nodes (CDN misses answered 200) | {ni['node_tier_requests']} |",
            f"| node cache hits among those (share) | {ni['node_hits']} "
            f"({'-' if ni['node_hit'] is None else format(ni['node_hit'], '.3f')}) |",
+           f"| of those, for a variant of the eager set; node cache hits among them | "
+           f"{ni['eager_set_node_tier_requests']}; {ni['eager_set_node_hits']} |",
            f"| renders for them: eager + visitors' misses (per node-tier request; per upload) | "
            f"{ni['eager_renders']:.0f} + {ni['node_misses']} "
            f"({'-' if ni['renders_per_node_request'] is None else format(ni['renders_per_node_request'], '.2f')}; "
