@@ -28,7 +28,8 @@
 #   --eager MODE   eager variants of the day's uploads (docs/design.md §8.4): none (default),
 #                  local (IMGORIGIN_EAGER on every node: the node that stored the upload renders
 #                  them) or owner (also IMGORIGIN_EAGER_VIA, the balancer: the id's owner does).
-#                  The set is EAGER_SET below: the workload's three most requested variants.
+#                  The set is the workload's three most requested variants (EAGER_SET in
+#                  this script).
 #                  The hand-off is routed by the id, so owner means what it says with --key id.
 #   --cold         no warm-up replay
 #   --seed N       workload seed (default 19)
