@@ -21,10 +21,16 @@
 # A replay drops the GETs it could not send by 1.5x (warm-up) or 1.2x (window) its length.
 # Pixel sizes are half a real page's (bench/fleet_workload.py), so that 2 cores can render.
 #
-# usage: bench/fleet.sh [--quick] [--key id|path] [--cold] [--seed N] [--alpha A] [--label L]
-#                       [--no-record]
+# usage: bench/fleet.sh [--quick] [--key id|path] [--eager none|local|owner] [--cold] [--seed N]
+#                       [--alpha A] [--label L] [--no-record]
 #   --key id|path  what the balancer hashes: the image id (the shipped nginx/cluster.conf) or
 #                  the whole path (the former config, rebuilt from it for comparison)
+#   --eager MODE   eager variants of the day's uploads (docs/design.md §8.4): none (default),
+#                  local (IMGORIGIN_EAGER on every node: the node that stored the upload renders
+#                  them) or owner (also IMGORIGIN_EAGER_VIA, the balancer: the id's owner does).
+#                  The set is the workload's three most requested variants (EAGER_SET in
+#                  this script).
+#                  The hand-off is routed by the id, so owner means what it says with --key id.
 #   --cold         no warm-up replay
 #   --seed N       workload seed (default 19)
 #   --alpha A      Zipf exponent (default 0.8)
@@ -39,11 +45,12 @@ BENCH=fleet
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-QUICK=0 KEY=id COLD=0 SEED=19 ALPHA=0.8 LABEL=''
+QUICK=0 KEY=id EAGER=none COLD=0 SEED=19 ALPHA=0.8 LABEL=''
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) QUICK=1 ;;
     --key) KEY=${2:?}; shift ;;
+    --eager) EAGER=${2:?}; shift ;;
     --cold) COLD=1 ;;
     --seed) SEED=${2:?}; shift ;;
     --alpha) ALPHA=${2:?}; shift ;;
@@ -55,6 +62,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 case $KEY in id | path) ;; *) die "--key must be id or path" ;; esac
+case $EAGER in none | local | owner) ;; *) die "--eager must be none, local or owner" ;; esac
 [[ $SEED =~ ^[0-9]+$ ]] || die "--seed must be a number"
 [[ $ALPHA =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--alpha must be a number"
 [[ $LABEL =~ ^[A-Za-z0-9_-]*$ ]] || die "--label: letters, digits, - and _ only"
@@ -115,8 +123,24 @@ export FLEET_UPLOAD_TOKEN=$IMGORIGIN_UPLOAD_TOKEN FLEET_ADMIN_TOKEN=$IMGORIGIN_A
 # The nodes run the jar checked above: `stack start` would rebuild it whenever any file under
 # src/ (tests included) is newer.
 export IMGORIGIN_STACK_CLASSPATH=$JAR
-unset IMGORIGIN_EAGER IMGORIGIN_SIGNING_KEY IMGORIGIN_PRESETS
+unset IMGORIGIN_EAGER IMGORIGIN_EAGER_VIA IMGORIGIN_SIGNING_KEY IMGORIGIN_PRESETS
 export IMGORIGIN_ACCESS_LOG=false
+
+# --- eager variants of the day's uploads -------------------------------------------------
+# What a new upload's pages ask for most (bench/fleet_workload.py: a page is 3.5 feed images
+# and 1.5 thumbnails on average, 85 % of browsers get AVIF from f_auto): w_640 (phones at DPR 3,
+# desktops at DPR 2: 27 % of all requests), w_320 (13 %) and w_480 (12 %), in the format those
+# browsers get, so each entry is one variant and the set covers about half of the requests. The
+# rest (w_160 and the three thumbnails in AVIF, 6-10 % each; WebP and JPEG, under 4 % each)
+# would cost a render each on 2 shared cores that already queue visitors' renders: they are
+# left to the first request.
+# An entry without f_ would render 4 formats (README, IMGORIGIN_EAGER), 3 of them rarely asked.
+EAGER_SET='w_640,f_avif;w_480,f_avif;w_320,f_avif'
+case $EAGER in
+  local) export IMGORIGIN_EAGER=$EAGER_SET ;;
+  # The admin token above is on every node already: the hand-off is an admin request.
+  owner) export IMGORIGIN_EAGER=$EAGER_SET IMGORIGIN_EAGER_VIA=http://127.0.0.1:$((STACK_PORT + 1)) ;;
+esac
 
 # --- the balancer's key ------------------------------------------------------------------
 if [ "$KEY" = path ]; then
@@ -182,7 +206,7 @@ python3 "$ROOT/bench/fleet_client.py" seed --catalogue "$TMP/workload/catalogue.
   --s3-dir "$TMP/s3" --bucket fleet --manifest "$TMP/manifest.tsv" >&2
 
 # --- the stack ---------------------------------------------------------------------------
-say "starting the stack on 127.0.0.1:$STACK_PORT (key: $KEY)"
+say "starting the stack on 127.0.0.1:$STACK_PORT (key: $KEY, eager: $EAGER${IMGORIGIN_EAGER:+ $IMGORIGIN_EAGER})"
 STACK_STARTED=1
 "$ROOT/bin/imgorigin" stack start 3 >"$TMP/stack-start.log" 2>&1 ||
   { cat "$TMP/stack-start.log" >&2; die "the stack did not start"; }
@@ -228,8 +252,8 @@ gzip -f "$OUT/today.log" "$OUT/requests.tsv"
 [ ! -f "$OUT/warmup/requests.tsv" ] || gzip -f "$OUT/warmup/requests.tsv"
 gzip -c "$TMP/balancer.log" >"$OUT/balancer.log.gz" 2>/dev/null || true
 {
-  printf 'key=%s quick=%s cold=%s seed=%s alpha=%s images=%s duration=%s views_per_s=%s outage=%s\n' \
-    "$KEY" "$QUICK" "$COLD" "$SEED" "$ALPHA" "$IMAGES" "$DURATION" "$VIEWS" "$OUTAGE"
+  printf 'key=%s eager=%s eager_set=%s quick=%s cold=%s seed=%s alpha=%s images=%s duration=%s views_per_s=%s outage=%s\n' \
+    "$KEY" "$EAGER" "$EAGER_SET" "$QUICK" "$COLD" "$SEED" "$ALPHA" "$IMAGES" "$DURATION" "$VIEWS" "$OUTAGE"
   printf 'commit=%s cpu="%s" cores=%s load_before=%s load_after=%s\n' "$(commit_label src nginx docker bin bench)" \
     "$(cpu_model)" "$(nproc)" "$LOAD_BEFORE" "$LOAD_AFTER"
 } >"$OUT/run.txt"

@@ -293,6 +293,7 @@ class Replay:
         with self.lock:
             self.ids[ref] = i
             self.uploaded += 1
+            self.uploads.append((self.now(), ref, i))
 
     def storm(self, n):
         refs = []
@@ -351,6 +352,7 @@ class Replay:
                 parts = line.split()
                 lines.append((float(parts[0]) / self.a.speed, parts[1:]))
         self.uploaded = 0
+        self.uploads = []  # (time the upload was answered, ref, id): the day's new images
         self.dropped = 0
         # Unbounded: the dispatcher never waits for a worker, so events and uploads keep their
         # times even when renders fall behind (GETs then wait here, and count in the latency).
@@ -426,6 +428,10 @@ class Replay:
         with open(os.path.join(self.a.out, "deleted.tsv"), "w") as f:
             for ref in sorted(self.deleted):
                 f.write(f"{ref}\t{self.ids[ref]}\t{self.purged_at.get(ref, -1):.3f}\n")
+        with open(os.path.join(self.a.out, "uploads.tsv"), "w") as f:
+            f.write("t\tref\tid\n")
+            for t, ref, i in sorted(self.uploads):
+                f.write(f"{t:.3f}\t{ref}\t{i}\n")
         with open(os.path.join(self.a.out, "replay.txt"), "w") as f:
             f.write(f"t0={self.t0:.3f} seconds={self.now():.1f} lines={len(lines)} skipped_not_uploaded={self.skipped} "
                     f"late_over_1s={late} dropped_after_deadline={self.dropped} uploaded={self.uploaded}\n")
@@ -455,6 +461,9 @@ def prometheus(text, names):
         elif base == "imgorigin_render_duration_seconds_count":
             outcome = name.split('outcome="', 1)[1].split('"', 1)[0] if 'outcome="' in name else "?"
             key = f"renders:{outcome}"
+        elif base in ("imgorigin_eager_renders_total", "imgorigin_eager_handoff_total"):
+            outcome = name.split('outcome="', 1)[1].split('"', 1)[0] if 'outcome="' in name else "?"
+            key = f"{base}:{outcome}"
         try:
             out[key] = out.get(key, 0.0) + float(value)
         except ValueError:
@@ -463,7 +472,10 @@ def prometheus(text, names):
 
 
 METRICS = {"imgorigin_requests_total", "imgorigin_render_duration_seconds_count",
-           "imgorigin_fetch_duration_seconds_count", "imgorigin_served_bytes_total"}
+           "imgorigin_fetch_duration_seconds_count", "imgorigin_served_bytes_total",
+           # IMGORIGIN_EAGER (fleet.sh --eager): variants rendered after an upload, and the sets
+           # handed to the id's owner through the balancer (IMGORIGIN_EAGER_VIA).
+           "imgorigin_eager_renders_total", "imgorigin_eager_handoff_total", "imgorigin_eager_decodes_total"}
 
 
 def cpu_ticks(pids):

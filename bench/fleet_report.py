@@ -2,7 +2,7 @@
 """Figures and charts of one bench/fleet.sh run (Python 3 standard library only).
 
 Reads the run's directory (requests.tsv.gz, series.jsonl, events.tsv, replay.txt, run.txt,
-check.txt, workload.txt, balancer.log.gz), writes summary.md and summary.json into it and,
+check.txt, workload.txt, balancer.log.gz, uploads.tsv), writes summary.md and summary.json into it and,
 with --img, SVG charts named <name>-*.svg; prints the one-line summary last:
 
   fleet: cdn_hit=<ratio> node_hit=<ratio> renders_per_1k=<n> s3_gets_per_render=<x> p99_ms=<n> errors=<n>
@@ -13,6 +13,10 @@ nodes' disk and memory hits / their image requests (/metrics). renders_per_1k: r
 the 99th percentile of every client request's latency. errors: client requests answered 5xx,
 429 or not at all, outside the S3 outage (requests that overlapped the time from S3 stopping
 to --outage-grace seconds after it is back); those inside it are reported on their own.
+
+summary.md also has the images uploaded during the window on their own (bench/fleet.sh
+--eager): how many of their requests that reached the nodes were node cache hits, the renders
+they cost per such request (eager renders + visitors' misses), and the nodes' eager counters.
 """
 import argparse
 import datetime
@@ -60,6 +64,63 @@ def load(d):
             t, name, detail = (line.rstrip("\n").split("\t") + ["", ""])[:3]
             events.append((float(t), name, detail))
     return reqs, series, events
+
+
+# IMGORIGIN_EAGER's counters (bench/fleet.sh --eager); all zero without it.
+EAGER_KEYS = ("imgorigin_eager_renders_total:ok", "imgorigin_eager_renders_total:failed",
+              "imgorigin_eager_handoff_total:accepted", "imgorigin_eager_handoff_total:refused",
+              "imgorigin_eager_handoff_total:failed", "imgorigin_eager_decodes_total")
+
+
+def load_uploads(d):
+    """The day's uploads (uploads.tsv, written by the replay): ref -> time its upload was answered."""
+    out = {}
+    path = os.path.join(d, "uploads.tsv")
+    if os.path.exists(path):
+        with open(path) as f:
+            next(f)
+            for line in f:
+                t, ref, _ = line.rstrip("\n").split("\t")
+                out[ref] = float(t)
+    return out
+
+
+def eager_variant(path, fmt, eager_set):
+    """Whether a request's variant (its transformation without f_, in the format it was served
+    in) is one of IMGORIGIN_EAGER's entries ("w_640,f_avif;...", as run.txt records it)."""
+    params = path.rsplit("/", 2)[-2].split(",")
+    mine = frozenset(x for x in params if not x.startswith("f_"))
+    for entry in eager_set:
+        e = entry.split(",")
+        fixed = [x[2:] for x in e if x.startswith("f_")]
+        if frozenset(x for x in e if not x.startswith("f_")) == mine and (not fixed or fixed[0] == fmt):
+            return True
+    return False
+
+
+def new_image_figures(reqs, uploads, eager_ok, eager_set=()):
+    """Requests for the images uploaded during the window: of those that reached the nodes
+    (CDN misses answered 200), the share the nodes served from their caches, and the renders
+    they cost per such request: the eager renders (every one is of an upload of the day) plus
+    the misses rendered for a visitor. A visitor's request that arrives while its variant's
+    eager render is in flight waits for it and is answered MISS, so the sum can count one render
+    twice; summary.json's renders_check compares the sum with the nodes' own render count."""
+    mine = [r for r in reqs if r["ref"] in uploads]
+    tier = [r for r in mine if r["status"] == 200 and not r["cdn"].startswith("HIT")]
+    hits = sum(1 for r in tier if r["origin"].startswith("HIT"))
+    misses = sum(1 for r in tier if r["origin"] == "MISS")
+    renders = eager_ok + misses
+    in_set = [r for r in tier if eager_variant(r["path"], r["format"], eager_set)]
+    return {
+        "eager_set_node_tier_requests": len(in_set),
+        "eager_set_node_hits": sum(1 for r in in_set if r["origin"].startswith("HIT")),
+        "uploads": len(uploads), "requests": len(mine), "images_requested": len({r["ref"] for r in mine}),
+        "node_tier_requests": len(tier), "node_hits": hits, "node_misses": misses,
+        "node_hit": round(hits / len(tier), 4) if tier else None,
+        "eager_renders": eager_ok, "renders": renders,
+        "renders_per_node_request": round(renders / len(tier), 3) if tier else None,
+        "renders_per_upload": round(renders / len(uploads), 3) if uploads else None,
+    }
 
 
 def node_keys(series):
@@ -213,6 +274,7 @@ def main():
         # Any request that overlapped the outage: one in flight when S3 stopped fails with it.
         return outage is not None and r["t"] + r["ms"] / 1000 >= outage[0] and r["t"] <= outage[1]
 
+    uploads = load_uploads(a.dir)
     n = len(reqs)
     first, last = series[0], series[-1]
     nodes = node_keys(series)
@@ -229,7 +291,7 @@ def main():
         d = {}
         for key in ("imgorigin_requests_total:HIT-DISK", "imgorigin_requests_total:HIT-MEMORY",
                     "imgorigin_requests_total:MISS", "imgorigin_requests_total:none", "renders:ok", "renders:failed",
-                    "imgorigin_fetch_duration_seconds_count"):
+                    "imgorigin_fetch_duration_seconds_count") + EAGER_KEYS:
             d[key] = counter_delta(series, lambda row, node=node, key=key: metric(row, node, key))
         d["cpu_ms"] = (counter_delta(series, lambda row, node=node: row.get(f"{node}_cpu_jvm"))
                        + counter_delta(series, lambda row, node=node: row.get(f"{node}_cpu_nginx"))) * TICK_MS
@@ -238,6 +300,13 @@ def main():
     nm = sum(d["imgorigin_requests_total:MISS"] for d in per_node.values())
     node_hit = nh / (nh + nm) if nh + nm else 0.0
     renders = sum(d["renders:ok"] for d in per_node.values())
+    eager = {k: sum(d[k] for d in per_node.values()) for k in EAGER_KEYS}
+    eager_set = [e for e in run.get("eager_set", "-").split(";") if e and e != "-"]
+    new_img = new_image_figures(reqs, uploads, eager["imgorigin_eager_renders_total:ok"], eager_set)
+    # Every render is a visitor's MISS or an eager render, unless a MISS waited for one in flight.
+    renders_check = {"renders_counted_by_nodes": renders,
+                     "miss_answers_plus_eager": sum(1 for r in reqs if r["status"] == 200 and not r["cdn"].startswith("HIT")
+                                                    and r["origin"] == "MISS") + eager["imgorigin_eager_renders_total:ok"]}
     s3f, s3l = first.get("s3") or {}, last.get("s3") or {}
     s3 = {k: s3l.get(k, 0) - s3f.get(k, 0) for k in ("get", "get_bytes", "head", "put", "put_bytes", "delete")}
     s3_per_render = s3["get"] / renders if renders else 0.0
@@ -336,6 +405,7 @@ def main():
         "error_samples": [f"t={r['t']:.1f} {r['status']} {r['error']} {r['path']}" for r in errs_out[:20]],
         "deleted_served_after_purge": len(stale),
         "bytes": hop, "per_node": per_node,
+        "eager": eager, "new_images": new_img, "renders_check": renders_check,
         "balancer_requests_by_node": by_up, "max_over_mean_node_load": round(balance, 3),
         "top10_images_nodes": hot, "ring_after_restart": ring["after_restart"], "ring_healed": ring_ok,
         "status_counts": {s: sum(1 for r in reqs if r["status"] == s) for s in sorted({r["status"] for r in reqs})},
@@ -370,6 +440,26 @@ def main():
           "", "Latency by the tier that answered:", "", "| tier | requests | p50 ms | p99 ms |", "|---|---:|---:|---:|"]
     for k, v in tiers.items():
         md.append(f"| {k} | {len(v)} | {pct(v, 50):.1f} | {pct(v, 99):.1f} |")
+    ni = new_img
+    md += ["", f"Images uploaded during the window (eager: {run.get('eager', 'none')}; the eager set, rendered "
+               f"unless none: {run.get('eager_set', '-')}):", "",
+           "| figure | value |", "|---|---:|",
+           f"| uploads; requests for them (images asked for) | {ni['uploads']}; {ni['requests']} ({ni['images_requested']}) |",
+           f"| their requests that reached the nodes (CDN misses answered 200) | {ni['node_tier_requests']} |",
+           f"| node cache hits among those (share) | {ni['node_hits']} "
+           f"({'-' if ni['node_hit'] is None else format(ni['node_hit'], '.3f')}) |",
+           f"| of those, for a variant of the eager set; node cache hits among them | "
+           f"{ni['eager_set_node_tier_requests']}; {ni['eager_set_node_hits']} |",
+           f"| renders for them: eager + visitors' misses (per node-tier request; per upload) | "
+           f"{ni['eager_renders']:.0f} + {ni['node_misses']} "
+           f"({'-' if ni['renders_per_node_request'] is None else format(ni['renders_per_node_request'], '.2f')}; "
+           f"{'-' if ni['renders_per_upload'] is None else format(ni['renders_per_upload'], '.2f')}) |",
+           f"| eager renders ok / failed; decodes shared by a set | "
+           f"{eager['imgorigin_eager_renders_total:ok']:.0f} / {eager['imgorigin_eager_renders_total:failed']:.0f}; "
+           f"{eager['imgorigin_eager_decodes_total']:.0f} |",
+           f"| eager hand-offs accepted / refused / failed (the sender then rendered) | "
+           f"{eager['imgorigin_eager_handoff_total:accepted']:.0f} / {eager['imgorigin_eager_handoff_total:refused']:.0f} / "
+           f"{eager['imgorigin_eager_handoff_total:failed']:.0f} |"]
     md += ["", "Bytes per hop:", "", "| hop | bytes |", "|---|---:|"]
     for k, v in hop.items():
         md.append(f"| {k.replace('_', ' ')} | {v:,} |")
