@@ -10,8 +10,10 @@
 #      S3Proxy's folder (an earlier day's uploads); the day's uploads go through the balancer.
 #   2. Warm-up: yesterday's log is replayed at twice its pace, once in --quick (--cold skips it).
 #   3. The measured window: today's log at its own pace, sampled every few seconds. Events:
-#      node 2's origin killed (SIGKILL) at 25 % and started again; a purge storm (the most
-#      popular images) at 45 %; S3 stopped at 65 % for 30 s.
+#      node 2's origin killed (SIGKILL) at 25 % and started again, and right after the kill
+#      an image node 2 holds deleted and purged once (node 2 misses both: it must learn of the
+#      delete from the store's journal); a purge storm (the most popular images) at 45 %; S3
+#      stopped at 65 % for 30 s.
 #   4. Checks: every URL asked for a deleted image answers 404 from the CDN and each node.
 #   5. bench/fleet_report.py: figures per tier, charts, and one last line:
 #      fleet: cdn_hit=<ratio> node_hit=<ratio> renders_per_1k=<n> s3_gets_per_render=<x> p99_ms=<n> errors=<n>

@@ -190,6 +190,7 @@ class Replay:
         self.events.write("t\tevent\tdetail\n")
         self.purged_at = {}  # ref -> time its purge finished (deleted images only)
         self.deleted = set()
+        self.served = set()  # refs answered 200 in this replay
         self.t0 = None
         self.skipped = 0
 
@@ -236,6 +237,8 @@ class Replay:
                 break
         ms = (time.perf_counter() - start) * 1000
         with self.lock:
+            if status == 200:
+                self.served.add(ref)
             self.out.write(f"{t:.3f}\t{ms:.2f}\t{status}\t{nbytes}\t{cdn}\t{origin}\t{fmt}\t{ref}\t{path}\t{err}\n")
 
     def purge(self, ref, attempts=180, quiet=False):
@@ -277,6 +280,39 @@ class Replay:
             self.event("delete-failed", f"{ref} {status}")
         self.do_purge(ref)
 
+    def delete_while_down(self, node):
+        """An image the killed node holds in its cache, deleted through the balancer while the
+        node is down, and purged once where that can be done: the node's purge fails and, unlike
+        delete(), is not retried (an operator who does not re-run it). The node must learn of
+        the delete from the store's journal as it starts again (README, journal of deletes);
+        the check at the end asks it directly."""
+        cache = os.path.join(self.a.stack_dir, f"node{node}", "cache")
+        with self.lock:
+            by_id = {i: r for r, i in self.ids.items() if r in self.served and r not in self.deleted}
+        held = []
+        for top in sorted(os.listdir(cache)) if os.path.isdir(cache) else []:
+            if len(top) != 4:
+                continue  # originals/, state/
+            for mid in sorted(os.listdir(os.path.join(cache, top))):
+                held += [by_id[i] for i in sorted(os.listdir(os.path.join(cache, top, mid))) if i in by_id]
+        if not held:
+            self.event("delete-while-down", f"node{node} holds no image served today")
+            return
+        ref = held[0]
+        i = self.ids[ref]
+        with self.lock:
+            self.deleted.add(ref)
+        status = 0
+        for attempt in range(30):
+            status, _, _ = request(self.a.balancer, "DELETE", f"/images/{i}", {"Authorization": f"Bearer {ADMIN_TOKEN}"})
+            if status in (204, 404):
+                break
+            time.sleep(1)
+        self.purge(ref, attempts=1, quiet=True)
+        with self.lock:
+            self.purged_at[ref] = self.now()
+        self.event("delete-while-down", f"{ref} node{node} {status}")
+
     def do_purge(self, ref):
         self.purge(ref)
         if ref in self.deleted:
@@ -317,6 +353,7 @@ class Replay:
         self.event(name, arg)
         if name == "kill-node":
             subprocess.run(self.a.stack_cmd.split() + ["node", arg, "kill"], check=False)
+            self.delete_while_down(arg)
         elif name == "start-node":
             r = subprocess.run(self.a.stack_cmd.split() + ["node", arg, "start"], check=False)
             self.event("node-started", f"{arg} rc={r.returncode}")
