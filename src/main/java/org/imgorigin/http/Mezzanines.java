@@ -106,20 +106,31 @@ final class Mezzanines {
             return MezzanineSource.NONE;
         }
         return new MezzanineSource() {
+            /** What {@link #kept} read, so that the render's turn does not read it again. */
+            private Optional<Mezzanine> read;
+
             @Override
             public int edge() {
                 return edge;
             }
 
             @Override
+            public Optional<Mezzanine> kept() {
+                if (read == null) {
+                    read = read(id, source);
+                }
+                return read;
+            }
+
+            @Override
             public Turn turn(Duration wait) {
-                return Mezzanines.this.turn(id, source, ticket, wait);
+                return Mezzanines.this.turn(id, source, ticket, wait, kept());
             }
         };
     }
 
-    private MezzanineSource.Turn turn(ImageId id, Sources.Source source, long ticket, Duration wait) {
-        Optional<Mezzanine> kept = read(id, source);
+    private MezzanineSource.Turn turn(ImageId id, Sources.Source source, long ticket, Duration wait,
+            Optional<Mezzanine> kept) {
         if (kept.isPresent()) {
             return new MezzanineSource.Turn.Use(kept.get());
         }

@@ -25,6 +25,14 @@ public interface MezzanineSource {
         }
     };
 
+    /**
+     * The mezzanine already kept, if whole, without counting a render or making one: for a
+     * look at the original's content that needs fewer pixels than it holds (its faces).
+     */
+    default Optional<Mezzanine> kept() {
+        return Optional.empty();
+    }
+
     /** The long side of the mezzanines it keeps; 0 when off. */
     int edge();
 

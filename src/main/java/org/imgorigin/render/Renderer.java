@@ -363,7 +363,11 @@ public final class Renderer {
         if (FaceFocus.wanted(first) && (first.effects().has(Effect.TRIM)
                 || Geometry.plan(width, height, first, dpr, limits.maxDimension(), limits.maxOutputPixels())
                         .cut().isPresent())) {
-            focus = FaceFocus.ofSource(faces, faceMemory, scope, buffer, width, height, noRotate, page, first);
+            // The kept mezzanine holds the upright first page: enough for the faces, for less.
+            boolean upright = page == 0 && (!noRotate || header.orientation() == 1);
+            focus = FaceFocus.ofSource(faces, faceMemory, scope, buffer,
+                    () -> upright ? mezzanines.kept().map(m -> scope.buffer(m.jpeg())) : Optional.empty(),
+                    width, height, noRotate, page, first);
         }
         if (first.effects().has(Effect.TRIM)) {
             // The original is loaded at the plan's scale and cut to the trimmed box.

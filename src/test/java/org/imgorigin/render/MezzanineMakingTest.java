@@ -150,4 +150,65 @@ class MezzanineMakingTest {
         assertThat(late.waits.getFirst()).as("a wait is bounded by what is left of the limit")
                 .isPositive().isLessThanOrEqualTo(limit);
     }
+
+    @Test
+    void facesAreLookedForOnTheKeptMezzanine() throws Exception {
+        // A mezzanine of a flat grey picture stands for the photo: if the detector is given
+        // flat grey, the faces were looked for on the mezzanine, not on the original.
+        BufferedImage flat = new BufferedImage(1200, 675, BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = flat.createGraphics();
+        g.setColor(new java.awt.Color(128, 128, 128));
+        g.fillRect(0, 0, 1200, 675);
+        g.dispose();
+        java.io.ByteArrayOutputStream jpeg = new java.io.ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(flat, "jpg", jpeg);
+        Mezzanine grey = new Renderer(RenderLimits.DEFAULTS).mezzanine(jpeg.toByteArray(), EDGE).orElseThrow();
+
+        for (boolean kept : new boolean[] {true, false}) {
+            List<org.imgorigin.faces.Grey> seen = new ArrayList<>();
+            org.imgorigin.faces.FaceDetector detector = new org.imgorigin.faces.FaceDetector() {
+                @Override
+                public List<org.imgorigin.faces.Box> detect(org.imgorigin.faces.Grey image) {
+                    seen.add(image);
+                    return List.of();
+                }
+
+                @Override
+                public boolean available() {
+                    return true;
+                }
+
+                @Override
+                public String describe() {
+                    return "recording";
+                }
+            };
+            MezzanineSource mezzanines = kept ? new MezzanineSource() {
+                @Override
+                public int edge() {
+                    return EDGE;
+                }
+
+                @Override
+                public Optional<Mezzanine> kept() {
+                    return Optional.of(grey);
+                }
+
+                @Override
+                public Turn turn(Duration wait) {
+                    return Turn.ORIGINAL;
+                }
+            } : MezzanineSource.NONE;
+            render(new Renderer(RenderLimits.DEFAULTS, detector), photo, "w_300,h_300,c_fill,g_face", mezzanines);
+            assertThat(seen).hasSize(1);
+            byte[] pixels = seen.getFirst().pixels();
+            int min = 255;
+            int max = 0;
+            for (byte p : pixels) {
+                min = Math.min(min, p & 0xff);
+                max = Math.max(max, p & 0xff);
+            }
+            assertThat(max - min <= 4).as("flat grey seen, with a mezzanine kept: " + kept).isEqualTo(kept);
+        }
+    }
 }
