@@ -2,6 +2,7 @@ package org.imgorigin.http;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -9,6 +10,9 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.imgorigin.cache.DiskLru;
@@ -16,53 +20,66 @@ import org.imgorigin.cache.Invalidation;
 import org.imgorigin.image.ImageId;
 import org.imgorigin.metrics.Metrics;
 import org.imgorigin.render.Mezzanine;
-import org.imgorigin.render.RenderException;
-import org.imgorigin.render.Renderer;
+import org.imgorigin.render.MezzanineSource;
 
 /**
  * The {@link Mezzanine}s of large originals, on local disk beside the originals' copies and
  * in the same {@link DiskLru} (so under {@code IMGORIGIN_ORIGINALS_CACHE_BYTES}, evicted with
  * them), removed by every purge and delete through {@link Invalidation}.
  *
- * <p>{@link #forRender} runs on a render worker, before the render: it reads the mezzanine
- * from disk, or makes it from the original (one decode) and writes it (atomically: a
- * temporary renamed into place). Concurrent renders of one original share that one decode:
- * the first to make it makes it, the others wait for it and render from it, however many
- * variants a srcset asks at once. A file that is not whole, of
- * another size or unreadable is removed and made again; the disk never holds more than one
- * per image. Blocking.
+ * <p>{@link #source} gives a render its {@link MezzanineSource}, which the renderer asks only
+ * once the render's plan could load from a mezzanine ({@code Mezzanine#couldServe}): then it
+ * reads the mezzanine from disk, or lets this render make it (from the decode of the original
+ * the render does anyway, within its time limit) and writes it (atomically: a temporary renamed
+ * into place). Concurrent renders of one original share that one decode: the first to make it
+ * makes it, the others wait for it, each no longer than what is left of its own time limit, and
+ * render from it. A file that is not whole, of another size or unreadable is removed and made
+ * again; the disk never holds more than one per image. An original whose mezzanine could not be
+ * made (a decode that failed or ran out of time, pixels that are not 8-bit sRGB or grey) is not
+ * tried again for {@link #BACK_OFF}: its renders load from the original meanwhile. Blocking.
  *
- * <p>It is made at the second render of an original (within an hour), not the first: a
- * mezzanine costs a decode at its own size and a JPEG encode, more than a small variant
- * (which libjpeg decodes at an eighth of the size) costs alone, so an original asked for
- * once renders exactly as without mezzanines. An upload's eager set, rendered from one decode
- * of its own ({@code Renderer#renderMany}), counts as the first render: the next one makes
- * it ({@link #expectMany}).
+ * <p>It is made at the second render of an original (within an hour) that could use one, not
+ * the first: a mezzanine costs a decode at its own size and a JPEG encode, more than a small
+ * variant (which libjpeg decodes at an eighth of the size) costs alone, so an original asked for
+ * once renders exactly as without mezzanines. Renders that need more than a mezzanine holds (a
+ * variant larger than it, a crop at full resolution, {@code e_trim}) neither count nor make one.
+ * An upload's eager set, rendered from one decode of its own ({@code Renderer#renderMany}),
+ * counts as the first render: the next one makes it ({@link #expectMany}).
  */
 final class Mezzanines {
     private static final Logger LOG = Logger.getLogger(Mezzanines.class.getName());
     /** The file's name beside the original's copy ({@code ab/cd/<id>}). */
     static final String SUFFIX = ".mezzanine";
+    /** How long an original whose mezzanine could not be made renders without one. */
+    static final Duration BACK_OFF = Duration.ofMinutes(10);
 
     private final Optional<DiskLru> disk;
-    private final Renderer renderer;
     private final Invalidation invalidation;
     private final Metrics metrics;
     private final int edge;
     private final ConcurrentHashMap<ImageId, CompletableFuture<Optional<Mezzanine>>> making = new ConcurrentHashMap<>();
     /** Originals rendered lately without a mezzanine: the next render of one makes it. */
-    private final Cache<ImageId, Boolean> renderedOnce = Caffeine.newBuilder().maximumSize(100_000)
-            .expireAfterWrite(Duration.ofHours(1)).build();
+    private final Cache<ImageId, Boolean> renderedOnce;
+    /** Originals whose mezzanine could not be made lately. */
+    private final Cache<ImageId, Boolean> failed;
 
     /** {@code edge}: the long side of a mezzanine; 0, or no {@code disk}, turns them off. */
-    Mezzanines(Optional<DiskLru> disk, Renderer renderer, Invalidation invalidation, Metrics metrics, int edge) {
+    Mezzanines(Optional<DiskLru> disk, Invalidation invalidation, Metrics metrics, int edge) {
+        this(disk, invalidation, metrics, edge, Ticker.systemTicker());
+    }
+
+    /** {@code ticker}: the time the memories of first renders and failures expire by. */
+    Mezzanines(Optional<DiskLru> disk, Invalidation invalidation, Metrics metrics, int edge, Ticker ticker) {
         this.disk = edge > 0 ? disk : Optional.empty();
-        this.renderer = renderer;
         this.invalidation = invalidation;
         this.metrics = metrics;
         this.edge = edge;
+        this.renderedOnce = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofHours(1))
+                .ticker(ticker).build();
+        this.failed = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(BACK_OFF).ticker(ticker).build();
         this.disk.ifPresent(lru -> invalidation.register(id -> {
             renderedOnce.invalidate(id);
+            failed.invalidate(id);
             return lru.remove(relative(id)) ? 1 : 0;
         }));
     }
@@ -79,37 +96,92 @@ final class Mezzanines {
     }
 
     /**
-     * The mezzanine to render {@code source} of {@code id} from, read or made now; empty when
-     * the original is not worth one (small, animated, alpha) or they are off. {@code ticket}:
-     * taken before the original was read, so a purge since keeps a new one off the disk.
+     * Where a render of {@code source} of {@code id} finds its mezzanine; {@link
+     * MezzanineSource#NONE} when the original is not worth one (small, animated, alpha) or they
+     * are off. {@code ticket}: taken before the original was read, so a purge since keeps a new
+     * one off the disk.
      */
-    Optional<Mezzanine> forRender(ImageId id, Sources.Source source, long ticket) {
+    MezzanineSource source(ImageId id, Sources.Source source, long ticket) {
         if (disk.isEmpty() || !Mezzanine.worthMaking(source.info(), edge)) {
-            return Optional.empty();
+            return MezzanineSource.NONE;
         }
-        Optional<Mezzanine> kept = read(id, source);
+        return new MezzanineSource() {
+            /** What {@link #kept} read, so that the render's turn does not read it again. */
+            private Optional<Mezzanine> read;
+
+            @Override
+            public int edge() {
+                return edge;
+            }
+
+            @Override
+            public Optional<Mezzanine> kept() {
+                if (read == null) {
+                    read = read(id, source);
+                }
+                return read;
+            }
+
+            @Override
+            public Turn turn(Duration wait) {
+                return Mezzanines.this.turn(id, source, ticket, wait, kept());
+            }
+        };
+    }
+
+    private MezzanineSource.Turn turn(ImageId id, Sources.Source source, long ticket, Duration wait,
+            Optional<Mezzanine> kept) {
         if (kept.isPresent()) {
-            return kept;
+            return new MezzanineSource.Turn.Use(kept.get());
         }
-        if (renderedOnce.asMap().putIfAbsent(id, Boolean.TRUE) == null) {
-            return Optional.empty(); // the first render: from the original, as without mezzanines
+        if (failed.getIfPresent(id) != null
+                || renderedOnce.asMap().putIfAbsent(id, Boolean.TRUE) == null) {
+            // Backing off, or the first render: from the original, as without mezzanines.
+            return MezzanineSource.Turn.ORIGINAL;
         }
         CompletableFuture<Optional<Mezzanine>> mine = new CompletableFuture<>();
         CompletableFuture<Optional<Mezzanine>> running = making.putIfAbsent(id, mine);
         if (running != null) {
             metrics.mezzanine("shared");
-            return running.join(); // never fails: see below
+            return await(id, running, wait);
         }
-        try {
-            Optional<Mezzanine> made = make(id, source, ticket);
-            mine.complete(made);
-            return made;
-        } catch (RuntimeException e) {
-            mine.complete(Optional.empty());
-            throw e;
-        } finally {
+        // Another render may have made it between the read above and now.
+        kept = read(id, source);
+        if (kept.isPresent()) {
             making.remove(id, mine);
+            mine.complete(kept);
+            return new MezzanineSource.Turn.Use(kept.get());
         }
+        return new MezzanineSource.Turn.Make(made -> {
+            try {
+                if (made.isPresent()) {
+                    metrics.mezzanine("made");
+                } else {
+                    metrics.mezzanine("failed");
+                    failed.put(id, Boolean.TRUE);
+                }
+                mine.complete(made); // the renders waiting for it go on before it is written
+                made.ifPresent(m -> keep(id, m, ticket));
+            } finally {
+                making.remove(id, mine);
+            }
+        });
+    }
+
+    /** The mezzanine another render is making, if it is made within {@code wait}; else the original. */
+    private MezzanineSource.Turn await(ImageId id, CompletableFuture<Optional<Mezzanine>> running, Duration wait) {
+        try {
+            Optional<Mezzanine> made = running.get(wait.toNanos(), TimeUnit.NANOSECONDS);
+            return made.<MezzanineSource.Turn>map(MezzanineSource.Turn.Use::new).orElse(MezzanineSource.Turn.ORIGINAL);
+        } catch (TimeoutException e) {
+            metrics.mezzanine("timed_out");
+            LOG.fine(() -> "gave up waiting for the mezzanine of " + id);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            // Never: it is completed with a value on every path.
+        }
+        return MezzanineSource.Turn.ORIGINAL;
     }
 
     private Optional<Mezzanine> read(ImageId id, Sources.Source source) {
@@ -137,25 +209,14 @@ final class Mezzanines {
         return Optional.empty();
     }
 
-    private Optional<Mezzanine> make(ImageId id, Sources.Source source, long ticket) {
-        Optional<Mezzanine> made;
-        try {
-            made = renderer.mezzanine(source.bytes(), edge);
-        } catch (RenderException e) {
-            return Optional.empty(); // the render from the original says what is wrong
-        }
-        if (made.isEmpty()) {
-            return made;
-        }
-        metrics.mezzanine("made");
+    private void keep(ImageId id, Mezzanine made, long ticket) {
         DiskLru lru = disk.get();
         String relative = relative(id);
         try {
-            invalidation.write(id, ticket, () -> lru.put(relative, made.get().toFile()), () -> lru.remove(relative));
-        } catch (IOException e) {
+            invalidation.write(id, ticket, () -> lru.put(relative, made.toFile()), () -> lru.remove(relative));
+        } catch (IOException | RuntimeException e) {
             // A full disk costs the next variants a decode of the original, never this answer.
             LOG.log(Level.WARNING, "could not keep the mezzanine of " + id + ": " + e.getMessage());
         }
-        return made;
     }
 }

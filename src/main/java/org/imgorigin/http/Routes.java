@@ -54,7 +54,7 @@ public final class Routes implements AutoCloseable {
         Sources sources = new Sources(store, renderer, blocking, metrics, invalidation, config.maxOriginalBytes(),
                 config.originalsInFlightBytes());
         metrics.originalsGauge(sources::inMemory);
-        Mezzanines mezzanines = new Mezzanines(originals, renderer, invalidation, metrics, config.cache().mezzanineEdge());
+        Mezzanines mezzanines = new Mezzanines(originals, invalidation, metrics, config.cache().mezzanineEdge());
         Variants variants = new Variants(store, sources, renderer, pool, blocking, metrics, cache, invalidation,
                 mezzanines);
         // Beside the cache, under its state directory: the disk cache's LRU neither counts nor evicts it.

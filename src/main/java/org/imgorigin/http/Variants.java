@@ -259,8 +259,8 @@ final class Variants {
 
     /**
      * On a render worker: from the original's {@link Mezzanines mezzanine} when it holds the
-     * pixels the variant needs (read, or made now by this or a concurrent render), else from
-     * the original; the layers' originals beside it.
+     * pixels the variant needs (read, or made now by this render or a concurrent one), else
+     * from the original; the layers' originals beside it.
      */
     private RenderedImage render(List<Sources.Lease> leases, Transformation transformation, VariantKey key,
             long ticket)
@@ -274,7 +274,7 @@ final class Variants {
         }
         try {
             RenderedImage rendered = renderer.render(source.bytes(), transformation, key.format(), layers,
-                    mezzanines.forRender(key.id(), source, ticket));
+                    mezzanines.source(key.id(), source, ticket));
             if (rendered.fromMezzanine()) {
                 metrics.mezzanine("used");
             }

@@ -122,8 +122,10 @@ public final class Metrics {
 
     /**
      * A mezzanine of a large original: {@code made} from the original, {@code shared} (a
-     * render waited for one being made), {@code used} (a variant's pixels were loaded from
-     * it), {@code rejected} (a file on disk cut short, corrupt or unreadable: made again).
+     * render waited for one being made), {@code timed_out} (it gave up waiting, at the end of
+     * its time limit), {@code used} (a variant's pixels came from it), {@code failed} (it could
+     * not be made: not tried again for a while), {@code rejected} (a file on disk cut short,
+     * corrupt or unreadable: made again).
      */
     public void mezzanine(String outcome) {
         Counter.builder("imgorigin.mezzanine").description("mezzanines of large originals, by outcome")

@@ -6,6 +6,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.imgorigin.faces.Box;
 import org.imgorigin.faces.FaceDetector;
 import org.imgorigin.faces.FaceMemory;
@@ -38,17 +39,23 @@ final class FaceFocus {
     /**
      * The faces of the {@code width}×{@code height} (as displayed) source, looked for on a small
      * copy of it, or remembered in {@code memory} from another variant of the same original.
+     * The copy is made from {@code smaller} when it gives an image (the original's mezzanine,
+     * the same picture upright at a few megapixels, so a fraction of the decode), else from
+     * {@code buffer}, the original, which is what the faces are remembered by.
      */
     static Optional<Box> ofSource(FaceDetector detector, FaceMemory memory, VipsScope scope, MemorySegment buffer,
-            int width, int height, boolean noRotate, int page, Transformation stage) {
+            Supplier<Optional<MemorySegment>> smaller, int width, int height, boolean noRotate, int page,
+            Transformation stage) {
         if (!wanted(stage) || !detector.available()) {
             return Optional.empty();
         }
         FaceMemory.Key key = new FaceMemory.Key(digest(buffer), page, noRotate);
         List<Box> faces = memory.get(key).orElseGet(() -> {
             int[] size = detectionSize(width, height);
-            VipsImage small = ColourStep.normalise(scope,
-                    scope.thumbnail(buffer, size[0], size[1], VipsScope.Size.FORCE, noRotate, page));
+            Optional<MemorySegment> mezzanine = smaller.get();
+            VipsImage small = ColourStep.normalise(scope, mezzanine.isPresent()
+                    ? scope.thumbnail(mezzanine.get(), size[0], size[1], VipsScope.Size.FORCE, false)
+                    : scope.thumbnail(buffer, size[0], size[1], VipsScope.Size.FORCE, noRotate, page));
             List<Box> found = detect(detector, scope, small);
             memory.put(key, found);
             return found;

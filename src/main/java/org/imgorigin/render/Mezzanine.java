@@ -129,6 +129,15 @@ public final class Mezzanine {
      * without alpha (it would not be the pixels a render from the original starts from).
      */
     static Optional<Mezzanine> make(VipsScope scope, MemorySegment original, SourceInfo info, int edge) {
+        return shrink(scope, original, info, edge).map(image -> encode(scope, image));
+    }
+
+    /**
+     * The original at the mezzanine's size, upright, held in memory (its {@code edge}² pixels at
+     * most), so that the render that makes the mezzanine can also resize its own variant from
+     * it: one decode of the original for both. Empty as {@link #make} is.
+     */
+    static Optional<VipsImage> shrink(VipsScope scope, MemorySegment original, SourceInfo info, int edge) {
         if (!worthMaking(info, edge)) {
             return Optional.empty();
         }
@@ -137,17 +146,27 @@ public final class Mezzanine {
         if (image.hasAlpha() || (image.colour() != VipsImage.Colour.SRGB && image.colour() != VipsImage.Colour.GREY)) {
             return Optional.empty();
         }
-        return Optional.of(new Mezzanine(scope.saveJpegFull(image, QUALITY), size[0], size[1]));
+        return Optional.of(scope.materialise(image));
+    }
+
+    /** The mezzanine of an image that {@link #shrink} made. */
+    static Mezzanine encode(VipsScope scope, VipsImage shrunk) {
+        return new Mezzanine(scope.saveJpegFull(shrunk, QUALITY), shrunk.width(), shrunk.height());
     }
 
     /**
      * Whether a render planned as {@code plan} on page {@code page} ({@code frames} frames) of
-     * an original with that {@code orientation} may load from this mezzanine instead: a still,
-     * no {@code a_ignore} of a rotated original, and a load size inside the mezzanine.
+     * an original with that {@code orientation} could load from its mezzanine of {@code edge}
+     * instead: one is {@link #worthMaking worth making}, the render is of a still, no
+     * {@code a_ignore} of a rotated original, and its load size fits inside the mezzanine (a
+     * variant larger than it, or a crop at the original's full resolution, needs the original).
+     * The one place that decides: only such renders read, wait for or make a mezzanine.
      */
-    boolean serves(Plan plan, SourceInfo info, int orientation, int page, int frames) {
-        return info.pages() == 1 && page == 0 && frames == 1 && !info.hasAlpha()
-                && (!plan.noRotate() || orientation == 1)
-                && plan.loadWidth() <= width && plan.loadHeight() <= height;
+    static boolean couldServe(Plan plan, SourceInfo info, int orientation, int page, int frames, int edge) {
+        if (!worthMaking(info, edge) || page != 0 || frames != 1 || (plan.noRotate() && orientation != 1)) {
+            return false;
+        }
+        int[] size = size(info.width(), info.height(), edge).orElseThrow();
+        return plan.loadWidth() <= size[0] && plan.loadHeight() <= size[1];
     }
 }

@@ -1,6 +1,7 @@
 package org.imgorigin.render;
 
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -128,19 +129,21 @@ public final class Renderer {
     /** Renders {@code transformation} (with its {@code auto} forms resolved) as {@code output}. */
     public RenderedImage render(byte[] source, Transformation transformation, ImageFormat output)
             throws RenderException {
-        return render(source, transformation, output, Map.of(), Optional.empty());
+        return render(source, transformation, output, Map.of(), MezzanineSource.NONE);
     }
 
     /**
      * Renders {@code transformation} as {@code output}. {@code layers} holds the original of every
-     * image its layers draw ({@link Transformation#layerImages()}); the pixels are loaded from
-     * {@code mezzanine} (made from this {@code source}) instead of the source when it holds every
-     * pixel the plan needs ({@link Mezzanine#serves}); the geometry is planned on the original
-     * either way.
+     * image its layers draw ({@link Transformation#layerImages()}). When the first stage's plan
+     * fits inside a mezzanine of this {@code source} ({@link Mezzanine#couldServe}), its pixels
+     * come from {@code mezzanines}' (see {@link MezzanineSource#turn}): loaded from the kept one,
+     * or, by the render that makes it, resized from the same decode of the original that made
+     * it; the geometry is planned on the original either way. Making it is part of this render
+     * and within its time limit.
      */
     public RenderedImage render(byte[] source, Transformation transformation, ImageFormat output,
-            Map<ImageId, byte[]> layers, Optional<Mezzanine> mezzanine) throws RenderException {
-        return render(source, transformation, output, layers, mezzanine, Optional.empty());
+            Map<ImageId, byte[]> layers, MezzanineSource mezzanines) throws RenderException {
+        return render(source, transformation, output, layers, mezzanines, Optional.empty());
     }
 
     /** One variant of {@link #renderMany}: a transformation with its auto forms resolved, and its format. */
@@ -218,7 +221,7 @@ public final class Renderer {
                 if (covered[i]) {
                     try {
                         out.set(i, Optional.of(render(source, jobs.get(i).transformation(), jobs.get(i).output(),
-                                Map.of(), Optional.empty(), Optional.of(whole))));
+                                Map.of(), MezzanineSource.NONE, Optional.of(whole))));
                     } catch (RenderException e) {
                         // Left to a render of its own, which answers why.
                     }
@@ -255,7 +258,7 @@ public final class Renderer {
     }
 
     private RenderedImage render(byte[] source, Transformation transformation, ImageFormat output,
-            Map<ImageId, byte[]> layers, Optional<Mezzanine> mezzanine, Optional<VipsImage> shared)
+            Map<ImageId, byte[]> layers, MezzanineSource mezzanines, Optional<VipsImage> shared)
             throws RenderException {
         if (transformation.needsNegotiation()) {
             throw new IllegalArgumentException("auto forms must be resolved before rendering");
@@ -265,7 +268,7 @@ public final class Renderer {
         }
         ImageFormat format = sniff(source);
         long start = System.nanoTime();
-        return withinLimit(scope -> render(scope, source, format, transformation, output, start, layers, mezzanine,
+        return withinLimit(scope -> render(scope, source, format, transformation, output, start, layers, mezzanines,
                 shared));
     }
 
@@ -314,7 +317,7 @@ public final class Renderer {
     }
 
     private RenderedImage render(VipsScope scope, byte[] source, ImageFormat format, Transformation transformation,
-            ImageFormat output, long start, Map<ImageId, byte[]> layers, Optional<Mezzanine> mezzanine,
+            ImageFormat output, long start, Map<ImageId, byte[]> layers, MezzanineSource mezzanines,
             Optional<VipsImage> shared) throws RenderException {
         MemorySegment buffer = scope.buffer(source);
         VipsScope.Header header = scope.header(buffer);
@@ -360,7 +363,11 @@ public final class Renderer {
         if (FaceFocus.wanted(first) && (first.effects().has(Effect.TRIM)
                 || Geometry.plan(width, height, first, dpr, limits.maxDimension(), limits.maxOutputPixels())
                         .cut().isPresent())) {
-            focus = FaceFocus.ofSource(faces, faceMemory, scope, buffer, width, height, noRotate, page, first);
+            // The kept mezzanine holds the upright first page: enough for the faces, for less.
+            boolean upright = page == 0 && (!noRotate || header.orientation() == 1);
+            focus = FaceFocus.ofSource(faces, faceMemory, scope, buffer,
+                    () -> upright ? mezzanines.kept().map(m -> scope.buffer(m.jpeg())) : Optional.empty(),
+                    width, height, noRotate, page, first);
         }
         if (first.effects().has(Effect.TRIM)) {
             // The original is loaded at the plan's scale and cut to the trimmed box.
@@ -389,16 +396,16 @@ public final class Renderer {
                 // The encode's own bound, known before a pixel is decoded when nothing follows.
                 budget.checkPlan(output, (long) plan.outputWidth() * plan.outputHeight() * frameCount);
             }
-            Plan planned = plan;
             if (shared.isPresent() && frameCount == 1 && page == 0 && !plan.noRotate()
                     && plan.loadWidth() <= shared.get().width() && plan.loadHeight() <= shared.get().height()) {
                 // The original decoded once for several variants (see renderMany): resized from memory.
                 frames = new ArrayList<>(List.of(colour(scope, resizeTo(scope, shared.get(), plan))));
             } else {
-                Optional<Mezzanine> standIn = mezzanine.filter(m -> m.serves(planned, info, header.orientation(), page,
-                        frameCount));
+                Optional<List<VipsImage>> standIn = Mezzanine.couldServe(plan, info, header.orientation(), page,
+                        frameCount, mezzanines.edge())
+                        ? fromMezzanine(scope, buffer, info, plan, mezzanines, start) : Optional.empty();
                 fromMezzanine = standIn.isPresent();
-                frames = load(scope, standIn.map(m -> scope.buffer(m.jpeg())).orElse(buffer), plan.loadWidth(),
+                frames = standIn.isPresent() ? standIn.get() : load(scope, buffer, plan.loadWidth(),
                         plan.loadHeight(), plan.noRotate(), page, frameCount);
             }
         }
@@ -457,6 +464,42 @@ public final class Renderer {
             }
         }
         return new RenderedImage(bytes, output, first0.width(), first0.height(), false, bytes.length, fromMezzanine);
+    }
+
+    /**
+     * The first stage's image at {@code plan}'s load size from the original's mezzanine, as
+     * {@code mezzanines} has it: loaded from the one kept, or made now from one decode of the
+     * original ({@code buffer}) that both makes the mezzanine and is resized to the plan; empty
+     * when the render loads from the original. Only for a plan that {@link Mezzanine#couldServe}.
+     */
+    private Optional<List<VipsImage>> fromMezzanine(VipsScope scope, MemorySegment buffer, SourceInfo info, Plan plan,
+            MezzanineSource mezzanines, long start) {
+        Duration left = limits.timeout().minusNanos(System.nanoTime() - start);
+        switch (mezzanines.turn(left.isNegative() ? Duration.ZERO : left)) {
+            case MezzanineSource.Turn.Original original -> {
+                return Optional.empty();
+            }
+            case MezzanineSource.Turn.Use use -> {
+                return Optional.of(load(scope, scope.buffer(use.mezzanine().jpeg()), plan.loadWidth(),
+                        plan.loadHeight(), plan.noRotate(), 0, 1));
+            }
+            case MezzanineSource.Turn.Make make -> {
+                Optional<VipsImage> shrunk = Optional.empty();
+                Optional<Mezzanine> made = Optional.empty();
+                try {
+                    int edge = mezzanines.edge();
+                    int[] size = Mezzanine.size(info.width(), info.height(), edge).orElseThrow();
+                    // Held whole in memory: never more than a render may make.
+                    if ((long) size[0] * size[1] <= limits.maxOutputPixels()) {
+                        shrunk = Mezzanine.shrink(scope, buffer, info, edge);
+                        made = shrunk.map(image -> Mezzanine.encode(scope, image));
+                    }
+                } finally {
+                    make.done().accept(made); // failures included, which it remembers
+                }
+                return shrunk.map(image -> new ArrayList<>(List.of(colour(scope, resizeTo(scope, image, plan)))));
+            }
+        }
     }
 
     /**

@@ -573,11 +573,11 @@ public final class VipsScope implements AutoCloseable {
 
     /**
      * A JPEG for keeping, not for serving: every chroma sample kept ({@code subsample_mode}
-     * off, libvips' 4:4:4), baseline, Huffman tables optimised.
+     * off, libvips' 4:4:4), baseline, standard Huffman tables (optimising them is a second
+     * pass that halves the encode's speed for 1-2 % fewer bytes, and changes no pixel).
      */
     public byte[] saveJpegFull(VipsImage in, int quality) {
-        return save("vips_jpegsave_buffer", in, "Q", quality, "optimize_coding", true,
-                "subsample_mode", SUBSAMPLE_OFF);
+        return save("vips_jpegsave_buffer", in, "Q", quality, "subsample_mode", SUBSAMPLE_OFF);
     }
 
     public byte[] savePng(VipsImage in, boolean interlace) {

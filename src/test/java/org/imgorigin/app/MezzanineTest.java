@@ -148,6 +148,44 @@ class MezzanineTest {
     }
 
     @Test
+    void rendersThatNeedTheOriginalNeitherCountNorMakeOne() throws Exception {
+        try (Server server = start("cache")) {
+            // Larger than the 800 px mezzanine, a crop at full resolution, the original as it
+            // is, a trim: each needs the original's own pixels, so none counts as a render a
+            // mezzanine would have served, and none makes one.
+            for (String path : new String[] {"/w_1000/" + photo + ".webp", "/w_1100/" + photo + ".webp",
+                "/c_crop,w_300,h_200,x_400,y_150/" + photo + ".webp", "/" + photo + ".png",
+                "/e_trim,w_300/" + photo + ".webp"}) {
+                assertThat(get(server, path).statusCode()).as(path).isEqualTo(200);
+            }
+            assertThat(mezzanineFile()).doesNotExist();
+            assertThat(count(server, "made")).isZero();
+            // The first render that could use one is still a first render...
+            assertLikeDirect(server, "w_300");
+            assertThat(mezzanineFile()).doesNotExist();
+            // ...and the second makes it.
+            assertLikeDirect(server, "w_301");
+            assertThat(count(server, "made")).isEqualTo(1);
+            assertThat(mezzanineFile()).exists();
+        }
+    }
+
+    @Test
+    void aMezzanineThatCannotBeMadeIsNotTriedAtEveryRender() throws Exception {
+        // The 800×450 mezzanine is more than a render may hold under this output limit, so it
+        // cannot be made; the renders go on from the original, and only the first one tries.
+        try (Server server = start("cache", "IMGORIGIN_MAX_OUTPUT_PIXELS", "300000")) {
+            for (int w = 300; w < 306; w++) {
+                assertLikeDirect(server, "w_" + w);
+            }
+            assertThat(count(server, "failed")).as("tried once, then left alone for a while").isEqualTo(1);
+            assertThat(count(server, "made")).isZero();
+            assertThat(count(server, "used")).isZero();
+            assertThat(mezzanineFile()).doesNotExist();
+        }
+    }
+
+    @Test
     void cropsWithOffsetsAreExactFromTheMezzanineOrDoNotUseIt() throws Exception {
         try (Server server = start("cache")) {
             prime(server);
