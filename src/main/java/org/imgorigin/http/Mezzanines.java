@@ -146,7 +146,14 @@ final class Mezzanines {
             return await(id, running, wait);
         }
         // Another render may have made it between the read above and now.
-        kept = read(id, source);
+        try {
+            kept = read(id, source);
+        } catch (RuntimeException | Error e) {
+            // Whatever stops this render here must not leave the others waiting on it.
+            making.remove(id, mine);
+            mine.complete(Optional.empty());
+            throw e;
+        }
         if (kept.isPresent()) {
             making.remove(id, mine);
             mine.complete(kept);
@@ -154,13 +161,13 @@ final class Mezzanines {
         }
         return new MezzanineSource.Turn.Make(made -> {
             try {
+                mine.complete(made); // the renders waiting for it go on before it is written
                 if (made.isPresent()) {
                     metrics.mezzanine("made");
                 } else {
                     metrics.mezzanine("failed");
                     failed.put(id, Boolean.TRUE);
                 }
-                mine.complete(made); // the renders waiting for it go on before it is written
                 made.ifPresent(m -> keep(id, m, ticket));
             } finally {
                 making.remove(id, mine);

@@ -475,7 +475,9 @@ public final class Renderer {
     private Optional<List<VipsImage>> fromMezzanine(VipsScope scope, MemorySegment buffer, SourceInfo info, Plan plan,
             MezzanineSource mezzanines, long start) {
         Duration left = limits.timeout().minusNanos(System.nanoTime() - start);
-        switch (mezzanines.turn(left.isNegative() ? Duration.ZERO : left)) {
+        // A render waits for another's mezzanine at most half the time it has left, so that
+        // when it gives up, the other half is still there for a render from the original.
+        switch (mezzanines.turn(left.isNegative() ? Duration.ZERO : left.dividedBy(2))) {
             case MezzanineSource.Turn.Original original -> {
                 return Optional.empty();
             }
@@ -484,6 +486,13 @@ public final class Renderer {
                         plan.loadHeight(), plan.noRotate(), 0, 1));
             }
             case MezzanineSource.Turn.Make make -> {
+                if (left.compareTo(limits.timeout().dividedBy(2)) < 0) {
+                    // Past half its time (a loaded node): making the mezzanine (a larger decode,
+                    // a q95 encode) could cost this request a 503 that a direct render avoids.
+                    // Reported as not made, so renders go from the original for a while.
+                    make.done().accept(Optional.empty());
+                    return Optional.empty();
+                }
                 Optional<VipsImage> shrunk = Optional.empty();
                 Optional<Mezzanine> made = Optional.empty();
                 try {

@@ -96,7 +96,11 @@ class MezzaninesTest {
 
         // One that waits while it is made gets it.
         CompletableFuture<Turn> third = CompletableFuture.supplyAsync(() -> turn(RENDER_LIMIT));
-        Thread.sleep(100);
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (count("shared") < 2) { // the third render is waiting on the make
+            assertThat(System.nanoTime()).as("the third render never waited").isLessThan(deadline);
+            Thread.sleep(5);
+        }
         Mezzanine made = real();
         ((Turn.Make) second).done().accept(Optional.of(made));
         assertThat(third.get(5, TimeUnit.SECONDS)).isEqualTo(new Turn.Use(made));

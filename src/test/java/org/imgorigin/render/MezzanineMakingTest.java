@@ -121,7 +121,7 @@ class MezzanineMakingTest {
 
     @Test
     void makingItIsPartOfTheRenderAndUnderItsTimeLimit() {
-        Duration limit = Duration.ofMillis(300);
+        Duration limit = Duration.ofSeconds(2); // long enough to reach the mezzanine on a busy machine
         Renderer renderer = new Renderer(new RenderLimits(50_000_000L, 8192, 40_000_000L, 2, limit));
         // The render has used up its time before it is told to make the mezzanine: the
         // making is stopped with the render (not given a time limit of its own), and the
@@ -147,8 +147,29 @@ class MezzanineMakingTest {
         assertThatThrownBy(() -> render(renderer, photo, "w_300", slow))
                 .isInstanceOfSatisfying(RenderException.class, e -> assertThat(e.status()).isEqualTo(503));
         assertThat(late.made).containsExactly(Optional.empty());
-        assertThat(late.waits.getFirst()).as("a wait is bounded by what is left of the limit")
-                .isPositive().isLessThanOrEqualTo(limit);
+        assertThat(late.waits.getFirst()).as("a wait is bounded by half of what is left of the limit")
+                .isPositive().isLessThanOrEqualTo(limit.dividedBy(2));
+    }
+
+    /**
+     * A render that waits for another's mezzanine and gives up (the other is stuck) still has
+     * time to render from the original: it waited half of what it had left, not all of it.
+     */
+    @Test
+    void aRenderThatGivesUpWaitingStillRendersFromTheOriginal() throws Exception {
+        Duration limit = Duration.ofSeconds(3);
+        Renderer renderer = new Renderer(new RenderLimits(50_000_000L, 8192, 40_000_000L, 2, limit));
+        Recording waiting = new Recording(wait -> {
+            try {
+                Thread.sleep(wait.toMillis()); // the whole wait it was given, then on its own
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            return MezzanineSource.Turn.ORIGINAL;
+        });
+        RenderedImage image = render(renderer, photo, "w_300", waiting);
+        assertThat(image.width()).isEqualTo(300);
+        assertThat(waiting.waits.getFirst()).isLessThanOrEqualTo(limit.dividedBy(2));
     }
 
     @Test
