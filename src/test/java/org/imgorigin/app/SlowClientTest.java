@@ -297,6 +297,7 @@ class SlowClientTest {
             }
             // Below the cap again, new connections are taken; the refusal was counted.
             String metrics = null;
+            int refusedAgain = 0;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (metrics == null && System.nanoTime() < deadline) {
                 try {
@@ -304,10 +305,19 @@ class SlowClientTest {
                             + "/metrics")).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
                     metrics = r.body();
                 } catch (IOException refusedWhileClosing) {
+                    // The server had not yet seen the 20 sockets close: this one was refused
+                    // (and counted) too; CI saw a count of 2. The JDK's client may already have
+                    // retried a GET refused before any byte once on its own, so each failed
+                    // attempt may be two refusals.
+                    refusedAgain++;
                     Thread.sleep(100);
                 }
             }
-            assertThat(metrics).contains("imgorigin_http_connections_refused_total 1.0");
+            assertThat(metrics).isNotNull();
+            double refused = metrics.lines().filter(l -> l.startsWith("imgorigin_http_connections_refused_total "))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst().orElse(-1);
+            assertThat(refused).as("refusals counted: connection 21, and any metrics request refused while the "
+                    + "others closed (%d)", refusedAgain).isBetween(1.0, 2.0 + 2.0 * refusedAgain);
         }
     }
 
