@@ -11,14 +11,11 @@ import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
-import org.imgorigin.config.Config;
 import org.imgorigin.render.RenderLimits;
 import org.imgorigin.render.Renderer;
 import org.imgorigin.render.SourceInfo;
@@ -64,15 +61,9 @@ class EagerSharedDecodeTest {
     }
 
     private Server start(String dir, String... extra) throws Exception {
-        Map<String, String> env = new HashMap<>(Map.of("IMGORIGIN_PORT", "0",
-                "IMGORIGIN_ORIGINALS", "file:" + root.resolve("originals"),
-                "IMGORIGIN_CACHE_DIR", root.resolve(dir).toString(),
-                "IMGORIGIN_MEMORY_CACHE_BYTES", "0",
-                "IMGORIGIN_MEZZANINE", "0"));
-        for (int i = 0; i < extra.length; i += 2) {
-            env.put(extra[i], extra[i + 1]);
-        }
-        return Server.start(Config.fromEnv(env));
+        String[] base = {"IMGORIGIN_CACHE_DIR", root.resolve(dir).toString(), "IMGORIGIN_MEMORY_CACHE_BYTES", "0", "IMGORIGIN_MEZZANINE", "0"};
+        return TestOrigin.start(root, java.util.stream.Stream.concat(java.util.Arrays.stream(base),
+                java.util.Arrays.stream(extra)).toArray(String[]::new));
     }
 
     private HttpResponse<Buffer> get(Server server, String path) throws Exception {

@@ -13,15 +13,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
-import org.imgorigin.config.Config;
 import org.imgorigin.image.ImageId;
 import org.imgorigin.render.Mezzanine;
 import org.imgorigin.render.RenderLimits;
@@ -75,16 +72,9 @@ class MezzanineTest {
     }
 
     private Server start(String cache, String... extra) throws Exception {
-        Map<String, String> env = new HashMap<>(Map.of("IMGORIGIN_PORT", "0",
-                "IMGORIGIN_ORIGINALS", "file:" + root.resolve("originals"),
-                "IMGORIGIN_CACHE_DIR", root.resolve(cache).toString(),
-                "IMGORIGIN_MEMORY_CACHE_BYTES", "0",
-                "IMGORIGIN_ADMIN_TOKEN", TOKEN,
-                "IMGORIGIN_MEZZANINE", "800"));
-        for (int i = 0; i < extra.length; i += 2) {
-            env.put(extra[i], extra[i + 1]);
-        }
-        return Server.start(Config.fromEnv(env));
+        String[] base = {"IMGORIGIN_CACHE_DIR", root.resolve(cache).toString(), "IMGORIGIN_MEMORY_CACHE_BYTES", "0", "IMGORIGIN_ADMIN_TOKEN", TOKEN, "IMGORIGIN_MEZZANINE", "800"};
+        return TestOrigin.start(root, java.util.stream.Stream.concat(java.util.Arrays.stream(base),
+                java.util.Arrays.stream(extra)).toArray(String[]::new));
     }
 
     private HttpResponse<Buffer> get(Server server, String path) throws Exception {
