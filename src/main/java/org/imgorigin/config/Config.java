@@ -20,6 +20,7 @@ public record Config(
         int port,
         int workers,
         int queue,
+        int burst,
         Originals originals,
         Cache cache,
         Optional<String> uploadToken,
@@ -218,7 +219,7 @@ public record Config(
                     + " the hand-off is an admin request, and through the balancer it is not from loopback");
         }
 
-        return new Config(host, port, workers, queue,
+        return new Config(host, port, workers, queue, env.integer("IMGORIGIN_BURST", 8, 1, 64),
                 new Originals(originalsUrl, endpoint, region, pathStyle,
                         java.time.Duration.ofSeconds(env.integer("IMGORIGIN_JOURNAL_INTERVAL", 10, 1, 3_600))),
                 cache,

@@ -91,6 +91,15 @@ final class Mezzanines {
         }
     }
 
+    /**
+     * Whether renders of {@code id} would load from a mezzanine now: one is kept on disk or being
+     * made. A burst of its variants then loads from that, not from one shared decode of the
+     * original ({@link Bursts}).
+     */
+    boolean standsIn(ImageId id) {
+        return disk.isPresent() && (making.containsKey(id) || disk.get().get(relative(id)).isPresent());
+    }
+
     static String relative(ImageId id) {
         return id.storageKey() + SUFFIX;
     }

@@ -56,7 +56,7 @@ public final class Routes implements AutoCloseable {
         metrics.originalsGauge(sources::inMemory);
         Mezzanines mezzanines = new Mezzanines(originals, invalidation, metrics, config.cache().mezzanineEdge());
         Variants variants = new Variants(store, sources, renderer, pool, blocking, metrics, cache, invalidation,
-                mezzanines);
+                mezzanines, config.burst());
         // Beside the cache, under its state directory: the disk cache's LRU neither counts nor evicts it.
         Placeholders placeholders = new Placeholders(sources, pool, renderer, blocking, invalidation,
                 Optional.of(config.cache().dir().toAbsolutePath().normalize().resolve("state").resolve("placeholders")));

@@ -7,6 +7,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.function.BiConsumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.imgorigin.cache.Invalidation;
@@ -43,13 +45,14 @@ final class Variants {
     private final Invalidation invalidation;
     private final Mezzanines mezzanines;
     private final SingleFlight<VariantKey, byte[]> flights = new SingleFlight<>();
+    private final Bursts bursts;
     /** Ids the store said exist, so conditional requests for cold ids cost one HEAD, not one each. */
     private final com.github.benmanes.caffeine.cache.Cache<ImageId, Boolean> existing =
             com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(100_000)
                     .expireAfterWrite(java.time.Duration.ofMinutes(10)).build();
 
     Variants(OriginalStore store, Sources sources, Renderer renderer, RenderPool pool, Blocking blocking,
-            Metrics metrics, VariantCache cache, Invalidation invalidation, Mezzanines mezzanines) {
+            Metrics metrics, VariantCache cache, Invalidation invalidation, Mezzanines mezzanines, int burst) {
         this.store = store;
         this.sources = sources;
         this.renderer = renderer;
@@ -59,6 +62,8 @@ final class Variants {
         this.cache = cache;
         this.invalidation = invalidation;
         this.mezzanines = mezzanines;
+        this.bursts = new Bursts(renderer, mezzanines, burst,
+                (source, jobs, each) -> renderMany(source, jobs, false, each));
         invalidation.register(id -> {
             existing.invalidate(id);
             return 0;
@@ -141,7 +146,8 @@ final class Variants {
         }).compose(lease -> {
             try {
                 RenderPool.Slot slot = pool.admit();
-                return slot.run(() -> renderMany(lease.source(), jobs)).onComplete(done -> lease.close());
+                return slot.run(() -> renderMany(lease.source().bytes(), jobs, true, (index, rendered) -> { }))
+                        .onComplete(done -> lease.close());
             } catch (RuntimeException e) {
                 lease.close();
                 return Future.failedFuture(e);
@@ -161,14 +167,22 @@ final class Variants {
         return done;
     }
 
-    /** On a render worker: the variants {@link Renderer#renderMany} covers, counted as renders. */
-    private List<Optional<RenderedImage>> renderMany(Sources.Source source, List<Renderer.Job> jobs)
-            throws RenderException {
+    /**
+     * On a render worker: the variants {@link Renderer#renderMany} covers, counted as renders, and
+     * the decode they shared as an upload's eager set's ({@code eager}) or a burst's; {@code each}
+     * hears of every one as soon as it is rendered.
+     */
+    private List<Optional<RenderedImage>> renderMany(byte[] source, List<Renderer.Job> jobs, boolean eager,
+            BiConsumer<Integer, RenderedImage> each) throws RenderException {
         long start = System.nanoTime();
-        List<Optional<RenderedImage>> rendered = renderer.renderMany(source.bytes(), jobs);
+        List<Optional<RenderedImage>> rendered = renderer.renderMany(source, jobs, each);
         long count = rendered.stream().filter(Optional::isPresent).count();
         if (count > 0) {
-            metrics.eagerDecode();
+            if (eager) {
+                metrics.eagerDecode();
+            } else {
+                metrics.burstDecode(count);
+            }
         }
         for (Optional<RenderedImage> one : rendered) {
             if (one.isPresent()) {
@@ -201,8 +215,12 @@ final class Variants {
                 .compose(leases -> {
                     try {
                         RenderPool.Slot slot = pool.admit();
-                        return slot.run(() -> render(leases, transformation, key, ticket))
-                                .onComplete(done -> leases.forEach(Sources.Lease::close));
+                        Callable<RenderedImage> alone = () -> render(leases, transformation, key, ticket);
+                        Future<RenderedImage> rendered = layers.isEmpty()
+                                ? bursts.run(context, slot, key.id(), leases.getFirst().source(),
+                                        new Renderer.Job(transformation, key.format()), alone)
+                                : slot.run(alone);
+                        return rendered.onComplete(done -> leases.forEach(Sources.Lease::close));
                     } catch (RuntimeException e) {
                         leases.forEach(Sources.Lease::close);
                         return Future.failedFuture(e);

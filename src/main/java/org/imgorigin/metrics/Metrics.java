@@ -114,6 +114,17 @@ public final class Metrics {
                 .tag("outcome", outcome).register(registry).increment();
     }
 
+    /**
+     * One decode of an original shared by {@code variants} requests for its variants that waited
+     * for a worker together ({@code Bursts}).
+     */
+    public void burstDecode(long variants) {
+        Counter.builder("imgorigin.burst.decodes").description("decodes of an original shared by a burst of its variants")
+                .register(registry).increment();
+        Counter.builder("imgorigin.burst.renders").description("variants rendered from a decode a burst shared")
+                .register(registry).increment(variants);
+    }
+
     /** One decode of an upload's original shared by several of its eager variants ({@code Renderer#renderMany}). */
     public void eagerDecode() {
         Counter.builder("imgorigin.eager.decodes").description("decodes of an upload shared by its eager variants")

@@ -13,6 +13,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import org.imgorigin.faces.Box;
 import org.imgorigin.faces.FaceDetector;
 import org.imgorigin.faces.FaceMemory;
@@ -173,6 +174,15 @@ public final class Renderer {
      * @throws RenderException when the original itself is refused (format, limits)
      */
     public List<Optional<RenderedImage>> renderMany(byte[] source, List<Job> jobs) throws RenderException {
+        return renderMany(source, jobs, (index, rendered) -> { });
+    }
+
+    /**
+     * {@link #renderMany(byte[], List)}, telling {@code each} of every job rendered as soon as it
+     * is (by its index in {@code jobs}), before the ones after it are rendered.
+     */
+    public List<Optional<RenderedImage>> renderMany(byte[] source, List<Job> jobs,
+            BiConsumer<Integer, RenderedImage> each) throws RenderException {
         ImageFormat format = sniff(source);
         List<Optional<RenderedImage>> out = new ArrayList<>(Collections.nCopies(jobs.size(),
                 Optional.<RenderedImage>empty()));
@@ -220,8 +230,10 @@ public final class Renderer {
             for (int i = 0; i < jobs.size(); i++) {
                 if (covered[i]) {
                     try {
-                        out.set(i, Optional.of(render(source, jobs.get(i).transformation(), jobs.get(i).output(),
-                                Map.of(), MezzanineSource.NONE, Optional.of(whole))));
+                        RenderedImage rendered = render(source, jobs.get(i).transformation(), jobs.get(i).output(),
+                                Map.of(), MezzanineSource.NONE, Optional.of(whole));
+                        out.set(i, Optional.of(rendered));
+                        each.accept(i, rendered);
                     } catch (RenderException e) {
                         // Left to a render of its own, which answers why.
                     }
@@ -229,6 +241,14 @@ public final class Renderer {
             }
             return out;
         }
+    }
+
+    /**
+     * Whether {@link #renderMany}'s shared decode of an original described by {@code info} would
+     * cover {@code job} (it may still render it alone, as when fewer than two are covered).
+     */
+    public boolean shareable(SourceInfo info, Job job) {
+        return info.pages() == 1 && !info.hasAlpha() && sharedPlan(info, job).isPresent();
     }
 
     /**

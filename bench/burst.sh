@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Bursts: many requests for several variants of one original waiting for a worker together (a
+# CDN filling a srcset after a purge, a page asked for by many devices at once), imgorigin with
+# them rendered from one decode (IMGORIGIN_BURST's default) against the same server rendering
+# each alone (IMGORIGIN_BURST=1), and ipx, side by side in one run.
+#
+# Workload: the corpus JPEG photos (bench/corpus/photos.sh) no larger than IMGORIGIN_MEZZANINE's
+# 3072 px on their long side (2-5 MP: the originals without a mezzanine, whose every variant
+# would decode them again), each asked for at 5 widths as WebP q80, every request a new variant
+# (variant caches off), by --clients keep-alive clients taking the requests photo by photo from
+# one queue, against 2 render workers: more clients than workers, so requests wait.
+# Contenders, taking turns in an order that rotates:
+#   imgorigin  java -jar target/imgorigin.jar, IMGORIGIN_WORKERS=2, caches off, /w_W,q_80/<id>.webp
+#   alone      the same with IMGORIGIN_BURST=1: every variant decodes the original
+#   ipx        ipx@3.1.1 as bench/peers.sh runs it (bench/peers_ipx.mjs, "matched", 2 libvips threads)
+# A measurement is one page of every photo (widths shifted by one pixel each time, so that no
+# answer could come from anything kept): seconds, CPU of the server process, p99 latency; the
+# result is medians over --reps and ratios of them, with imgorigin's burst counters.
+#
+# usage: bench/burst.sh [--reps N] [--clients N] [--no-record]
+#   --reps N      measurements of each contender (default 3)
+#   --clients N   concurrent clients (default 8)
+#   --no-record   don't append to bench/results/
+# Installs ipx with npm into $IMGORIGIN_BENCH_CACHE (default ~/.cache/imgorigin-bench) when
+# missing. Environment: JAVA_HOME (a JDK 25), IMGORIGIN_JAVA_OPTS. About 3 minutes.
+set -euo pipefail
+
+BENCH=burst
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+REPS=3 CLIENTS=8 WORKERS=2 WIDTHS=(320 640 960 1280 1920) QUALITY=80 IPX_VERSION=3.1.1 MAX_EDGE=3072
+
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --reps) REPS=${2:?--reps needs a number}; shift 2 ;;
+    --clients) CLIENTS=${2:?--clients needs a number}; shift 2 ;;
+    --no-record) RECORD=0; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) die "unknown option: $1 (see --help)" ;;
+  esac
+done
+positive "$REPS" "$CLIENTS"
+need python3 curl node npm sha256sum vipsheader
+
+IPX_DIR=${IMGORIGIN_BENCH_CACHE:-$HOME/.cache/imgorigin-bench}/ipx-$IPX_VERSION
+if [ ! -f "$IPX_DIR/node_modules/ipx/package.json" ]; then
+  say "installing ipx@$IPX_VERSION with npm into $IPX_DIR"
+  mkdir -p "$IPX_DIR"
+  (cd "$IPX_DIR" && { [ -f package.json ] || printf '{"private": true}\n' >package.json; } &&
+    npm install --no-audit --no-fund --loglevel=error "ipx@$IPX_VERSION") >&2 || die "npm install ipx failed"
+fi
+
+make_tmp
+export VIPS_WARNING=0
+corpus ALL jpeg
+PHOTOS=()
+for p in "${ALL[@]}"; do
+  w=$(vipsheader -f width "$p") h=$(vipsheader -f height "$p")
+  [ "$w" -le "$MAX_EDGE" ] && [ "$h" -le "$MAX_EDGE" ] && PHOTOS+=("$p")
+done
+[ "${#PHOTOS[@]}" -ge 2 ] || die "fewer than 2 corpus photos within $MAX_EDGE px"
+mkdir -p "$TMP/originals" "$TMP/flat"
+IDS=()
+for p in "${PHOTOS[@]}"; do
+  store_original "$p"
+  ln -s "$p" "$TMP/flat/$ID.jpg"
+  IDS+=("$ID")
+done
+
+use_jdk
+ensure_jar src/main "mvn -B -q -DskipTests package" src/main pom.xml
+start_jar() { # start_jar <name> <env>...: sets JPORT and JPID
+  local name=$1
+  shift
+  JPORT=$(free_port)
+  launch_jar "$TMP/$name.log" IMGORIGIN_PORT="$JPORT" IMGORIGIN_ORIGINALS="file:$TMP/originals" \
+    IMGORIGIN_CACHE_DIR="$TMP/cache-$name" IMGORIGIN_MEMORY_CACHE_BYTES=0 IMGORIGIN_CACHE_MAX_BYTES=0 \
+    IMGORIGIN_ACCESS_LOG=false IMGORIGIN_WORKERS="$WORKERS" IMGORIGIN_QUEUE=1000 "$@"
+  JPID=$LAUNCHED
+  await_ready "$JPORT" "$JPID" "$TMP/$name.log" "$name exited during start-up (log above)" \
+    "$name: no 200 from /readyz within 60 s (last: @CODE@)"
+}
+start_jar imgorigin
+B_PORT=$JPORT B_PID=$JPID
+start_jar alone IMGORIGIN_BURST=1
+A_PORT=$JPORT A_PID=$JPID
+
+cp "$ROOT/bench/peers_ipx.mjs" "$IPX_DIR/"
+I_PORT=$(free_port)
+(cd "$IPX_DIR" && exec node peers_ipx.mjs "$I_PORT" "$TMP/flat" 2 matched) >"$TMP/ipx.log" 2>&1 &
+I_PID=$!
+PIDS+=("$I_PID")
+deadline=$((SECONDS + 60))
+until curl -sf -o /dev/null "http://127.0.0.1:$I_PORT/w_200,f_webp/${IDS[0]}.jpg"; do
+  kill -0 "$I_PID" 2>/dev/null || { cat "$TMP/ipx.log" >&2; die "ipx exited during start-up"; }
+  [ "$SECONDS" -lt "$deadline" ] || die "ipx does not answer within 60 s"
+  sleep 0.3
+done
+
+declare -A PORT=([imgorigin]=$B_PORT [alone]=$A_PORT [ipx]=$I_PORT)
+declare -A PID=([imgorigin]=$B_PID [alone]=$A_PID [ipx]=$I_PID)
+declare -A TEMPLATE=([imgorigin]='/w_{w},q_{q}/{id}.webp' [alone]='/w_{w},q_{q}/{id}.webp'
+  [ipx]='/w_{w},q_{q},f_webp/{id}.jpg')
+client() { # client <tool> <widths> <clients>: the load client's key=value line
+  python3 "$ROOT/bench/peers_client.py" --base "http://127.0.0.1:${PORT[$1]}" --template "${TEMPLATE[$1]}" \
+    --format webp --width "$2" --quality "$QUALITY" --threads "$3" "${IDS[@]}"
+}
+say "warming up (JIT, codecs, page cache)"
+for tool in imgorigin alone ipx; do
+  client "$tool" 200,201 2 >/dev/null || die "$tool: warm-up failed"
+done
+
+hz=$(getconf CLK_TCK)
+TOOLS=(imgorigin alone ipx)
+RESULTS=$TMP/results.tsv
+: >"$RESULTS"
+LOAD_START=$(loadavg)
+STARTED=$SECONDS
+say "${#PHOTOS[@]} photos × ${#WIDTHS[@]} widths, $CLIENTS clients, $WORKERS workers; ${TOOLS[*]} × $REPS"
+for ((rep = 1; rep <= REPS; rep++)); do
+  widths=$(printf '%s\n' "${WIDTHS[@]}" | awk -v r="$rep" '{ printf "%s%d", (NR > 1 ? "," : ""), $1 + r }')
+  for ((k = 0; k < ${#TOOLS[@]}; k++)); do
+    tool=${TOOLS[$(((k + rep) % ${#TOOLS[@]}))]}
+    t0=$(cpu_ticks "${PID[$tool]}")
+    out=$(client "$tool" "$widths" "$CLIENTS") || die "$tool: the load client failed"
+    t1=$(cpu_ticks "${PID[$tool]}")
+    [ "$(field failures "$out")" = 0 ] || die "$tool: failed requests: $out"
+    cpu=$(awk -v d=$((t1 - t0)) -v hz="$hz" 'BEGIN { print d * 1000 / hz }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$tool" "$(field seconds "$out")" "$cpu" "$(field requests "$out")" \
+      "$(field p99_ms "$out")" >>"$RESULTS"
+    say "rep $rep $tool: $(field requests "$out") renders in $(field seconds "$out") s, CPU $cpu ms, p99 $(field p99_ms "$out") ms"
+  done
+done
+LOAD_END=$(loadavg)
+counters() { curl -sf "http://127.0.0.1:$1/metrics" | grep '^imgorigin_burst' | tr '\n' ' '; }
+BURSTS=$(counters "$B_PORT") ALONE_BURSTS=$(counters "$A_PORT")
+
+med() { # med <tool> <column: 3 seconds, 4 cpu, 6 p99>: the median over reps
+  # shellcheck disable=SC2046 # a list of numbers
+  median $(awk -F'\t' -v t="$1" -v c="$2" '$2 == t { print $c }' "$RESULTS")
+}
+renders=$(awk -F'\t' 'NR == 1 { print $5 }' "$RESULTS")
+{
+  printf '\n## %s, commit %s\n\n' "$(date -u '+%F %H:%M UTC')" "$(commit_label src bench)"
+  printf '%s photos (%s), %s renders a measurement, WebP q%s, %s clients, %s workers, %s measurements;' \
+    "${#PHOTOS[@]}" "$(for p in "${PHOTOS[@]}"; do printf '%s %s\n' "$(vipsheader -f width "$p")" "$(vipsheader -f height "$p")"
+      done | awk '{ printf "%s%.1f", (NR > 1 ? ", " : ""), $1 * $2 / 1e6 } END { print " MP" }')" \
+    "$renders" "$QUALITY" "$CLIENTS" "$WORKERS" "$REPS"
+  printf ' widths %s (+1 px each measurement); load average %s at the start, %s at the end; %s s; %s.\n\n' \
+    "$(IFS=,; echo "${WIDTHS[*]}")" "$LOAD_START" "$LOAD_END" "$((SECONDS - STARTED))" "$(cpu_model)"
+  printf '| contender | seconds | images/s | CPU ms per image | p99 ms | throughput vs ipx | vs alone | CPU vs alone |\n'
+  printf '|---|---|---|---|---|---|---|---|\n'
+  for tool in "${TOOLS[@]}"; do
+    s=$(med "$tool" 3) c=$(med "$tool" 4)
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$tool" "$s" "$(ratio "$renders" "$s")" \
+      "$(ratio "$c" "$renders")" "$(med "$tool" 6)" "$(ratio "$(med ipx 3)" "$s")" "$(ratio "$(med alone 3)" "$s")" \
+      "$(ratio "$c" "$(med alone 4)")"
+  done
+  printf '\nimgorigin'"'"'s burst counters at the end (warm-up included): %s\n' "${BURSTS:-none}"
+  printf 'alone'"'"'s (IMGORIGIN_BURST=1, expected none): %s\n' "${ALONE_BURSTS:-none}"
+} | tee /dev/stderr | append_results "Bursts of variants of one original"
