@@ -21,8 +21,10 @@ import org.imgorigin.render.Renderer;
  * first takes along every render of the same original still waiting for one (up to {@code
  * IMGORIGIN_BURST} in all) and renders them from one decode ({@link Renderer#renderMany}); each request
  * gets its own answer, as its own render would have made it within the quality bound the eager
- * set keeps. Only renders that wait for a worker are taken: on an idle node every request
- * renders at once, alone, and this costs nothing. Left alone: variants the shared decode does
+ * set keeps. Only renders that wait for a worker are taken, and only while every worker is
+ * busy: with a worker free, a waiting render starts on it at once, in parallel, and a burst
+ * would only make it wait for the others. On a node that keeps up, every request renders alone
+ * and this costs nothing. Left alone: variants the shared decode does
  * not cover ({@link Renderer#shareable}), renders with layers, and originals whose renders load
  * from a mezzanine now (kept or being made), which is cheaper per variant than a decode of the
  * original.
@@ -42,14 +44,16 @@ final class Bursts {
     }
 
     private final Renderer renderer;
+    private final RenderPool pool;
     private final Mezzanines mezzanines;
     private final int most;
     private final Many many;
     private final ConcurrentHashMap<ImageId, List<Pending>> waiting = new ConcurrentHashMap<>();
 
     /** {@code most}: the most variants rendered from one decode; 1 renders each alone. */
-    Bursts(Renderer renderer, Mezzanines mezzanines, int most, Many many) {
+    Bursts(Renderer renderer, RenderPool pool, Mezzanines mezzanines, int most, Many many) {
         this.renderer = renderer;
+        this.pool = pool;
         this.mezzanines = mezzanines;
         this.most = most;
         this.many = many;
@@ -139,7 +143,8 @@ final class Bursts {
     /** On a worker: {@code first}'s render, with the renders of {@code id} still waiting. */
     private void work(ImageId id, byte[] bytes, Pending first) {
         List<Pending> batch = new ArrayList<>(List.of(first));
-        if (!mezzanines.standsIn(id)) {
+        // This render counts among the running ones.
+        if (pool.running() >= pool.workers() && !mezzanines.standsIn(id)) {
             waiting.computeIfPresent(id, (k, list) -> {
                 for (var it = list.iterator(); it.hasNext() && batch.size() < most; ) {
                     Pending other = it.next();

@@ -62,7 +62,7 @@ final class Variants {
         this.cache = cache;
         this.invalidation = invalidation;
         this.mezzanines = mezzanines;
-        this.bursts = new Bursts(renderer, mezzanines, burst,
+        this.bursts = new Bursts(renderer, pool, mezzanines, burst,
                 (source, jobs, each) -> renderMany(source, jobs, false, each));
         invalidation.register(id -> {
             existing.invalidate(id);
