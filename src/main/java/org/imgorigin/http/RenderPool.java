@@ -48,11 +48,37 @@ public final class RenderPool implements AutoCloseable {
         return new HttpError(429, "too many renders waiting; retry shortly");
     }
 
-    /** An admitted render: {@link #run} it once, or {@link #release} it unused. */
+    /**
+     * An admitted render: {@link #run} it once, or {@link #release} it unused. Its place is given
+     * back when the run ends, or later when it is {@link #hold held}.
+     */
     public final class Slot {
         private final java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        /** The run, and each hold not yet let go: the place is given back when none is left. */
+        private final AtomicInteger holds = new AtomicInteger(1);
 
         private Slot() {
+        }
+
+        /**
+         * Keeps the place taken past the end of its run until the returned action is called (once;
+         * later calls do nothing): for a render another worker does in its stead ({@code Bursts}),
+         * so that it counts as waiting until it is answered.
+         */
+        public Runnable hold() {
+            holds.incrementAndGet();
+            java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+            return () -> {
+                if (once.compareAndSet(false, true)) {
+                    free();
+                }
+            };
+        }
+
+        private void free() {
+            if (holds.decrementAndGet() == 0) {
+                admitted.decrementAndGet();
+            }
         }
 
         /** Runs the render on a worker; the slot is given back when it ends. */
@@ -69,15 +95,15 @@ public final class RenderPool implements AutoCloseable {
                         return task.call();
                     } finally {
                         running.decrementAndGet();
-                        admitted.decrementAndGet();
+                        free();
                     }
                 }, false).onFailure(failure -> {
                     if (!started.get()) {
-                        admitted.decrementAndGet(); // never ran (the pool is closing)
+                        free(); // never ran (the pool is closing)
                     }
                 });
             } catch (RuntimeException e) {
-                admitted.decrementAndGet();
+                free();
                 throw e;
             }
         }
@@ -85,7 +111,7 @@ public final class RenderPool implements AutoCloseable {
         /** Gives the slot back without running anything (the original could not be read). */
         public void release() {
             if (!done.getAndSet(true)) {
-                admitted.decrementAndGet();
+                free();
             }
         }
     }

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.function.BiConsumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.imgorigin.cache.Invalidation;
@@ -173,7 +172,7 @@ final class Variants {
      * hears of every one as soon as it is rendered.
      */
     private List<Optional<RenderedImage>> renderMany(byte[] source, List<Renderer.Job> jobs, boolean eager,
-            BiConsumer<Integer, RenderedImage> each) throws RenderException {
+            Renderer.Each each) throws RenderException {
         long start = System.nanoTime();
         List<Optional<RenderedImage>> rendered = renderer.renderMany(source, jobs, each);
         long count = rendered.stream().filter(Optional::isPresent).count();

@@ -13,7 +13,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiConsumer;
 import org.imgorigin.faces.Box;
 import org.imgorigin.faces.FaceDetector;
 import org.imgorigin.faces.FaceMemory;
@@ -177,12 +176,23 @@ public final class Renderer {
         return renderMany(source, jobs, (index, rendered) -> { });
     }
 
+    /** Hears of each job of {@link #renderMany} that the shared decode covered, as soon as it ends. */
+    @FunctionalInterface
+    public interface Each {
+        /** Job {@code index} (in {@code jobs}) is rendered. */
+        void rendered(int index, RenderedImage rendered);
+
+        /** Job {@code index} failed, as it would alone (its answer is empty in the list). */
+        default void failed(int index, RenderException failure) {
+        }
+    }
+
     /**
-     * {@link #renderMany(byte[], List)}, telling {@code each} of every job rendered as soon as it
-     * is (by its index in {@code jobs}), before the ones after it are rendered.
+     * {@link #renderMany(byte[], List)}, telling {@code each} of every covered job as soon as it
+     * ends, before the ones after it are rendered.
      */
-    public List<Optional<RenderedImage>> renderMany(byte[] source, List<Job> jobs,
-            BiConsumer<Integer, RenderedImage> each) throws RenderException {
+    public List<Optional<RenderedImage>> renderMany(byte[] source, List<Job> jobs, Each each)
+            throws RenderException {
         ImageFormat format = sniff(source);
         List<Optional<RenderedImage>> out = new ArrayList<>(Collections.nCopies(jobs.size(),
                 Optional.<RenderedImage>empty()));
@@ -233,9 +243,9 @@ public final class Renderer {
                         RenderedImage rendered = render(source, jobs.get(i).transformation(), jobs.get(i).output(),
                                 Map.of(), MezzanineSource.NONE, Optional.of(whole));
                         out.set(i, Optional.of(rendered));
-                        each.accept(i, rendered);
+                        each.rendered(i, rendered);
                     } catch (RenderException e) {
-                        // Left to a render of its own, which answers why.
+                        each.failed(i, e); // an eager set leaves it to a render of its own, which answers why
                     }
                 }
             }
