@@ -215,6 +215,32 @@ append_results() { # append_results <title>: appends stdin to bench/results/$BEN
 }
 
 # --- installing what a benchmark compares against ---------------------------------------
+ensure_ipx() { # sets IPX_DIR: ipx@$IPX_VERSION under $IMGORIGIN_BENCH_CACHE, installed with npm when missing
+  need node npm
+  IPX_DIR=${IMGORIGIN_BENCH_CACHE:-$HOME/.cache/imgorigin-bench}/ipx-$IPX_VERSION
+  if [ ! -f "$IPX_DIR/node_modules/ipx/package.json" ]; then
+    say "installing ipx@$IPX_VERSION with npm into $IPX_DIR"
+    mkdir -p "$IPX_DIR"
+    (cd "$IPX_DIR" && { [ -f package.json ] || printf '{"private": true}\n' >package.json; } &&
+      npm install --no-audit --no-fund --loglevel=error "ipx@$IPX_VERSION") >&2 || die "npm install ipx failed"
+  fi
+}
+
+launch_ipx() { # launch_ipx <AVIF effort> <matched|defaults> <log> <path>: bench/peers_ipx.mjs over
+  # $TMP/flat on a free port (after ensure_ipx), waiting up to 60 s for a 200 of <path>; sets IPX_PORT, IPX_PID
+  cp "$ROOT/bench/peers_ipx.mjs" "$IPX_DIR/"
+  IPX_PORT=$(free_port)
+  (cd "$IPX_DIR" && exec node peers_ipx.mjs "$IPX_PORT" "$TMP/flat" "$1" "$2") >"$3" 2>&1 &
+  IPX_PID=$!
+  PIDS+=("$IPX_PID")
+  local deadline=$((SECONDS + 60))
+  until curl -sf -o /dev/null "http://127.0.0.1:$IPX_PORT$4"; do
+    kill -0 "$IPX_PID" 2>/dev/null || { tail -n 20 "$3" >&2; forget_pid "$IPX_PID"; die "ipx ($2) exited during start-up (log above)"; }
+    [ "$SECONDS" -lt "$deadline" ] || { tail -n 20 "$3" >&2; die "ipx ($2) does not answer $4 within 60 s"; }
+    sleep 0.3
+  done
+}
+
 apt_ensure() { # apt_ensure <file or command> <debian package>...: apt-get installs them unless the first exists
   local have=$1
   shift

@@ -106,15 +106,8 @@ if uses magick; then
   [[ $("$CONVERT" -list format 2>/dev/null) =~ AVIF\*\ +HEIC\ +rw ]] ||
     die "$CONVERT has no AVIF writer (libheif); run with --tools without magick"
 fi
-IPX_DIR=${IMGORIGIN_BENCH_CACHE:-$HOME/.cache/imgorigin-bench}/ipx-$IPX_VERSION
 if uses ipx || uses ipxdefaults || uses sharpvips; then
-  need node npm
-  if [ ! -f "$IPX_DIR/node_modules/ipx/package.json" ]; then
-    say "installing ipx@$IPX_VERSION with npm into $IPX_DIR"
-    mkdir -p "$IPX_DIR"
-    (cd "$IPX_DIR" && { [ -f package.json ] || printf '{"private": true}\n' >package.json; } &&
-      npm install --no-audit --no-fund --loglevel=error "ipx@$IPX_VERSION") >&2 || die "npm install ipx failed"
-  fi
+  ensure_ipx
   SHARP_LIBVIPS=$(find "$IPX_DIR/node_modules/@img" -name 'libvips-cpp.so.*' -print -quit 2>/dev/null || true)
   uses sharpvips && [ -z "$SHARP_LIBVIPS" ] && die "no libvips-cpp.so under $IPX_DIR/node_modules/@img (sharp's libvips)"
 fi
@@ -183,12 +176,7 @@ if uses imgorigin; then
 fi
 
 start_ipx() { # start_ipx <matched|defaults>: sets IPX_PORT and IPX_PID
-  cp "$ROOT/bench/peers_ipx.mjs" "$IPX_DIR/"
-  IPX_PORT=$(free_port)
-  (cd "$IPX_DIR" && exec node peers_ipx.mjs "$IPX_PORT" "$TMP/flat" "$AVIF_EFFORT" "$1") >"$TMP/ipx-$1.log" 2>&1 &
-  IPX_PID=$!
-  PIDS+=("$IPX_PID")
-  await_http "http://127.0.0.1:$IPX_PORT/w_$WARM_WIDTH,f_jpeg/${IDS[0]}.jpg" "$IPX_PID" "$TMP/ipx-$1.log" "ipx ($1)"
+  launch_ipx "$AVIF_EFFORT" "$1" "$TMP/ipx-$1.log" "/w_$WARM_WIDTH,f_jpeg/${IDS[0]}.jpg"
 }
 if uses ipx; then
   start_ipx matched

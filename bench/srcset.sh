@@ -57,13 +57,7 @@ done
 positive "$REPS" "$NPHOTOS" "$THREADS"
 need gcc python3 curl node npm sha256sum
 
-IPX_DIR=${IMGORIGIN_BENCH_CACHE:-$HOME/.cache/imgorigin-bench}/ipx-$IPX_VERSION
-if [ ! -f "$IPX_DIR/node_modules/ipx/package.json" ]; then
-  say "installing ipx@$IPX_VERSION with npm into $IPX_DIR"
-  mkdir -p "$IPX_DIR"
-  (cd "$IPX_DIR" && { [ -f package.json ] || printf '{"private": true}\n' >package.json; } &&
-    npm install --no-audit --no-fund --loglevel=error "ipx@$IPX_VERSION") >&2 || die "npm install ipx failed"
-fi
+ensure_ipx
 
 make_tmp
 export VIPS_WARNING=0
@@ -99,17 +93,8 @@ M_PORT=$JPORT M_PID=$JPID
 start_jar direct IMGORIGIN_MEZZANINE=0
 D_PORT=$JPORT D_PID=$JPID
 
-cp "$ROOT/bench/peers_ipx.mjs" "$IPX_DIR/"
-I_PORT=$(free_port)
-(cd "$IPX_DIR" && exec node peers_ipx.mjs "$I_PORT" "$TMP/flat" 2 matched) >"$TMP/ipx.log" 2>&1 &
-I_PID=$!
-PIDS+=("$I_PID")
-deadline=$((SECONDS + 60))
-until curl -sf -o /dev/null "http://127.0.0.1:$I_PORT/w_$WARM_WIDTH,f_webp/${IDS[0]}.jpg"; do
-  kill -0 "$I_PID" 2>/dev/null || { cat "$TMP/ipx.log" >&2; die "ipx exited during start-up"; }
-  [ "$SECONDS" -lt "$deadline" ] || die "ipx does not answer within 60 s"
-  sleep 0.3
-done
+launch_ipx 2 matched "$TMP/ipx.log" "/w_$WARM_WIDTH,f_webp/${IDS[0]}.jpg"
+I_PORT=$IPX_PORT I_PID=$IPX_PID
 
 client() { # client <base> <template> <widths> [<ids>...]: the load client's key=value line
   local base=$1 template=$2 widths=$3

@@ -35,8 +35,10 @@ import org.imgorigin.render.Renderer;
  * of the bytes it was made from. Left alone: variants the shared decode does not cover ({@link
  * Renderer#shareable}), renders with layers, originals whose renders load from a mezzanine now
  * (kept or being made: cheaper per variant than a decode of the original), and, for {@link
- * #REFUSED_FOR}, originals whose shared decode was refused (CMYK or 16-bit once decoded, too
- * many pixels).
+ * #REFUSED_FOR}, originals found unfit for a shared decode once decoded (CMYK, 16-bit). When a
+ * burst's shared decode is refused or fails, its renders are made alone, one after another on
+ * its worker: at most once per original for an unfit one, and rarely otherwise (a shared image
+ * over {@code IMGORIGIN_MAX_OUTPUT_PIXELS}, a decode stopped by the time limit).
  *
  * <p>A render taken by another's keeps its place in the pool until it is answered ({@link
  * RenderPool.Slot#hold}), so the pool's bound on waiting renders holds. Every render taken is
@@ -44,7 +46,7 @@ import org.imgorigin.render.Renderer;
  */
 final class Bursts {
     private static final Logger LOG = Logger.getLogger(Bursts.class.getName());
-    /** How long an original whose shared decode was refused renders its bursts alone. */
+    /** How long an original found unfit for a shared decode renders its bursts alone. */
     static final Duration REFUSED_FOR = Duration.ofMinutes(10);
     /**
      * How long a render must have waited to be taken: one younger is most likely being handed
@@ -189,11 +191,21 @@ final class Bursts {
                 waiting.computeIfPresent(id, (k, list) -> {
                     for (var it = list.iterator(); it.hasNext() && batch.size() < most; ) {
                         Pending other = it.next();
-                        if (other.source == first.source && now - other.since >= YOUNG_NANOS
-                                && other.taken.compareAndSet(false, true)) {
-                            other.release = other.slot.hold();
+                        if (other.source != first.source || now - other.since < YOUNG_NANOS) {
+                            continue;
+                        }
+                        // Its place held before it is taken: its own turn, starting meanwhile, could
+                        // otherwise give the place back first.
+                        Runnable hold = other.slot.hold();
+                        if (hold == null) {
+                            continue; // its turn has ended: it is no longer waiting
+                        }
+                        if (other.taken.compareAndSet(false, true)) {
+                            other.release = hold;
                             batch.add(other);
                             it.remove();
+                        } else {
+                            hold.run();
                         }
                     }
                     return list.isEmpty() ? null : list;
@@ -220,9 +232,8 @@ final class Bursts {
     private void together(ImageId id, List<Pending> batch) {
         // Like an eager set, the batch counts as the original's first render: the next makes its mezzanine.
         mezzanines.expectMany(id);
-        List<Optional<RenderedImage>> rendered;
         try {
-            rendered = many.render(batch.getFirst().source.bytes(), batch.stream().map(p -> p.job).toList(),
+            many.render(batch.getFirst().source.bytes(), batch.stream().map(p -> p.job).toList(),
                     new Renderer.Each() {
                         @Override
                         public void rendered(int index, RenderedImage image) {
@@ -233,13 +244,14 @@ final class Bursts {
                         public void failed(int index, RenderException failure) {
                             batch.get(index).fail(failure); // as it would alone: not rendered twice
                         }
+
+                        @Override
+                        public void unshareable() {
+                            refused.put(id, Boolean.TRUE); // CMYK, 16-bit, alpha: so it stays
+                        }
                     });
         } catch (RenderException e) {
-            return; // the original refused: each render alone says why
-        }
-        if (rendered.stream().noneMatch(Optional::isPresent)) {
-            // The shared decode was refused (colour, pixels): not tried again for a while.
-            refused.put(id, Boolean.TRUE);
+            // The original refused: each render alone says why.
         }
     }
 }

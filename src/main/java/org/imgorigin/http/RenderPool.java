@@ -5,6 +5,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -53,7 +54,7 @@ public final class RenderPool implements AutoCloseable {
      * back when the run ends, or later when it is {@link #hold held}.
      */
     public final class Slot {
-        private final java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        private final AtomicBoolean done = new AtomicBoolean();
         /** The run, and each hold not yet let go: the place is given back when none is left. */
         private final AtomicInteger holds = new AtomicInteger(1);
 
@@ -63,11 +64,18 @@ public final class RenderPool implements AutoCloseable {
         /**
          * Keeps the place taken past the end of its run until the returned action is called (once;
          * later calls do nothing): for a render another worker does in its stead ({@code Bursts}),
-         * so that it counts as waiting until it is answered.
+         * so that it counts as waiting until it is answered. Null when the place was given back
+         * already: a place once given back is never taken again.
          */
         public Runnable hold() {
-            holds.incrementAndGet();
-            java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+            int now;
+            do {
+                now = holds.get();
+                if (now == 0) {
+                    return null;
+                }
+            } while (!holds.compareAndSet(now, now + 1));
+            AtomicBoolean once = new AtomicBoolean();
             return () -> {
                 if (once.compareAndSet(false, true)) {
                     free();
@@ -86,7 +94,7 @@ public final class RenderPool implements AutoCloseable {
             if (done.getAndSet(true)) {
                 throw new IllegalStateException("a slot runs one render");
             }
-            java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+            AtomicBoolean started = new AtomicBoolean();
             try {
                 return executor.executeBlocking(() -> {
                     started.set(true);

@@ -174,7 +174,25 @@ final class Variants {
     private List<Optional<RenderedImage>> renderMany(byte[] source, List<Renderer.Job> jobs, boolean eager,
             Renderer.Each each) throws RenderException {
         long start = System.nanoTime();
-        List<Optional<RenderedImage>> rendered = renderer.renderMany(source, jobs, each);
+        List<Optional<RenderedImage>> rendered = renderer.renderMany(source, jobs, new Renderer.Each() {
+            @Override
+            public void rendered(int index, RenderedImage image) {
+                each.rendered(index, image);
+            }
+
+            @Override
+            public void failed(int index, RenderException failure) {
+                if (!eager) { // an eager variant that failed here is rendered alone, and counted then
+                    metrics.rendered(jobs.get(index).output().extension(), "failed", System.nanoTime() - start);
+                }
+                each.failed(index, failure);
+            }
+
+            @Override
+            public void unshareable() {
+                each.unshareable();
+            }
+        });
         long count = rendered.stream().filter(Optional::isPresent).count();
         if (count > 0) {
             if (eager) {

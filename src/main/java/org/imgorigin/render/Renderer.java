@@ -185,6 +185,13 @@ public final class Renderer {
         /** Job {@code index} failed, as it would alone (its answer is empty in the list). */
         default void failed(int index, RenderException failure) {
         }
+
+        /**
+         * The original, once decoded, is not what a shared decode serves (alpha, or not 8-bit
+         * sRGB or grey: CMYK, 16-bit): every job is left to render alone, and always will be.
+         */
+        default void unshareable() {
+        }
     }
 
     /**
@@ -228,6 +235,7 @@ public final class Renderer {
                 VipsImage decoded = colour(scope, scope.thumbnail(buffer, width, height, VipsScope.Size.FORCE, false));
                 if (decoded.hasAlpha()
                         || (decoded.colour() != VipsImage.Colour.SRGB && decoded.colour() != VipsImage.Colour.GREY)) {
+                    each.unshareable();
                     return out;
                 }
                 whole = scope.materialise(decoded);

@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.imgorigin.render.ImageDistance;
@@ -55,15 +54,6 @@ class BurstTest {
         vertx.close().await(10, TimeUnit.SECONDS);
     }
 
-    private static long metric(Server server, String regex) {
-        Matcher m = Pattern.compile(regex).matcher(server.metrics().scrape());
-        long sum = 0;
-        while (m.find()) {
-            sum += (long) Double.parseDouble(m.group(1));
-        }
-        return sum;
-    }
-
     private HttpResponse<Buffer> get(Server server, String path) throws Exception {
         return client.get(server.port(), "127.0.0.1", path).send().await(60, TimeUnit.SECONDS);
     }
@@ -81,6 +71,16 @@ class BurstTest {
             Thread.sleep(20);
         }
         return blocker;
+    }
+
+    /** Waits until {@code count} renders wait for the worker. */
+    private static void awaitQueued(Server server, int count) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        Pattern queued = Pattern.compile("(?m)^imgorigin_renders_queued " + count + "(\\.0)?$");
+        while (!queued.matcher(server.metrics().scrape()).find()) {
+            assertThat(System.nanoTime()).as(count + " renders waiting").isLessThan(deadline);
+            Thread.sleep(10);
+        }
     }
 
     @Test
@@ -102,9 +102,9 @@ class BurstTest {
                 assertThat(r.statusCode()).as(all.get(i)).isEqualTo(200);
                 burst.add(r.body().getBytes());
             }
-            assertThat(metric(server, "(?m)^imgorigin_burst_decodes_total (\\S+)")).as("one shared decode")
+            assertThat(TestOrigin.metric(server, "(?m)^imgorigin_burst_decodes_total (\\S+)")).as("one shared decode")
                     .isEqualTo(1);
-            assertThat(metric(server, "(?m)^imgorigin_burst_renders_total (\\S+)")).as("variants from it")
+            assertThat(TestOrigin.metric(server, "(?m)^imgorigin_burst_renders_total (\\S+)")).as("variants from it")
                     .isEqualTo(SHARED.size());
             for (String t : all) {
                 assertThat(get(server, "/" + t + "/" + id + ".png").getHeader("X-Cache")).as(t + " kept")
@@ -147,11 +147,13 @@ class BurstTest {
                 "IMGORIGIN_ADMIN_TOKEN", "burst-test")) {
             Future<HttpResponse<Buffer>> blocker = holdTheWorker(server, id);
             Future<HttpResponse<Buffer>> before = client.get(server.port(), "127.0.0.1", "/w_300/" + id + ".png").send();
-            Thread.sleep(300); // its original read, and waiting for the worker
+            awaitQueued(server, 1); // its original read, and waiting for the worker
             java.nio.file.Files.write(file, ServeImagesContract.fixture("astronaut.jpg")); // 512x512
             assertThat(client.post(server.port(), "127.0.0.1", "/admin/purge/" + id).bearerTokenAuthentication("burst-test")
                     .send().await(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
             Future<HttpResponse<Buffer>> after = client.get(server.port(), "127.0.0.1", "/w_400/" + id + ".png").send();
+            awaitQueued(server, 2); // both wait while the blocker runs: a burst could take them together
+            assertThat(blocker.isComplete()).as("the blocker still holds the worker").isFalse();
             assertThat(blocker.await(60, TimeUnit.SECONDS).statusCode()).isEqualTo(503);
             HttpResponse<Buffer> old = before.await(60, TimeUnit.SECONDS);
             HttpResponse<Buffer> now = after.await(60, TimeUnit.SECONDS);

@@ -13,8 +13,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.imgorigin.render.RenderLimits;
 import org.imgorigin.render.Renderer;
@@ -70,17 +68,8 @@ class EagerSharedDecodeTest {
         return client.get(server.port(), "127.0.0.1", path).send().await(60, TimeUnit.SECONDS);
     }
 
-    private static long metric(Server server, String regex) {
-        Matcher m = Pattern.compile(regex).matcher(server.metrics().scrape());
-        long sum = 0;
-        while (m.find()) {
-            sum += (long) Double.parseDouble(m.group(1));
-        }
-        return sum;
-    }
-
     private static long renders(Server server) {
-        return metric(server, "(?m)^imgorigin_render_duration_seconds_count\\{[^}]*outcome=\"ok\"[^}]*} (\\S+)");
+        return TestOrigin.metric(server, "(?m)^imgorigin_render_duration_seconds_count\\{[^}]*outcome=\"ok\"[^}]*} (\\S+)");
     }
 
     @Test
@@ -102,12 +91,12 @@ class EagerSharedDecodeTest {
             assertThat(created.statusCode()).isEqualTo(201);
             id = created.bodyAsJsonObject().getString("id");
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (metric(server, "(?m)^imgorigin_eager_renders_total\\{outcome=\"ok\"} (\\S+)") < total) {
-                assertThat(metric(server, "(?m)^imgorigin_eager_renders_total\\{outcome=\"failed\"} (\\S+)")).isZero();
+            while (TestOrigin.metric(server, "(?m)^imgorigin_eager_renders_total\\{outcome=\"ok\"} (\\S+)") < total) {
+                assertThat(TestOrigin.metric(server, "(?m)^imgorigin_eager_renders_total\\{outcome=\"failed\"} (\\S+)")).isZero();
                 assertThat(System.nanoTime()).as("eager variants rendered").isLessThan(deadline);
                 Thread.sleep(50);
             }
-            assertThat(metric(server, "(?m)^imgorigin_eager_decodes_total (\\S+)")).as("one shared decode").isEqualTo(1);
+            assertThat(TestOrigin.metric(server, "(?m)^imgorigin_eager_decodes_total (\\S+)")).as("one shared decode").isEqualTo(1);
             assertThat(renders(server)).isEqualTo(total);
 
             try (Server direct = start("direct")) {

@@ -99,6 +99,16 @@ final class TestOrigin {
         return proxy;
     }
 
+    /** The sum of every sample of {@code server}'s metrics that {@code regex}'s group 1 captures. */
+    static long metric(Server server, String regex) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(regex).matcher(server.metrics().scrape());
+        long sum = 0;
+        while (m.find()) {
+            sum += (long) Double.parseDouble(m.group(1));
+        }
+        return sum;
+    }
+
     /** A server over {@code root}; {@code env} adds or overrides variables, as name/value pairs. */
     static Server start(Path root, String... env) throws Exception {
         return Server.start(Config.fromEnv(env(root, env)));
