@@ -128,8 +128,17 @@ launch_jar() { # launch_jar <log> <env argument>...: starts $JAR in the backgrou
   shift
   local -a opts=()
   read -r -a opts <<<"${IMGORIGIN_JAVA_OPTS:-$JAVA_OPTS_DEFAULT}"
-  # The same JVM flags as `bin/imgorigin serve`.
-  env "$@" "$JAVA_HOME/bin/java" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError \
+  # The same JVM flags as `bin/imgorigin serve`, and its allocator: jemalloc, preloaded with
+  # serve's MALLOC_CONF (read from bin/imgorigin), unless IMGORIGIN_NO_JEMALLOC is set.
+  local -a malloc=()
+  local lib
+  for lib in /usr/lib/*/libjemalloc.so.2 /usr/lib/libjemalloc.so.2; do
+    if [ -f "$lib" ] && [ -z "${IMGORIGIN_NO_JEMALLOC:-}" ]; then
+      malloc=(LD_PRELOAD="$lib" MALLOC_CONF="${MALLOC_CONF:-$(sed -n 's/.*MALLOC_CONF="\${MALLOC_CONF:-\([^}]*\)}".*/\1/p' "$ROOT/bin/imgorigin")}")
+      break
+    fi
+  done
+  env "${malloc[@]}" "$@" "$JAVA_HOME/bin/java" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError \
     --sun-misc-unsafe-memory-access=allow "${opts[@]}" \
     -jar "$JAR" >"$log" 2>&1 &
   LAUNCHED=$!

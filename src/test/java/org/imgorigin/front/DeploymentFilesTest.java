@@ -392,6 +392,13 @@ class DeploymentFilesTest {
         // The Dockerfile's own defaults, too.
         Map<String, String> dockerfileEnv = dockerfileEnvironment();
         assertThat(dockerfileEnv).containsKeys("IMGORIGIN_ORIGINALS", "IMGORIGIN_CACHE_DIR", "LD_PRELOAD");
+        // jemalloc as bin/imgorigin serve sets it: large allocations in the common arenas and
+        // freed pages kept a while, or every render faults its memory in again (docs/benchmarks.md).
+        java.util.regex.Matcher serve = java.util.regex.Pattern.compile("MALLOC_CONF=\"\\$\\{MALLOC_CONF:-([^}]+)}\"")
+                .matcher(Files.readString(Path.of("bin/imgorigin")));
+        assertThat(serve.find()).as("bin/imgorigin's MALLOC_CONF default").isTrue();
+        assertThat(dockerfileEnv.get("MALLOC_CONF")).isEqualTo(serve.group(1))
+                .contains("oversize_threshold:0", "dirty_decay_ms:1000");
         Set<String> unknown = dockerfileEnv.keySet().stream().filter(k -> k.startsWith("IMGORIGIN_"))
                 .filter(k -> !read.contains(k)).collect(Collectors.toCollection(TreeSet::new));
         assertThat(unknown).as("the Dockerfile's IMGORIGIN_ variables that imgorigin does not read").isEmpty();
