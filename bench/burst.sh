@@ -132,8 +132,8 @@ renders=$(awk -F'\t' 'NR == 1 { print $5 }' "$RESULTS")
     "${#PHOTOS[@]}" "$(for p in "${PHOTOS[@]}"; do printf '%s %s\n' "$(vipsheader -f width "$p")" "$(vipsheader -f height "$p")"
       done | awk '{ printf "%s%.1f", (NR > 1 ? ", " : ""), $1 * $2 / 1e6 } END { print " MP" }')" \
     "$renders" "$QUALITY" "$CLIENTS" "$WORKERS" "$REPS"
-  printf ' widths %s (+1 px each measurement); load average %s at the start, %s at the end; %s s; %s.\n\n' \
-    "$(IFS=,; echo "${WIDTHS[*]}")" "$LOAD_START" "$LOAD_END" "$((SECONDS - STARTED))" "$(cpu_model)"
+  printf ' widths %s (+1 px each measurement); load average %s at the start, %s at the end; %s s; %s; %s.\n\n' \
+    "$(IFS=,; echo "${WIDTHS[*]}")" "$LOAD_START" "$LOAD_END" "$((SECONDS - STARTED))" "$(cpu_model)" "$ALLOCATOR"
   printf '| contender | seconds | images/s | CPU ms per image | p99 ms | throughput vs ipx | vs alone | CPU vs alone |\n'
   printf '|---|---|---|---|---|---|---|---|\n'
   for tool in "${TOOLS[@]}"; do

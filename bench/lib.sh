@@ -129,15 +129,23 @@ launch_jar() { # launch_jar <log> <env argument>...: starts $JAR in the backgrou
   local -a opts=()
   read -r -a opts <<<"${IMGORIGIN_JAVA_OPTS:-$JAVA_OPTS_DEFAULT}"
   # The same JVM flags as `bin/imgorigin serve`, and its allocator: jemalloc, preloaded with
-  # serve's MALLOC_CONF (read from bin/imgorigin), unless IMGORIGIN_NO_JEMALLOC is set.
+  # serve's MALLOC_CONF (read from bin/imgorigin; an exported MALLOC_CONF wins, as with serve),
+  # unless IMGORIGIN_NO_JEMALLOC is set in the environment (not as an argument here).
   local -a malloc=()
-  local lib
+  local lib conf
+  ALLOCATOR="glibc malloc"
   for lib in /usr/lib/*/libjemalloc.so.2 /usr/lib/libjemalloc.so.2; do
     if [ -f "$lib" ] && [ -z "${IMGORIGIN_NO_JEMALLOC:-}" ]; then
-      malloc=(LD_PRELOAD="$lib" MALLOC_CONF="${MALLOC_CONF:-$(sed -n 's/.*MALLOC_CONF="\${MALLOC_CONF:-\([^}]*\)}".*/\1/p' "$ROOT/bin/imgorigin")}")
+      conf=${MALLOC_CONF:-$(sed -n 's/.*MALLOC_CONF="\${MALLOC_CONF:-\([^}]*\)}".*/\1/p;T;q' "$ROOT/bin/imgorigin")}
+      [ -n "$conf" ] || die "no MALLOC_CONF default found in bin/imgorigin (its form changed?)"
+      malloc=(LD_PRELOAD="$lib${LD_PRELOAD:+:$LD_PRELOAD}" MALLOC_CONF="$conf")
+      ALLOCATOR="jemalloc, MALLOC_CONF=$conf"
       break
     fi
   done
+  if [ "${#malloc[@]}" = 0 ] && [ -z "${IMGORIGIN_NO_JEMALLOC:-}" ]; then
+    say "warning: no libjemalloc.so.2 (apt-get install libjemalloc2): on glibc's malloc, not serve's allocator"
+  fi
   env "${malloc[@]}" "$@" "$JAVA_HOME/bin/java" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError \
     --sun-misc-unsafe-memory-access=allow "${opts[@]}" \
     -jar "$JAR" >"$log" 2>&1 &

@@ -259,8 +259,8 @@ renders=$(awk -F'\t' 'NR == 1 { print $6 }' "$RESULTS")
     "${#PHOTOS[@]}" "$(for p in "${PHOTOS[@]}"; do printf '%s %s\n' "$(vipsheader -f width "$p")" "$(vipsheader -f height "$p")"
       done | awk '{ printf "%s%.1f", (NR > 1 ? ", " : ""), $1 * $2 / 1e6 } END { print " MP" }')" \
     "$renders" "$QUALITY" "$THREADS" "$REPS"
-  printf ' page 1 widths %s, page 2 %s; load average %s at the start, %s at the end; %s s; %s.\n\n' \
-    "$PAGE1" "$PAGE2" "$LOAD_START" "$LOAD_END" "$((SECONDS - STARTED))" "$(cpu_model)"
+  printf ' page 1 widths %s, page 2 %s; load average %s at the start, %s at the end; %s s; %s; %s.\n\n' \
+    "$PAGE1" "$PAGE2" "$LOAD_START" "$LOAD_END" "$((SECONDS - STARTED))" "$(cpu_model)" "$ALLOCATOR"
   printf '| page | contender | seconds | images/s | CPU ms per image | throughput vs ipx | vs direct | vs libvips |\n'
   printf '|---|---|---|---|---|---|---|---|\n'
   for page in 1 2; do
