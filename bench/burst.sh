@@ -56,16 +56,9 @@ done
 
 use_jdk
 ensure_jar src/main "mvn -B -q -DskipTests package" src/main pom.xml
-start_jar() { # start_jar <name> <env>...: sets JPORT and JPID
-  local name=$1
-  shift
-  JPORT=$(free_port)
-  launch_jar "$TMP/$name.log" IMGORIGIN_PORT="$JPORT" IMGORIGIN_ORIGINALS="file:$TMP/originals" \
-    IMGORIGIN_CACHE_DIR="$TMP/cache-$name" IMGORIGIN_MEMORY_CACHE_BYTES=0 IMGORIGIN_CACHE_MAX_BYTES=0 \
-    IMGORIGIN_ACCESS_LOG=false IMGORIGIN_WORKERS="$WORKERS" IMGORIGIN_QUEUE=1000 IMGORIGIN_ADMIN_TOKEN="$TOKEN" "$@"
-  JPID=$LAUNCHED
-  await_ready "$JPORT" "$JPID" "$TMP/$name.log" "$name exited during start-up (log above)" \
-    "$name: no 200 from /readyz within 60 s (last: @CODE@)"
+start_jar() { # start_jar <name> <env>...: sets JPORT and JPID (variant caches off)
+  start_named "$1" IMGORIGIN_CACHE_MAX_BYTES=0 IMGORIGIN_WORKERS="$WORKERS" IMGORIGIN_QUEUE=1000 \
+    IMGORIGIN_ADMIN_TOKEN="$TOKEN" "${@:2}"
 }
 start_jar imgorigin
 B_PORT=$JPORT B_PID=$JPID

@@ -49,15 +49,7 @@ ensure_jar src/main "mvn -B -q -DskipTests package" src/main pom.xml
 hz=$(getconf CLK_TCK)
 
 start_jar() { # start_jar <name> <env>...: sets JPORT and JPID
-  local name=$1
-  shift
-  JPORT=$(free_port)
-  launch_jar "$TMP/$name.log" IMGORIGIN_PORT="$JPORT" IMGORIGIN_ORIGINALS="file:$TMP/originals" \
-    IMGORIGIN_CACHE_DIR="$TMP/cache-$name" IMGORIGIN_MEMORY_CACHE_BYTES=0 IMGORIGIN_ACCESS_LOG=false \
-    IMGORIGIN_WORKERS="$THREADS" IMGORIGIN_QUEUE=1000 "$@"
-  JPID=$LAUNCHED
-  await_ready "$JPORT" "$JPID" "$TMP/$name.log" "$name exited during start-up (log above)" \
-    "$name: no 200 from /readyz within 60 s (last: @CODE@)"
+  start_named "$1" IMGORIGIN_WORKERS="$THREADS" IMGORIGIN_QUEUE=1000 "${@:2}"
 }
 stop_jar() {
   kill "$JPID"

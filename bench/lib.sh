@@ -168,6 +168,19 @@ start_origin() { # start_origin <env argument>...: the jar on a free port over $
   BASE="http://127.0.0.1:$PORT"
 }
 
+start_named() { # start_named <name> <env argument>...: one of several servers over $TMP/originals,
+  # with its own $TMP/cache-<name> and $TMP/<name>.log, no memory tier and no access log, on a
+  # free port; waits for /readyz. Sets JPORT and JPID.
+  local name=$1
+  shift
+  JPORT=$(free_port)
+  launch_jar "$TMP/$name.log" IMGORIGIN_PORT="$JPORT" IMGORIGIN_ORIGINALS="file:$TMP/originals" \
+    IMGORIGIN_CACHE_DIR="$TMP/cache-$name" IMGORIGIN_MEMORY_CACHE_BYTES=0 IMGORIGIN_ACCESS_LOG=false "$@"
+  JPID=$LAUNCHED
+  await_ready "$JPORT" "$JPID" "$TMP/$name.log" "$name exited during start-up (log above)" \
+    "$name: no 200 from /readyz within 60 s (last: @CODE@)"
+}
+
 await_ready() { # await_ready <port> <pid> <log> <if it exits> <if it times out; @CODE@: the last status>
   local port=$1 pid=$2 log=$3 deadline=$((SECONDS + 60)) code
   while :; do

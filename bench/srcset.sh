@@ -77,16 +77,8 @@ gcc -O2 -o "$COMPARE" "$ROOT/bench/mezzanine_measure.c" -l:libvips.so.42 -l:libg
 
 use_jdk
 ensure_jar src/main "mvn -B -q -DskipTests package" src/main pom.xml
-start_jar() { # start_jar <name> <env>...: sets JPORT and JPID
-  local name=$1
-  shift
-  JPORT=$(free_port)
-  launch_jar "$TMP/$name.log" IMGORIGIN_PORT="$JPORT" IMGORIGIN_ORIGINALS="file:$TMP/originals" \
-    IMGORIGIN_CACHE_DIR="$TMP/cache-$name" IMGORIGIN_MEMORY_CACHE_BYTES=0 IMGORIGIN_CACHE_MAX_BYTES=0 \
-    IMGORIGIN_ACCESS_LOG=false IMGORIGIN_WORKERS="$THREADS" IMGORIGIN_ADMIN_TOKEN="$TOKEN" "$@"
-  JPID=$LAUNCHED
-  await_ready "$JPORT" "$JPID" "$TMP/$name.log" "$name exited during start-up (log above)" \
-    "$name: no 200 from /readyz within 60 s (last: @CODE@)"
+start_jar() { # start_jar <name> <env>...: sets JPORT and JPID (variant caches off)
+  start_named "$1" IMGORIGIN_CACHE_MAX_BYTES=0 IMGORIGIN_WORKERS="$THREADS" IMGORIGIN_ADMIN_TOKEN="$TOKEN" "${@:2}"
 }
 start_jar imgorigin
 M_PORT=$JPORT M_PID=$JPID

@@ -119,7 +119,7 @@ class BurstTest {
                 BufferedImage b = ImageIO.read(new ByteArrayInputStream(want));
                 assertThat(a.getWidth() + "x" + a.getHeight()).as(t).isEqualTo(b.getWidth() + "x" + b.getHeight());
                 double psnr = ImageDistance.psnr(a, b);
-                double ssim = MezzanineTest.ssim(a, b);
+                double ssim = ImageDistance.ssim(a, b);
                 System.out.printf("burst %s: PSNR %.1f SSIM %.4f%n", t, psnr, ssim);
                 assertThat(psnr).as(t + " PSNR").isGreaterThanOrEqualTo(40);
                 assertThat(ssim).as(t + " SSIM").isGreaterThanOrEqualTo(0.99);

@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
+import org.imgorigin.render.ImageDistance;
 import org.imgorigin.render.RenderLimits;
 import org.imgorigin.render.Renderer;
 import org.imgorigin.render.SourceInfo;
@@ -108,10 +109,10 @@ class EagerSharedDecodeTest {
                     BufferedImage a = ImageIO.read(new ByteArrayInputStream(got));
                     BufferedImage b = ImageIO.read(new ByteArrayInputStream(want));
                     assertThat(a.getWidth() + "x" + a.getHeight()).as(t).isEqualTo(b.getWidth() + "x" + b.getHeight());
-                    System.out.printf("eager %s: PSNR %.1f SSIM %.4f%n", t, MezzanineTest.psnr(a, b),
-                            MezzanineTest.ssim(a, b));
-                    assertThat(MezzanineTest.psnr(a, b)).as(t + " PSNR").isGreaterThanOrEqualTo(40);
-                    assertThat(MezzanineTest.ssim(a, b)).as(t + " SSIM").isGreaterThanOrEqualTo(0.99);
+                    System.out.printf("eager %s: PSNR %.1f SSIM %.4f%n", t, ImageDistance.psnr(a, b),
+                            ImageDistance.ssim(a, b));
+                    assertThat(ImageDistance.psnr(a, b)).as(t + " PSNR").isGreaterThanOrEqualTo(40);
+                    assertThat(ImageDistance.ssim(a, b)).as(t + " SSIM").isGreaterThanOrEqualTo(0.99);
                     if (ALONE.contains(t)) {
                         assertThat(got).as(t + ": rendered alone, as on request").isEqualTo(want);
                     }

@@ -97,13 +97,9 @@ class MezzanineMakingTest {
         assertThat(direct.fromMezzanine()).isFalse();
         for (RenderedImage other : List.of(fromFile, direct)) {
             assertThat(rendered.width() + "x" + rendered.height()).isEqualTo(other.width() + "x" + other.height());
-            assertThat(psnr(Fixtures.decode(rendered.bytes()), Fixtures.decode(other.bytes())))
+            assertThat(ImageDistance.psnr(Fixtures.decode(rendered.bytes()), Fixtures.decode(other.bytes())))
                     .isGreaterThanOrEqualTo(40);
         }
-    }
-
-    static double psnr(BufferedImage a, BufferedImage b) {
-        return org.imgorigin.render.ImageDistance.psnr(a, b);
     }
 
     @Test
