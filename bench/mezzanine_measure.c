@@ -5,7 +5,8 @@
  * /w_W/<id>.webp (vips_thumbnail_buffer to W wide, height by the aspect, FORCE; WebP q80,
  * stripped) straight from the original, then makes each candidate mezzanine (the original
  * shrunk to fit an L×L box, saved as JPEG q90/q95 without chroma subsampling, lossless
- * WebP or PNG) and renders the same variant from it. It reports, per candidate and width:
+ * WebP, PNG, or uncompressed in libvips' own format, "vips": a file in /tmp that the render
+ * maps instead of decoding) and renders the same variant from it. It reports, per candidate and width:
  * the process CPU per variant (thumbnail + WebP encode, libvips concurrency 1, cache off),
  * the mezzanine's bytes and the CPU it cost to make, and the difference between the two
  * renders' pixels before encoding: PSNR over R, G and B, and SSIM (Wang et al. 2004: an
@@ -15,7 +16,7 @@
  * No libvips headers needed. Build:
  *   gcc -O2 -o mezzanine_measure mezzanine_measure.c -l:libvips.so.42 \
  *       -l:libgobject-2.0.so.0 -l:libglib-2.0.so.0 -lm
- * Usage: mezzanine_measure [-w 320,640,960,1280,1920] [-e 2048,2560,3072] [-c jpeg90,jpeg95,webpll,png] photo...
+ * Usage: mezzanine_measure [-w 320,640,960,1280,1920] [-e 2048,2560,3072] [-c jpeg90,jpeg95,webpll,png,vips] photo...
  * Prints tab-separated lines: photo cand edge width cpu_direct_ms cpu_mezz_ms psnr ssim mezz_bytes mezz_cpu_ms
  *
  *   mezzanine_measure -C a.png b.png
@@ -27,12 +28,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct _VipsImage VipsImage;
 int vips_init(const char *argv0);
 void vips_concurrency_set(int concurrency);
 void vips_cache_set_max(int max);
 int vips_thumbnail_buffer(void *buf, size_t len, VipsImage **out, int width, ...);
+int vips_thumbnail(const char *filename, VipsImage **out, int width, ...);
+int vips_vipssave(VipsImage *in, const char *filename, ...);
 int vips_webpsave_buffer(VipsImage *in, void **buf, size_t *len, ...);
 int vips_jpegsave_buffer(VipsImage *in, void **buf, size_t *len, ...);
 int vips_pngsave_buffer(VipsImage *in, void **buf, size_t *len, ...);
@@ -45,6 +49,7 @@ VipsImage *vips_image_new_from_memory(const void *data, size_t size, int width, 
 const char *vips_error_buffer(void);
 void g_object_unref(void *object);
 void g_free(void *mem);
+char *g_strdup(const char *s);
 int g_file_get_contents(const char *filename, char **contents, size_t *length, void **error);
 
 enum { SIZE_BOTH = 0, SIZE_DOWN = 2, SIZE_FORCE = 3, SUBSAMPLE_OFF = 2 }; /* VipsSize, VipsForeignSubsample */
@@ -64,7 +69,10 @@ static void die(const char *what) {
 static unsigned char *render(void *buf, size_t len, int w, int h, double *ms, int *bands) {
   double t0 = cpu_ms();
   VipsImage *img;
-  if (vips_thumbnail_buffer(buf, len, &img, w, "height", h, "size", SIZE_FORCE, NULL)) die("thumbnail");
+  /* len 0: buf names a file (a vips-format mezzanine, mapped rather than decoded). */
+  if (len ? vips_thumbnail_buffer(buf, len, &img, w, "height", h, "size", SIZE_FORCE, NULL)
+          : vips_thumbnail(buf, &img, w, "height", h, "size", SIZE_FORCE, NULL))
+    die("thumbnail");
   size_t size;
   unsigned char *pixels = vips_image_write_to_memory(img, &size);
   if (!pixels) die("write_to_memory");
@@ -152,6 +160,19 @@ static int mezzanine(VipsImage *img, const char *cand, void **buf, size_t *len) 
     return vips_jpegsave_buffer(img, buf, len, "Q", 95, "subsample_mode", SUBSAMPLE_OFF, "strip", 1, NULL);
   if (!strcmp(cand, "webpll"))
     return vips_webpsave_buffer(img, buf, len, "lossless", 1, "effort", 1, "strip", 1, NULL);
+  if (!strcmp(cand, "vips")) {
+    /* Uncompressed: libvips' own format, mapped by the render instead of decoded. */
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/mezzanine_measure.%d.v", (int)getpid());
+    if (vips_vipssave(img, path, NULL)) return -1;
+    *buf = g_strdup(path);
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fclose(f);
+    return 0;
+  }
   return vips_pngsave_buffer(img, buf, len, "compression", 1, "strip", 1, NULL);
 }
 
@@ -231,13 +252,14 @@ int main(int argc, char **argv) {
           if (widths[k] > mw || h > mh) continue;
           double ms;
           int b;
-          unsigned char *p = render(mb, ml, widths[k], h, &ms, &b);
+          unsigned char *p = render(mb, strcmp(cands[c], "vips") ? ml : 0, widths[k], h, &ms, &b);
           printf("%s\t%s\t%d\t%d\t%.1f\t%.1f\t%.2f\t%.5f\t%zu\t%.1f\n", name, cands[c], edges[e], widths[k],
                  direct_ms[k], ms, psnr(direct[k], p, (size_t)widths[k] * h * bands),
                  ssim(direct[k], p, widths[k], h, bands), ml, make_ms);
           fflush(stdout);
           g_free(p);
         }
+        if (!strcmp(cands[c], "vips")) unlink(mb);
         g_free(mb);
       }
     }
