@@ -4,7 +4,8 @@
  * For each photo, and each srcset width W, it renders what the server renders for
  * /w_W/<id>.webp (vips_thumbnail_buffer to W wide, height by the aspect, FORCE; WebP q80,
  * stripped) straight from the original, then makes each candidate mezzanine (the original
- * shrunk to fit an L×L box, saved as JPEG q90/q95 without chroma subsampling, lossless
+ * shrunk to fit an L×L box, saved as JPEG q90/q95 without chroma subsampling (jpeg90s,
+ * jpeg95s: with 4:2:0), lossless
  * WebP, PNG, or uncompressed in libvips' own format, "vips": a file in /tmp that the render
  * maps instead of decoding) and renders the same variant from it. It reports, per candidate and width:
  * the process CPU per variant (thumbnail + WebP encode, libvips concurrency 1, cache off),
@@ -16,7 +17,7 @@
  * No libvips headers needed. Build:
  *   gcc -O2 -o mezzanine_measure mezzanine_measure.c -l:libvips.so.42 \
  *       -l:libgobject-2.0.so.0 -l:libglib-2.0.so.0 -lm
- * Usage: mezzanine_measure [-w 320,640,960,1280,1920] [-e 2048,2560,3072] [-c jpeg90,jpeg95,webpll,png,vips] photo...
+ * Usage: mezzanine_measure [-w 320,640,960,1280,1920] [-e 2048,2560,3072] [-c jpeg90,jpeg95,jpeg90s,jpeg95s,webpll,png,vips] photo...
  * Prints tab-separated lines: photo cand edge width cpu_direct_ms cpu_mezz_ms psnr ssim mezz_bytes mezz_cpu_ms
  *
  *   mezzanine_measure -C a.png b.png
@@ -52,7 +53,7 @@ void g_free(void *mem);
 char *g_strdup(const char *s);
 int g_file_get_contents(const char *filename, char **contents, size_t *length, void **error);
 
-enum { SIZE_BOTH = 0, SIZE_DOWN = 2, SIZE_FORCE = 3, SUBSAMPLE_OFF = 2 }; /* VipsSize, VipsForeignSubsample */
+enum { SIZE_BOTH = 0, SIZE_DOWN = 2, SIZE_FORCE = 3, SUBSAMPLE_ON = 1, SUBSAMPLE_OFF = 2 }; /* VipsSize, VipsForeignSubsample */
 
 static double cpu_ms(void) {
   struct timespec t;
@@ -158,6 +159,11 @@ static int mezzanine(VipsImage *img, const char *cand, void **buf, size_t *len) 
     return vips_jpegsave_buffer(img, buf, len, "Q", 90, "subsample_mode", SUBSAMPLE_OFF, "strip", 1, NULL);
   if (!strcmp(cand, "jpeg95"))
     return vips_jpegsave_buffer(img, buf, len, "Q", 95, "subsample_mode", SUBSAMPLE_OFF, "strip", 1, NULL);
+  /* jpeg90s, jpeg95s: chroma subsampled 4:2:0, as a WebP, JPEG or AVIF variant will be anyway. */
+  if (!strcmp(cand, "jpeg90s"))
+    return vips_jpegsave_buffer(img, buf, len, "Q", 90, "subsample_mode", SUBSAMPLE_ON, "strip", 1, NULL);
+  if (!strcmp(cand, "jpeg95s"))
+    return vips_jpegsave_buffer(img, buf, len, "Q", 95, "subsample_mode", SUBSAMPLE_ON, "strip", 1, NULL);
   if (!strcmp(cand, "webpll"))
     return vips_webpsave_buffer(img, buf, len, "lossless", 1, "effort", 1, "strip", 1, NULL);
   if (!strcmp(cand, "vips")) {
