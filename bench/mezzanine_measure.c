@@ -1,13 +1,14 @@
 /*
- * How far a mezzanine may stand in for the original: bench/mezzanine.sh's measurement.
+ * How far a mezzanine may stand in for the original: the measurement behind
+ * docs/benchmarks.md, "Choosing the mezzanine".
  *
  * For each photo, and each srcset width W, it renders what the server renders for
  * /w_W/<id>.webp (vips_thumbnail_buffer to W wide, height by the aspect, FORCE; WebP q80,
  * stripped) straight from the original, then makes each candidate mezzanine (the original
- * shrunk to fit an L×L box, saved as JPEG q90/q95 without chroma subsampling (jpeg90s,
- * jpeg95s: with 4:2:0), lossless
- * WebP, PNG, or uncompressed in libvips' own format, "vips": a file in /tmp that the render
- * maps instead of decoding) and renders the same variant from it. It reports, per candidate and width:
+ * shrunk to fit an L×L box, saved as JPEG q90/q95 without chroma subsampling, jpeg90s and
+ * jpeg95s with 4:2:0, lossless WebP, PNG, or uncompressed in libvips' own format, "vips": a
+ * file in /tmp that the render maps instead of decoding) and renders the same variant from
+ * it. It reports, per candidate and width:
  * the process CPU per variant (thumbnail + WebP encode, libvips concurrency 1, cache off),
  * the mezzanine's bytes and the CPU it cost to make, and the difference between the two
  * renders' pixels before encoding: PSNR over R, G and B, and SSIM (Wang et al. 2004: an
