@@ -65,13 +65,7 @@ STARTED=$SECONDS
 
 # --- ipx (and sharp, which also makes the GIFs) -------------------------------------------
 CACHE=${IMGORIGIN_BENCH_CACHE:-$HOME/.cache/imgorigin-bench}
-IPX_DIR=$CACHE/ipx-$IPX_VERSION
-if [ ! -f "$IPX_DIR/node_modules/ipx/package.json" ]; then
-  say "installing ipx@$IPX_VERSION with npm into $IPX_DIR"
-  mkdir -p "$IPX_DIR"
-  (cd "$IPX_DIR" && { [ -f package.json ] || printf '{"private": true}\n' >package.json; } &&
-    npm install --no-audit --no-fund --loglevel=error "ipx@$IPX_VERSION") >&2 || die "npm install ipx failed"
-fi
+ensure_ipx
 cp "$ROOT/bench/animation_make.mjs" "$ROOT/bench/peers_ipx.mjs" "$IPX_DIR/"
 if [ -x "$CONVERT" ]; then
   MAGICK="ImageMagick found at $CONVERT but not yet compared by this script"

@@ -248,11 +248,15 @@ append_results() { # append_results <title>: appends stdin to bench/results/$BEN
 ensure_ipx() { # sets IPX_DIR: ipx@$IPX_VERSION under $IMGORIGIN_BENCH_CACHE, installed with npm when missing
   need node npm
   IPX_DIR=${IMGORIGIN_BENCH_CACHE:-$HOME/.cache/imgorigin-bench}/ipx-$IPX_VERSION
-  if [ ! -f "$IPX_DIR/node_modules/ipx/package.json" ]; then
+  # The marker is written only after npm finished: an install cut short (Ctrl-C, a dropped
+  # connection) leaves ipx's package.json without sharp's binaries, and is run again.
+  if [ ! -f "$IPX_DIR/.installed" ]; then
     say "installing ipx@$IPX_VERSION with npm into $IPX_DIR"
     mkdir -p "$IPX_DIR"
     (cd "$IPX_DIR" && { [ -f package.json ] || printf '{"private": true}\n' >package.json; } &&
       npm install --no-audit --no-fund --loglevel=error "ipx@$IPX_VERSION") >&2 || die "npm install ipx failed"
+    [ -f "$IPX_DIR/node_modules/ipx/package.json" ] || die "npm install ipx left no node_modules/ipx"
+    : >"$IPX_DIR/.installed"
   fi
 }
 
