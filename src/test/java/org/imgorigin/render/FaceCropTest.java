@@ -252,40 +252,23 @@ class FaceCropTest {
 
     @Test
     void facesAreLookedForOnlyForACropWithinTheLimits() throws Exception {
-        int[] calls = {0};
-        FaceDetector counting = new FaceDetector() {
-            @Override
-            public List<Box> detect(Grey image) {
-                calls[0]++;
-                return List.of();
-            }
-
-            @Override
-            public boolean available() {
-                return true;
-            }
-
-            @Override
-            public String describe() {
-                return "counting";
-            }
-        };
+        RecordingFaceDetector counting = new RecordingFaceDetector();
         Renderer strict = new Renderer(new RenderLimits(50_000_000L, 1000, 40_000_000L, 2, Duration.ofSeconds(10)),
                 counting);
         assertThatThrownBy(() -> strict.render(right, Fixtures.t("c_fill,g_face,w_2000,h_300"), ImageFormat.PNG))
                 .isInstanceOfSatisfying(RenderException.class, e -> assertThat(e.status()).isEqualTo(400));
-        assertThat(calls[0]).isZero();
+        assertThat(counting.seen()).isEmpty();
         // c_fill of one side crops nothing: no faces to look for.
         strict.render(right, Fixtures.t("c_fill,g_face,w_300"), ImageFormat.PNG);
-        assertThat(calls[0]).isZero();
+        assertThat(counting.seen()).isEmpty();
         strict.render(right, Fixtures.t("c_fill,g_face,w_300,h_300"), ImageFormat.PNG);
-        assertThat(calls[0]).isEqualTo(1);
+        assertThat(counting.seen()).hasSize(1);
         // Every variant of one original asks once: the faces are remembered per original.
         strict.render(right, Fixtures.t("c_thumb,g_faces,w_100,h_100"), ImageFormat.WEBP);
         strict.render(right, Fixtures.t("c_fill,g_face,w_200,h_100"), ImageFormat.JPEG);
-        assertThat(calls[0]).isEqualTo(1);
+        assertThat(counting.seen()).hasSize(1);
         strict.render(pair, Fixtures.t("c_fill,g_face,w_300,h_300"), ImageFormat.PNG);
-        assertThat(calls[0]).isEqualTo(2);
+        assertThat(counting.seen()).hasSize(2);
     }
 
     private byte[] render(byte[] source, String spec) {

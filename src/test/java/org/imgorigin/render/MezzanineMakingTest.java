@@ -169,24 +169,7 @@ class MezzanineMakingTest {
         Mezzanine grey = new Renderer(RenderLimits.DEFAULTS).mezzanine(jpeg.toByteArray(), EDGE).orElseThrow();
 
         for (boolean kept : new boolean[] {true, false}) {
-            List<org.imgorigin.faces.Grey> seen = new ArrayList<>();
-            org.imgorigin.faces.FaceDetector detector = new org.imgorigin.faces.FaceDetector() {
-                @Override
-                public List<org.imgorigin.faces.Box> detect(org.imgorigin.faces.Grey image) {
-                    seen.add(image);
-                    return List.of();
-                }
-
-                @Override
-                public boolean available() {
-                    return true;
-                }
-
-                @Override
-                public String describe() {
-                    return "recording";
-                }
-            };
+            RecordingFaceDetector detector = new RecordingFaceDetector();
             MezzanineSource mezzanines = kept ? new MezzanineSource() {
                 @Override
                 public int edge() {
@@ -204,6 +187,7 @@ class MezzanineMakingTest {
                 }
             } : MezzanineSource.NONE;
             render(new Renderer(RenderLimits.DEFAULTS, detector), photo, "w_300,h_300,c_fill,g_face", mezzanines);
+            List<org.imgorigin.faces.Grey> seen = detector.seen();
             assertThat(seen).hasSize(1);
             byte[] pixels = seen.getFirst().pixels();
             int min = 255;
