@@ -42,7 +42,8 @@ while [ "$#" -gt 0 ]; do
 done
 positive "$REPS"
 need python3 curl sha256sum vipsheader
-compgen -G '/usr/lib/*/libjemalloc.so.2' >/dev/null || die "no libjemalloc.so.2 (apt-get install libjemalloc2)"
+compgen -G '/usr/lib/*/libjemalloc.so.2' >/dev/null || [ -f /usr/lib/libjemalloc.so.2 ] ||
+  die "no libjemalloc.so.2 (apt-get install libjemalloc2)"
 [ -z "${MALLOC_CONF:-}" ] || die "MALLOC_CONF is set in the environment: unset it, serve's own is what is compared"
 [ -z "${IMGORIGIN_NO_JEMALLOC:-}" ] || die "IMGORIGIN_NO_JEMALLOC is set in the environment: unset it"
 
@@ -119,4 +120,4 @@ med() { # med <tool> <column: 3 CPU per variant, 4 kernel %>: the median over re
     printf '| %s | %s | %s | %s | %s %% | %s |\n' "$tool" "${ALLOC[$tool]}" "$(med "$tool" 3)" \
       "$(ratio "$(med "$tool" 3)" "$(med serve 3)")" "$(med "$tool" 4)" "$(peak_mb "${PID[$tool]}")"
   done
-} | tee -a /dev/stderr | append_results "The allocator under the server's renders"
+} | report "The allocator under the server's renders"

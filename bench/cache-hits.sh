@@ -301,9 +301,9 @@ report=$(
   printf '## %s — commit %s\n\n' "$(date '+%Y-%m-%d %H:%M:%S %Z')" "$commit"
   printf '%s WebP variants of %s-%s bytes (%s on average), every URL in turn; wrk -t%s -c%s, %s s per measurement, on loopback.\n' \
     "$NVARIANTS" "$MIN_BYTES" "$MAX_BYTES" "$AVG_BYTES" "$THREADS" "$CONNECTIONS" "$DURATION"
-  printf 'Machine: %s cores, %s; %s; %s; load average %s at the start, %s at the end. wrk, nginx and the JVM share the cores.\n\n' \
+  printf 'Machine: %s cores, %s; %s; %s; server allocator: %s; load average %s at the start, %s at the end. wrk, nginx and the JVM share the cores.\n\n' \
     "$(nproc)" "${cpu:-unknown CPU}" "$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')" \
-    "$("$JAVA_HOME/bin/java" -version 2>&1 | head -n 1)" "$LOAD_START" "$(loadavg)"
+    "$("$JAVA_HOME/bin/java" -version 2>&1 | head -n 1)" "${ALLOCATOR:-?}" "$LOAD_START" "$(loadavg)"
   printf '| run | X: nginx → origin → X-Accel (req/s) | X p50 / p99 (ms) | X JVM CPU (µs/req) | X nginx CPU (µs/req) | X-Cache (access log) | F: nginx → no-work upstream → X-Accel (req/s) | F p50 / p99 (ms) | F upstream CPU (µs/req) | F nginx CPU (µs/req) | S: static nginx (req/s) | S p50 / p99 (ms) | S nginx CPU (µs/req) |\n'
   printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
   printf '%s\n' "${ROWS[@]}"

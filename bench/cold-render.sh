@@ -155,10 +155,10 @@ report=$(
   printf '## %s — commit %s\n\n' "$(date '+%Y-%m-%d %H:%M:%S %Z')" "$commit"
   printf '%s photos (2-16 MP JPEG) × %s passes = %s renders per measurement, w %s WebP q%s, %s at a time.\n' \
     "${#PHOTOS[@]}" "$ROUNDS" "$JOBS" "$WIDTH" "$QUALITY" "$THREADS"
-  printf 'Machine: %s cores, %s; %s; %s; load average %s at the start, %s at the end.\n\n' \
+  printf 'Machine: %s cores, %s; %s; %s; server allocator: %s; load average %s at the start, %s at the end.\n\n' \
     "$(nproc)" "${cpu:-unknown CPU}" "$(vips --version 2>/dev/null || echo libvips)" \
     "$([ "$SERVER" = 1 ] && "$JAVA_HOME/bin/java" -version 2>&1 | head -n 1 || echo 'server not run')" \
-    "$LOAD_START" "$(loadavg)"
+    "${ALLOCATOR:-server not run}" "$LOAD_START" "$(loadavg)"
   printf '| run | A: libvips in-process (img/s) | A CPU (ms/img) | B: vipsthumbnail, 1 process/img (img/s) | server (req/s) | server CPU (ms/img) | server p50 / p99 (ms) | X-Cache |\n'
   printf '|---|---|---|---|---|---|---|---|\n'
   printf '%s\n' "${ROWS[@]}"

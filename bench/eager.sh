@@ -153,4 +153,4 @@ LOAD_END=$(loadavg)
     printf '| 5 widths, %s | %s | %s | **%s×** |\n' "$s" "$shared" "$sep" "$(ratio "$shared" "$sep")"
   done
   printf '\nUploads alone: %s ms per photo (median of %s).\n' "$none" "${MS[none]% }"
-} | tee -a /dev/stderr | append_results "Eager variants from one decode"
+} | report "Eager variants from one decode"

@@ -227,6 +227,14 @@ commit_label() { # commit_label <path>...: the short commit, "+local changes" if
 
 cpu_model() { sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1; }
 
+report() { # report <title>: stdin (the run's report) to stderr, then append_results <title>
+  # Through a file, not `tee /dev/stderr`: that reopens a log file stderr is redirected to,
+  # truncating it, or (with -a) writes at another offset than the shell's own stderr does.
+  cat >"$TMP/report.md"
+  cat "$TMP/report.md" >&2
+  append_results "$1" <"$TMP/report.md"
+}
+
 append_results() { # append_results <title>: appends stdin to bench/results/$BENCH-<date>.md
   if [ "$RECORD" = 0 ]; then
     cat >/dev/null

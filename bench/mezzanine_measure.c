@@ -217,7 +217,15 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "-e")) ne = parse(argv[i + 1], edges);
     else if (!strcmp(argv[i], "-c")) {
       ncands = 0;
-      for (char *t = strtok(argv[i + 1], ","); t; t = strtok(NULL, ",")) cands[ncands++] = t;
+      for (char *t = strtok(argv[i + 1], ","); t; t = strtok(NULL, ",")) {
+        if (ncands == 8) { fprintf(stderr, "at most 8 candidates\n"); return 2; }
+        if (strcmp(t, "jpeg90") && strcmp(t, "jpeg95") && strcmp(t, "jpeg90s") && strcmp(t, "jpeg95s") &&
+            strcmp(t, "webpll") && strcmp(t, "png") && strcmp(t, "vips")) {
+          fprintf(stderr, "unknown candidate: %s\n", t);
+          return 2;
+        }
+        cands[ncands++] = t;
+      }
     }
   }
   printf("photo\tcand\tedge\twidth\tcpu_direct_ms\tcpu_mezz_ms\tpsnr\tssim\tmezz_bytes\tmezz_cpu_ms\n");
