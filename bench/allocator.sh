@@ -120,4 +120,4 @@ med() { # med <tool> <column: 3 CPU per variant, 4 kernel %>: the median over re
     printf '| %s | %s | %s | %s | %s %% | %s |\n' "$tool" "${ALLOC[$tool]}" "$(med "$tool" 3)" \
       "$(ratio "$(med "$tool" 3)" "$(med serve 3)")" "$(med "$tool" 4)" "$(peak_mb "${PID[$tool]}")"
   done
-} | report "The allocator under the server's renders"
+} | show_and_record "The allocator under the server's renders"

@@ -137,4 +137,4 @@ renders=$(awk -F'\t' 'NR == 1 { print $5 }' "$RESULTS")
   done
   printf '\nimgorigin'"'"'s burst and mezzanine counters at the end (warm-up included): %s\n' "${BURSTS:-none}"
   printf 'alone'"'"'s (IMGORIGIN_BURST=1: no bursts): %s\n' "${ALONE_BURSTS:-none}"
-} | report "Bursts of variants of one original"
+} | show_and_record "Bursts of variants of one original"

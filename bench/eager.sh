@@ -153,4 +153,4 @@ LOAD_END=$(loadavg)
     printf '| 5 widths, %s | %s | %s | **%s×** |\n' "$s" "$shared" "$sep" "$(ratio "$shared" "$sep")"
   done
   printf '\nUploads alone: %s ms per photo (median of %s).\n' "$none" "${MS[none]% }"
-} | report "Eager variants from one decode"
+} | show_and_record "Eager variants from one decode"

@@ -227,7 +227,7 @@ commit_label() { # commit_label <path>...: the short commit, "+local changes" if
 
 cpu_model() { sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1; }
 
-report() { # report <title>: stdin (the run's report) to stderr, then append_results <title>
+show_and_record() { # show_and_record <title>: stdin (the run's report) to stderr, then append_results <title>
   # Through a file, not `tee /dev/stderr`: that reopens a log file stderr is redirected to,
   # truncating it, or (with -a) writes at another offset than the shell's own stderr does.
   cat >"$TMP/report.md"

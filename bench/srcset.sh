@@ -283,4 +283,4 @@ renders=$(awk -F'\t' 'NR == 1 { print $6 }' "$RESULTS")
     printf '\nEager variants at upload (IMGORIGIN_EAGER=%s), server CPU ms per upload, medians:\n\n' "$EAGER_SET"
     printf '| server | CPU ms per upload | |\n|---|---|---|\n%s\n' "$EAGER_ROWS"
   fi
-} | report "Srcset pages and eager variants"
+} | show_and_record "Srcset pages and eager variants"

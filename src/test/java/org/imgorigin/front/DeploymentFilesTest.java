@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.imgorigin.config.Config;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -394,15 +395,49 @@ class DeploymentFilesTest {
         assertThat(dockerfileEnv).containsKeys("IMGORIGIN_ORIGINALS", "IMGORIGIN_CACHE_DIR", "LD_PRELOAD");
         // jemalloc as bin/imgorigin serve sets it: large allocations in the common arenas and
         // freed pages kept a while, or every render faults its memory in again (docs/benchmarks.md).
-        java.util.regex.Matcher serve = java.util.regex.Pattern.compile("MALLOC_CONF=\"\\$\\{MALLOC_CONF:-([^}]+)}\"")
-                .matcher(Files.readString(Path.of("bin/imgorigin")));
-        assertThat(serve.find()).as("bin/imgorigin's MALLOC_CONF default").isTrue();
-        assertThat(dockerfileEnv.get("MALLOC_CONF")).isEqualTo(serve.group(1))
+        assertThat(dockerfileEnv.get("MALLOC_CONF")).isEqualTo(serveMallocConf())
                 .contains("oversize_threshold:0", "dirty_decay_ms:1000");
         Set<String> unknown = dockerfileEnv.keySet().stream().filter(k -> k.startsWith("IMGORIGIN_"))
                 .filter(k -> !read.contains(k)).collect(Collectors.toCollection(TreeSet::new));
         assertThat(unknown).as("the Dockerfile's IMGORIGIN_ variables that imgorigin does not read").isEmpty();
         Config.fromEnv(dockerfileEnv);
+    }
+
+    /**
+     * jemalloc itself reads the {@code MALLOC_CONF} that {@code bin/imgorigin serve} (and the
+     * Dockerfile, above) sets: every option must be one it knows, with a value it takes (an
+     * unknown one is only warned about, and the setting silently lost), and must hold the value
+     * written, as jemalloc's own statistics print it.
+     */
+    @Test
+    void jemallocTakesEveryOptionServeSets() throws Exception {
+        Optional<Path> jemalloc = Stream.of(Path.of("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"),
+                Path.of("/usr/lib/aarch64-linux-gnu/libjemalloc.so.2"), Path.of("/usr/lib/libjemalloc.so.2"))
+                .filter(Files::isRegularFile).findFirst();
+        assumeTrue(jemalloc.isPresent(), "libjemalloc2 is not installed");
+        String conf = serveMallocConf();
+        ProcessBuilder trueWithJemalloc = new ProcessBuilder("/bin/true").redirectErrorStream(true);
+        trueWithJemalloc.environment().put("LD_PRELOAD", jemalloc.get().toString());
+        trueWithJemalloc.environment().put("MALLOC_CONF", conf + ",abort_conf:true,stats_print:true");
+        Process process = trueWithJemalloc.start();
+        String printed = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as("jemalloc with abort_conf:true on %s:%n%s", conf, printed).isZero();
+        assertThat(printed).doesNotContain("<jemalloc>");
+        for (String option : conf.split(",")) {
+            String[] pair = option.split(":", 2);
+            assertThat(printed).as("jemalloc's statistics for %s", option)
+                    .containsPattern("(?m)^\\s*opt\\." + Pattern.quote(pair[0]) + ": \"?" + Pattern.quote(pair[1])
+                            + "\"?(\\s|$)");
+        }
+    }
+
+    /** The {@code MALLOC_CONF} that {@code bin/imgorigin serve} sets unless the operator set one. */
+    private static String serveMallocConf() throws IOException {
+        Matcher serve = Pattern.compile("MALLOC_CONF=\"\\$\\{MALLOC_CONF:-([^}]+)}\"")
+                .matcher(Files.readString(Path.of("bin/imgorigin")));
+        assertThat(serve.find()).as("bin/imgorigin's MALLOC_CONF default").isTrue();
+        return serve.group(1);
     }
 
     @Test
