@@ -158,7 +158,7 @@ report=$(
   printf 'Machine: %s cores, %s; %s; %s; server allocator: %s; load average %s at the start, %s at the end.\n\n' \
     "$(nproc)" "${cpu:-unknown CPU}" "$(vips --version 2>/dev/null || echo libvips)" \
     "$([ "$SERVER" = 1 ] && "$JAVA_HOME/bin/java" -version 2>&1 | head -n 1 || echo 'server not run')" \
-    "${ALLOCATOR:-server not run}" "$LOAD_START" "$(loadavg)"
+    "${ALLOCATOR:-none}" "$LOAD_START" "$(loadavg)"
   printf '| run | A: libvips in-process (img/s) | A CPU (ms/img) | B: vipsthumbnail, 1 process/img (img/s) | server (req/s) | server CPU (ms/img) | server p50 / p99 (ms) | X-Cache |\n'
   printf '|---|---|---|---|---|---|---|---|\n'
   printf '%s\n' "${ROWS[@]}"

@@ -6,6 +6,7 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CORPUS=$ROOT/bench/corpus/photos.sh
 RECORD=1           # 0: --no-record, append_results writes nothing
+ALLOCATOR=         # launch_jar: the allocator the last jar it started runs on
 PIDS=()            # background processes, stopped by cleanup on exit
 JAVA_OPTS_DEFAULT= # JVM flags for launch_jar when IMGORIGIN_JAVA_OPTS is unset or empty
 
@@ -230,9 +231,10 @@ cpu_model() { sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1;
 show_and_record() { # show_and_record <title>: stdin (the run's report) to stderr, then append_results <title>
   # Through a file, not `tee /dev/stderr`: that reopens a log file stderr is redirected to,
   # truncating it, or (with -a) writes at another offset than the shell's own stderr does.
+  # Recorded first: a closed stderr (a pipe to head) must not lose the record.
   cat >"$TMP/report.md"
-  cat "$TMP/report.md" >&2
   append_results "$1" <"$TMP/report.md"
+  cat "$TMP/report.md" >&2
 }
 
 append_results() { # append_results <title>: appends stdin to bench/results/$BENCH-<date>.md

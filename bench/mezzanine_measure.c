@@ -183,9 +183,22 @@ static int mezzanine(VipsImage *img, const char *cand, void **buf, size_t *len) 
   return vips_pngsave_buffer(img, buf, len, "compression", 1, "strip", 1, NULL);
 }
 
+/* A comma-separated list of at most 16 positive whole numbers; exits on anything else. */
 static int parse(char *s, int *out) {
   int n = 0;
-  for (char *t = strtok(s, ","); t; t = strtok(NULL, ",")) out[n++] = atoi(t);
+  for (char *t = strtok(s, ","); t; t = strtok(NULL, ",")) {
+    char *end;
+    long v = strtol(t, &end, 10);
+    if (n == 16 || *end || v <= 0 || v > 100000) {
+      fprintf(stderr, "not a list of at most 16 sizes: %s\n", t);
+      exit(2);
+    }
+    out[n++] = (int)v;
+  }
+  if (n == 0) {
+    fprintf(stderr, "an empty list of sizes\n");
+    exit(2);
+  }
   return n;
 }
 
@@ -213,6 +226,10 @@ int main(int argc, char **argv) {
   nw = parse(ws, widths);
   ne = parse(es, edges);
   for (; i < argc && argv[i][0] == '-'; i += 2) {
+    if (i + 1 == argc) {
+      fprintf(stderr, "%s needs a value\n", argv[i]);
+      return 2;
+    }
     if (!strcmp(argv[i], "-w")) nw = parse(argv[i + 1], widths);
     else if (!strcmp(argv[i], "-e")) ne = parse(argv[i + 1], edges);
     else if (!strcmp(argv[i], "-c")) {
@@ -226,6 +243,13 @@ int main(int argc, char **argv) {
         }
         cands[ncands++] = t;
       }
+      if (ncands == 0) {
+        fprintf(stderr, "-c names no candidate\n");
+        return 2;
+      }
+    } else {
+      fprintf(stderr, "unknown option: %s\n", argv[i]);
+      return 2;
     }
   }
   printf("photo\tcand\tedge\twidth\tcpu_direct_ms\tcpu_mezz_ms\tpsnr\tssim\tmezz_bytes\tmezz_cpu_ms\n");
