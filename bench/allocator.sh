@@ -109,8 +109,7 @@ med() { # med <tool> <column: 3 CPU per variant, 4 kernel %>: the median over re
 {
   printf '\n## %s, commit %s\n\n' "$(date -u '+%F %H:%M UTC')" "$(commit_label src bench bin)"
   printf '%s photos (%s), %s widths each as WebP q%s, one client, %s workers, every request a render from the' \
-    "${#PHOTOS[@]}" "$(for p in "${PHOTOS[@]}"; do printf '%s %s\n' "$(vipsheader -f width "$p")" "$(vipsheader -f height "$p")"
-      done | awk '{ printf "%s%.1f", (NR > 1 ? ", " : ""), $1 * $2 / 1e6 } END { print " MP" }')" \
+    "${#PHOTOS[@]}" "$(megapixels "${PHOTOS[@]}")" \
     "${#WIDTHS[@]}" "$QUALITY" "$WORKERS"
   printf ' original; %s measurements of each; load average %s at the start, %s at the end; %s s; %s.\n\n' \
     "$REPS" "$LOAD_START" "$LOAD_END" "$((SECONDS - STARTED))" "$(cpu_model)"

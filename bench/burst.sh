@@ -46,13 +46,7 @@ ensure_ipx
 make_tmp
 export VIPS_WARNING=0
 corpus PHOTOS jpeg
-mkdir -p "$TMP/originals" "$TMP/flat"
-IDS=()
-for p in "${PHOTOS[@]}"; do
-  store_original "$p"
-  ln -s "$p" "$TMP/flat/$ID.jpg"
-  IDS+=("$ID")
-done
+store_flat "${PHOTOS[@]}"
 
 use_jdk
 ensure_jar src/main "mvn -B -q -DskipTests package" src/main pom.xml
@@ -122,8 +116,7 @@ renders=$(awk -F'\t' 'NR == 1 { print $5 }' "$RESULTS")
 {
   printf '\n## %s, commit %s\n\n' "$(date -u '+%F %H:%M UTC')" "$(commit_label src bench)"
   printf '%s photos (%s), %s renders a measurement, WebP q%s, %s clients, %s workers, %s measurements;' \
-    "${#PHOTOS[@]}" "$(for p in "${PHOTOS[@]}"; do printf '%s %s\n' "$(vipsheader -f width "$p")" "$(vipsheader -f height "$p")"
-      done | awk '{ printf "%s%.1f", (NR > 1 ? ", " : ""), $1 * $2 / 1e6 } END { print " MP" }')" \
+    "${#PHOTOS[@]}" "$(megapixels "${PHOTOS[@]}")" \
     "$renders" "$QUALITY" "$CLIENTS" "$WORKERS" "$REPS"
   printf ' widths %s (+1 px each measurement); load average %s at the start, %s at the end; %s s; %s; %s.\n\n' \
     "$(IFS=,; echo "${WIDTHS[*]}")" "$LOAD_START" "$LOAD_END" "$((SECONDS - STARTED))" "$(cpu_model)" "$ALLOCATOR"

@@ -50,13 +50,8 @@ export VIPS_WARNING=0
 
 # --- photos -----------------------------------------------------------------------------
 corpus PHOTOS jpeg
-mkdir -p "$TMP/originals" "$TMP/cache" "$TMP/flat" "$TMP/thumbs"
-IDS=()
-for p in "${PHOTOS[@]}"; do
-  store_original "$p"
-  ln -s "$p" "$TMP/flat/$ID.jpg" # unique names for vipsthumbnail's %s
-  IDS+=("$ID")
-done
+mkdir -p "$TMP/cache" "$TMP/thumbs"
+store_flat "${PHOTOS[@]}"
 JOBS=$((${#PHOTOS[@]} * ROUNDS))
 
 # --- baseline A: compile ----------------------------------------------------------------

@@ -91,6 +91,16 @@ store_all() { # store_all <file>...: store_original of each; sets IDS to their i
   done
 }
 
+store_flat() { # store_flat <JPEG>...: store_all, and each also as $TMP/flat/<id>.jpg (unique names for
+  # the peers that read files: ipx, nginx, vipsthumbnail)
+  store_all "$@"
+  mkdir -p "$TMP/flat"
+  local i
+  for i in "${!IDS[@]}"; do
+    ln -s "${@:i+1:1}" "$TMP/flat/${IDS[$i]}.jpg"
+  done
+}
+
 # --- JDK, jar, server -------------------------------------------------------------------
 java_home() {
   local h
@@ -217,6 +227,12 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", x / y }'; }
 
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
+
+megapixels() { # megapixels <image>...: "15.9, 13.4 MP", each image's pixels in millions
+  local p
+  for p in "$@"; do printf '%s %s\n' "$(vipsheader -f width "$p")" "$(vipsheader -f height "$p")"; done |
+    awk '{ printf "%s%.1f", (NR > 1 ? ", " : ""), $1 * $2 / 1e6 } END { print " MP" }'
+}
 
 # --- report -----------------------------------------------------------------------------
 commit_label() { # commit_label <path>...: the short commit, "+local changes" if those paths differ

@@ -62,13 +62,7 @@ ensure_ipx
 make_tmp
 export VIPS_WARNING=0
 corpus PHOTOS jpeg "$NPHOTOS"
-mkdir -p "$TMP/originals" "$TMP/flat"
-IDS=()
-for p in "${PHOTOS[@]}"; do
-  store_original "$p"
-  ln -s "$p" "$TMP/flat/$ID.jpg"
-  IDS+=("$ID")
-done
+store_flat "${PHOTOS[@]}"
 BASELINE=$TMP/vips_baseline
 build_vips_baseline "$BASELINE"
 COMPARE=$TMP/mezzanine_measure
@@ -248,8 +242,7 @@ renders=$(awk -F'\t' 'NR == 1 { print $6 }' "$RESULTS")
 {
   printf '\n## %s, commit %s\n\n' "$(date -u '+%F %H:%M UTC')" "$(commit_label src bench)"
   printf '%s photos (%s), %s renders a page, WebP q%s, %s clients / workers / threads, %s measurements;' \
-    "${#PHOTOS[@]}" "$(for p in "${PHOTOS[@]}"; do printf '%s %s\n' "$(vipsheader -f width "$p")" "$(vipsheader -f height "$p")"
-      done | awk '{ printf "%s%.1f", (NR > 1 ? ", " : ""), $1 * $2 / 1e6 } END { print " MP" }')" \
+    "${#PHOTOS[@]}" "$(megapixels "${PHOTOS[@]}")" \
     "$renders" "$QUALITY" "$THREADS" "$REPS"
   printf ' page 1 widths %s, page 2 %s; load average %s at the start, %s at the end; %s s; %s; %s.\n\n' \
     "$PAGE1" "$PAGE2" "$LOAD_START" "$LOAD_END" "$((SECONDS - STARTED))" "$(cpu_model)" "$ALLOCATOR"

@@ -213,9 +213,6 @@ public final class Renderer {
                 VipsScope.Header header = scope.header(buffer);
                 SourceInfo info = info(format, header, source);
                 admit(info);
-                if (info.pages() != 1 || info.hasAlpha()) {
-                    return out;
-                }
                 double scale = 0;
                 int count = 0;
                 for (int i = 0; i < jobs.size(); i++) {
@@ -266,7 +263,7 @@ public final class Renderer {
      * cover {@code job} (it may still render it alone, as when fewer than two are covered).
      */
     public boolean shareable(SourceInfo info, Job job) {
-        return info.pages() == 1 && !info.hasAlpha() && sharedPlan(info, job).isPresent();
+        return sharedPlan(info, job).isPresent();
     }
 
     /**
@@ -275,6 +272,10 @@ public final class Renderer {
      */
     private Optional<Plan> sharedPlan(SourceInfo info, Job job) {
         Transformation t = job.transformation();
+        // A still without alpha: the one decode is of one page, and alpha is left to a render alone.
+        if (info.pages() != 1 || info.hasAlpha()) {
+            return Optional.empty();
+        }
         if (t.needsNegotiation() || !job.output().writable() || !t.layerImages().isEmpty() || t.page().isPresent()
                 || (job.output() == ImageFormat.JXL && !writesJpegXl)) {
             return Optional.empty();
