@@ -68,7 +68,7 @@ public record Config(
 
     /** The cache tiers' places and bounds. */
     public record Cache(Path dir, long maxBytes, long memoryBytes, long originalsBytes, Optional<String> accelPrefix,
-            int mezzanineEdge) {
+            int mezzanineEdge, long mezzanineMemoryBytes) {
     }
 
     public static Config fromEnv(Map<String, String> vars) {
@@ -116,7 +116,8 @@ public record Config(
                 env.size("IMGORIGIN_MEMORY_CACHE_BYTES", "256MB"),
                 env.size("IMGORIGIN_ORIGINALS_CACHE_BYTES", "2GiB"),
                 accel,
-                env.integer("IMGORIGIN_MEZZANINE", 3072, 0, 16_384));
+                env.integer("IMGORIGIN_MEZZANINE", 3072, 0, 16_384),
+                env.size("IMGORIGIN_MEZZANINE_MEMORY_BYTES", "256MB"));
 
         long maxSourcePixels = env.longValue("IMGORIGIN_MAX_SOURCE_PIXELS", 50_000_000L, 1);
         int maxDimension = env.integer("IMGORIGIN_MAX_DIMENSION", 8192, 1, 65_535);

@@ -21,6 +21,7 @@ import org.imgorigin.image.ImageId;
 import org.imgorigin.metrics.Metrics;
 import org.imgorigin.render.Mezzanine;
 import org.imgorigin.render.MezzanineSource;
+import org.imgorigin.vips.Pixels;
 
 /**
  * The {@link Mezzanine}s of large originals, on local disk beside the originals' copies and
@@ -45,6 +46,13 @@ import org.imgorigin.render.MezzanineSource;
  * variant larger than it, a crop at full resolution, {@code e_trim}) neither count nor make one.
  * An upload's eager set, rendered from one decode of its own ({@code Renderer#renderMany}),
  * counts as the first render: the next one makes it ({@link #expectMany}).
+ *
+ * <p>The render that makes a mezzanine has its decoded pixels in native memory: they are held
+ * there too, up to {@code IMGORIGIN_MEZZANINE_MEMORY_BYTES} (least recently used dropped
+ * first; 0 holds none), and the renders after it resize from them instead of reading and
+ * decoding the JPEG (a srcset's other widths, asked for within seconds). Held pixels are
+ * dropped by the same purge and delete as the file, and their memory freed once the last
+ * render reading them ends ({@link Pixels}).
  */
 final class Mezzanines {
     private static final Logger LOG = Logger.getLogger(Mezzanines.class.getName());
@@ -62,14 +70,20 @@ final class Mezzanines {
     private final Cache<ImageId, Boolean> renderedOnce;
     /** Originals whose mezzanine could not be made lately. */
     private final Cache<ImageId, Boolean> failed;
+    /** Mezzanines made lately, with their decoded pixels (leased: released when dropped). */
+    private final Cache<ImageId, Mezzanine> held;
 
-    /** {@code edge}: the long side of a mezzanine; 0, or no {@code disk}, turns them off. */
-    Mezzanines(Optional<DiskLru> disk, Invalidation invalidation, Metrics metrics, int edge) {
-        this(disk, invalidation, metrics, edge, Ticker.systemTicker());
+    /**
+     * {@code edge}: the long side of a mezzanine; 0, or no {@code disk}, turns them off.
+     * {@code memoryBytes}: the most their decoded pixels hold in memory; 0 holds none.
+     */
+    Mezzanines(Optional<DiskLru> disk, Invalidation invalidation, Metrics metrics, int edge, long memoryBytes) {
+        this(disk, invalidation, metrics, edge, memoryBytes, Ticker.systemTicker());
     }
 
     /** {@code ticker}: the time the memories of first renders and failures expire by. */
-    Mezzanines(Optional<DiskLru> disk, Invalidation invalidation, Metrics metrics, int edge, Ticker ticker) {
+    Mezzanines(Optional<DiskLru> disk, Invalidation invalidation, Metrics metrics, int edge, long memoryBytes,
+            Ticker ticker) {
         this.disk = edge > 0 ? disk : Optional.empty();
         this.invalidation = invalidation;
         this.metrics = metrics;
@@ -77,11 +91,33 @@ final class Mezzanines {
         this.renderedOnce = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofHours(1))
                 .ticker(ticker).build();
         this.failed = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(BACK_OFF).ticker(ticker).build();
+        // Released on the thread that drops it, at once: the bound is on memory, not on entries.
+        this.held = Caffeine.newBuilder().maximumWeight(Math.max(0, memoryBytes))
+                .weigher((ImageId id, Mezzanine m) -> (int) Math.min(Integer.MAX_VALUE, heldBytes(m)))
+                .executor(Runnable::run)
+                .removalListener((ImageId id, Mezzanine m, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
+                    if (m != null) {
+                        m.pixels().ifPresent(Pixels::release);
+                    }
+                })
+                .build();
+        metrics.mezzanineMemoryGauge(this::memoryBytes);
         this.disk.ifPresent(lru -> invalidation.register(id -> {
             renderedOnce.invalidate(id);
             failed.invalidate(id);
+            held.invalidate(id);
             return lru.remove(relative(id)) ? 1 : 0;
         }));
+    }
+
+    private static long heldBytes(Mezzanine m) {
+        return m.pixels().map(Pixels::bytes).orElse(0L) + m.jpegBytes();
+    }
+
+    /** What the decoded mezzanines held now take in memory. */
+    long memoryBytes() {
+        held.cleanUp();
+        return held.policy().eviction().map(e -> e.weightedSize().orElse(0L)).orElse(0L);
     }
 
     /** The original's eager set is being rendered: it counts as a first render, the next one makes the mezzanine. */
@@ -92,12 +128,13 @@ final class Mezzanines {
     }
 
     /**
-     * Whether renders of {@code id} would load from a mezzanine now: one is kept on disk or being
-     * made. A burst of its variants then loads from that, not from one shared decode of the
+     * Whether renders of {@code id} would load from a mezzanine now: one is held in memory, kept
+     * on disk or being made. A burst of its variants then loads from that, not from one shared decode of the
      * original ({@link Bursts}).
      */
     boolean standsIn(ImageId id) {
-        return disk.isPresent() && (making.containsKey(id) || disk.get().get(relative(id)).isPresent());
+        return disk.isPresent() && (making.containsKey(id) || held.getIfPresent(id) != null
+                || disk.get().get(relative(id)).isPresent());
     }
 
     static String relative(ImageId id) {
@@ -126,7 +163,8 @@ final class Mezzanines {
             @Override
             public Optional<Mezzanine> kept() {
                 if (read == null) {
-                    read = read(id, source);
+                    Mezzanine inMemory = held.getIfPresent(id);
+                    read = inMemory != null ? Optional.of(inMemory) : read(id, source);
                 }
                 return read;
             }
@@ -184,6 +222,14 @@ final class Mezzanines {
         });
     }
 
+    /** Holds the pixels of a mezzanine just made, if they fit the memory bound and are still there. */
+    private void hold(ImageId id, Mezzanine made) {
+        if (made.pixels().isPresent() && heldBytes(made) <= held.policy().eviction().orElseThrow().getMaximum()
+                && made.pixels().get().lease()) {
+            held.put(id, made); // the lease is released when it is dropped, replaced or invalidated
+        }
+    }
+
     /** The mezzanine another render is making, if it is made within {@code wait}; else the original. */
     private MezzanineSource.Turn await(ImageId id, CompletableFuture<Optional<Mezzanine>> running, Duration wait) {
         try {
@@ -229,7 +275,13 @@ final class Mezzanines {
         DiskLru lru = disk.get();
         String relative = relative(id);
         try {
-            invalidation.write(id, ticket, () -> lru.put(relative, made.toFile()), () -> lru.remove(relative));
+            invalidation.write(id, ticket, () -> {
+                hold(id, made);
+                lru.put(relative, made.toFile());
+            }, () -> {
+                held.invalidate(id);
+                lru.remove(relative);
+            });
         } catch (IOException | RuntimeException e) {
             // A full disk costs the next variants a decode of the original, never this answer.
             LOG.log(Level.WARNING, "could not keep the mezzanine of " + id + ": " + e.getMessage());

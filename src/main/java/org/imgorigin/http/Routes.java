@@ -54,7 +54,8 @@ public final class Routes implements AutoCloseable {
         Sources sources = new Sources(store, renderer, blocking, metrics, invalidation, config.maxOriginalBytes(),
                 config.originalsInFlightBytes());
         metrics.originalsGauge(sources::inMemory);
-        Mezzanines mezzanines = new Mezzanines(originals, invalidation, metrics, config.cache().mezzanineEdge());
+        Mezzanines mezzanines = new Mezzanines(originals, invalidation, metrics, config.cache().mezzanineEdge(),
+                config.cache().mezzanineMemoryBytes());
         Variants variants = new Variants(store, sources, renderer, pool, blocking, metrics, cache, invalidation,
                 mezzanines, config.burst());
         // Beside the cache, under its state directory: the disk cache's LRU neither counts nor evicts it.

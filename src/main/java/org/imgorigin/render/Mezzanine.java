@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.zip.CRC32C;
+import org.imgorigin.vips.Pixels;
 import org.imgorigin.vips.VipsImage;
 import org.imgorigin.vips.VipsScope;
 
@@ -35,6 +36,11 @@ import org.imgorigin.vips.VipsScope;
  * of both and the JPEG. {@link #fromFile} trusts a file only when every byte is there and
  * its size is the one the original and the edge give now, so a truncated, corrupted or stale
  * (another edge) mezzanine is never used: the caller makes it again from the original.
+ *
+ * <p>The one a render has just made also has its decoded {@link #pixels}, in native memory:
+ * kept there for a while ({@code IMGORIGIN_MEZZANINE_MEMORY_BYTES}), the variants after it
+ * resize from them without decoding the JPEG, and their pixels are those of the render that
+ * made it (no JPEG between them and the original).
  */
 public final class Mezzanine {
     /** JPEG quality of the mezzanine. */
@@ -46,11 +52,14 @@ public final class Mezzanine {
     private final byte[] jpeg;
     private final int width;
     private final int height;
+    /** Null when read from a file. */
+    private final Pixels pixels;
 
-    private Mezzanine(byte[] jpeg, int width, int height) {
+    private Mezzanine(byte[] jpeg, int width, int height, Pixels pixels) {
         this.jpeg = jpeg;
         this.width = width;
         this.height = height;
+        this.pixels = pixels;
     }
 
     public int width() {
@@ -61,9 +70,27 @@ public final class Mezzanine {
         return height;
     }
 
+    /** The length of its JPEG. */
+    public int jpegBytes() {
+        return jpeg.length;
+    }
+
     /** The JPEG's bytes (not a copy). */
     byte[] jpeg() {
         return jpeg;
+    }
+
+    /** The same mezzanine without its pixels: for a caller whose lease on them ends before it uses it. */
+    Mezzanine withoutPixels() {
+        return pixels == null ? this : new Mezzanine(jpeg, width, height, null);
+    }
+
+    /**
+     * Its decoded pixels, for the one just made (empty for one read from a file); their memory
+     * lasts while someone holds a lease on them ({@link Pixels}).
+     */
+    public Optional<Pixels> pixels() {
+        return Optional.ofNullable(pixels);
     }
 
     /**
@@ -113,7 +140,7 @@ public final class Mezzanine {
                 || crc != crc(file, length, w, h)) {
             return Optional.empty();
         }
-        return Optional.of(new Mezzanine(Arrays.copyOf(file, length), w, h));
+        return Optional.of(new Mezzanine(Arrays.copyOf(file, length), w, h, null));
     }
 
     private static int crc(byte[] bytes, int length, int width, int height) {
@@ -125,19 +152,12 @@ public final class Mezzanine {
 
     /**
      * Makes the mezzanine of an original that is {@link #worthMaking worth it}: one decode
-     * (shrinking on load), upright. Empty when the loaded image is not 8-bit sRGB or grey
-     * without alpha (it would not be the pixels a render from the original starts from).
+     * (shrinking on load), upright, into {@link #pixels} (its {@code edge}² pixels at most), then
+     * encoded; the render that makes it resizes its own variant from the same pixels. Empty when
+     * the loaded image is not 8-bit sRGB or grey without alpha (it would not be the pixels a
+     * render from the original starts from).
      */
     static Optional<Mezzanine> make(VipsScope scope, MemorySegment original, SourceInfo info, int edge) {
-        return shrink(scope, original, info, edge).map(image -> encode(scope, image));
-    }
-
-    /**
-     * The original at the mezzanine's size, upright, held in memory (its {@code edge}² pixels at
-     * most), so that the render that makes the mezzanine can also resize its own variant from
-     * it: one decode of the original for both. Empty as {@link #make} is.
-     */
-    static Optional<VipsImage> shrink(VipsScope scope, MemorySegment original, SourceInfo info, int edge) {
         if (!worthMaking(info, edge)) {
             return Optional.empty();
         }
@@ -146,12 +166,11 @@ public final class Mezzanine {
         if (image.hasAlpha() || (image.colour() != VipsImage.Colour.SRGB && image.colour() != VipsImage.Colour.GREY)) {
             return Optional.empty();
         }
-        return Optional.of(scope.materialise(image));
-    }
-
-    /** The mezzanine of an image that {@link #shrink} made. */
-    static Mezzanine encode(VipsScope scope, VipsImage shrunk) {
-        return new Mezzanine(scope.saveJpegFull(shrunk, QUALITY), shrunk.width(), shrunk.height());
+        Pixels pixels = scope.keep(image);
+        // Leased to this scope since keep: the view cannot find them freed.
+        VipsImage decoded = scope.view(pixels).orElseThrow();
+        return Optional.of(new Mezzanine(scope.saveJpegFull(decoded, QUALITY), decoded.width(), decoded.height(),
+                pixels));
     }
 
     /**

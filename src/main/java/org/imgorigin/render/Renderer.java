@@ -351,7 +351,8 @@ public final class Renderer {
             MemorySegment buffer = scope.buffer(source);
             SourceInfo info = info(format, scope.header(buffer), source);
             admit(info);
-            return Mezzanine.make(scope, buffer, info, edge);
+            // Its pixels are freed with this scope: the caller gets the JPEG alone.
+            return Mezzanine.make(scope, buffer, info, edge).map(Mezzanine::withoutPixels);
         });
     }
 
@@ -521,8 +522,12 @@ public final class Renderer {
                 return Optional.empty();
             }
             case MezzanineSource.Turn.Use use -> {
-                return Optional.of(load(scope, scope.buffer(use.mezzanine().jpeg()), plan.loadWidth(),
-                        plan.loadHeight(), plan.noRotate(), 0, 1));
+                // Its pixels where they are still held in memory; else its JPEG, decoded.
+                Optional<VipsImage> decoded = use.mezzanine().pixels().flatMap(scope::view);
+                return Optional.of(decoded.isPresent()
+                        ? new ArrayList<>(List.of(colour(scope, resizeTo(scope, decoded.get(), plan))))
+                        : load(scope, scope.buffer(use.mezzanine().jpeg()), plan.loadWidth(), plan.loadHeight(),
+                                plan.noRotate(), 0, 1));
             }
             case MezzanineSource.Turn.Make make -> {
                 if (left.compareTo(limits.timeout().dividedBy(2)) < 0) {
@@ -532,20 +537,20 @@ public final class Renderer {
                     make.done().accept(Optional.empty());
                     return Optional.empty();
                 }
-                Optional<VipsImage> shrunk = Optional.empty();
                 Optional<Mezzanine> made = Optional.empty();
                 try {
                     int edge = mezzanines.edge();
                     int[] size = Mezzanine.size(info.width(), info.height(), edge).orElseThrow();
                     // Held whole in memory: never more than a render may make.
                     if ((long) size[0] * size[1] <= limits.maxOutputPixels()) {
-                        shrunk = Mezzanine.shrink(scope, buffer, info, edge);
-                        made = shrunk.map(image -> Mezzanine.encode(scope, image));
+                        made = Mezzanine.make(scope, buffer, info, edge);
                     }
                 } finally {
                     make.done().accept(made); // failures included, which it remembers
                 }
-                return shrunk.map(image -> new ArrayList<>(List.of(colour(scope, resizeTo(scope, image, plan)))));
+                // Its pixels are leased to this scope since they were made.
+                return made.flatMap(Mezzanine::pixels).flatMap(scope::view)
+                        .map(image -> new ArrayList<>(List.of(colour(scope, resizeTo(scope, image, plan)))));
             }
         }
     }

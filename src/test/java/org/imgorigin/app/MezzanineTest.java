@@ -204,7 +204,8 @@ class MezzanineTest {
 
     @Test
     void aMezzanineCutShortCorruptedOrOfAnotherSizeIsMadeAgain() throws Exception {
-        try (Server server = start("cache")) {
+        // None held in memory: every render reads the file.
+        try (Server server = start("cache", "IMGORIGIN_MEZZANINE_MEMORY_BYTES", "0")) {
             prime(server);
             byte[] good = Files.readAllBytes(mezzanineFile());
 
@@ -230,6 +231,48 @@ class MezzanineTest {
             assertLikeDirect(server, "w_324");
             assertThat(Files.readAllBytes(mezzanineFile())).isEqualTo(good);
             assertThat(count(server, "made")).isEqualTo(5);
+        }
+    }
+
+    private static double memoryBytes(Server server) {
+        Matcher m = Pattern.compile("(?m)^imgorigin_mezzanine_memory_bytes (\\S+)$").matcher(server.metrics().scrape());
+        assertThat(m.find()).as("the gauge of held mezzanines").isTrue();
+        return Double.parseDouble(m.group(1));
+    }
+
+    @Test
+    void theMezzanineJustMadeIsHeldInMemoryWithinItsBoundAndPurgeDropsIt() throws Exception {
+        long pixels = 800L * 450 * 3;
+        try (Server server = start("cache")) {
+            prime(server);
+            assertThat(memoryBytes(server)).as("its pixels and its JPEG").isGreaterThan(pixels)
+                    .isLessThan(pixels + 2.0 * Files.size(mezzanineFile()));
+            // The next renders read the pixels held, not the file: a corrupted file goes unnoticed.
+            byte[] flipped = Files.readAllBytes(mezzanineFile());
+            flipped[flipped.length / 3] ^= 0x55;
+            Files.write(mezzanineFile(), flipped);
+            long used = count(server, "used");
+            // w_150 and w_120 shrink the 800 px pixels more than 4 times (one Lanczos pass, not libvips' box shrink).
+            for (String t : new String[] {"w_320", "w_150", "w_120,h_120,c_fill", "w_700,h_300,c_fill,g_south"}) {
+                assertLikeDirect(server, t);
+            }
+            assertThat(count(server, "used")).isEqualTo(used + 4);
+            assertThat(count(server, "rejected")).as("the file was not read").isZero();
+            assertThat(count(server, "made")).isEqualTo(1);
+
+            var purged = client.post(server.port(), "127.0.0.1", "/admin/purge/" + photo)
+                    .bearerTokenAuthentication(TOKEN).send().await(30, TimeUnit.SECONDS);
+            assertThat(purged.statusCode()).isEqualTo(200);
+            assertThat(memoryBytes(server)).as("purged from memory too").isZero();
+            assertLikeDirect(server, "w_330");
+            assertThat(count(server, "used")).as("purged: the next render is a first again").isEqualTo(used + 4);
+        }
+        // A bound smaller than one mezzanine's pixels holds none: the renders after it read the file.
+        try (Server server = start("cache", "IMGORIGIN_MEZZANINE_MEMORY_BYTES", String.valueOf(pixels))) {
+            prime(server);
+            assertThat(memoryBytes(server)).isZero();
+            assertLikeDirect(server, "w_320");
+            assertThat(count(server, "used")).isEqualTo(2);
         }
     }
 

@@ -61,7 +61,7 @@ class MezzaninesTest {
         Invalidation invalidation = new Invalidation(store, Optional.empty(), Clock.systemUTC());
         DiskLru disk = new DiskLru(root.resolve("copies"), 1L << 30, Clock.systemUTC(), Runnable::run);
         metrics = new Metrics();
-        mezzanines = new Mezzanines(Optional.of(disk), invalidation, metrics, EDGE, nanos::get);
+        mezzanines = new Mezzanines(Optional.of(disk), invalidation, metrics, EDGE, 1L << 30, nanos::get);
     }
 
     @AfterEach
