@@ -48,11 +48,11 @@ import org.imgorigin.vips.Pixels;
  * counts as the first render: the next one makes it ({@link #expectMany}).
  *
  * <p>The render that makes a mezzanine has its decoded pixels in native memory: they are held
- * there too, up to {@code IMGORIGIN_MEZZANINE_MEMORY_BYTES} (least recently used dropped
- * first; 0 holds none), and the renders after it resize from them instead of reading and
- * decoding the JPEG (a srcset's other widths, asked for within seconds). Held pixels are
- * dropped by the same purge and delete as the file, and their memory freed once the last
- * render reading them ends ({@link Pixels}).
+ * there too ({@link HeldMezzanines}, up to {@code IMGORIGIN_MEZZANINE_MEMORY_BYTES}, the least
+ * recently used dropped first; 0 holds none), and the renders after it resize from them instead
+ * of reading and decoding the JPEG (a srcset's other widths, asked for within seconds). Held
+ * pixels are dropped by the same purge and delete as the file, and their memory freed once the
+ * last render reading them ends ({@link Pixels}).
  */
 final class Mezzanines {
     private static final Logger LOG = Logger.getLogger(Mezzanines.class.getName());
@@ -70,12 +70,12 @@ final class Mezzanines {
     private final Cache<ImageId, Boolean> renderedOnce;
     /** Originals whose mezzanine could not be made lately. */
     private final Cache<ImageId, Boolean> failed;
-    /** Mezzanines made lately, with their decoded pixels (leased: released when dropped). */
-    private final Cache<ImageId, Mezzanine> held;
+    /** Mezzanines made lately, with their decoded pixels. */
+    private final HeldMezzanines held;
 
     /**
      * {@code edge}: the long side of a mezzanine; 0, or no {@code disk}, turns them off.
-     * {@code memoryBytes}: the most their decoded pixels hold in memory; 0 holds none.
+     * {@code memoryBytes}: the most the decoded ones held take; 0 holds none.
      */
     Mezzanines(Optional<DiskLru> disk, Invalidation invalidation, Metrics metrics, int edge, long memoryBytes) {
         this(disk, invalidation, metrics, edge, memoryBytes, Ticker.systemTicker());
@@ -91,33 +91,19 @@ final class Mezzanines {
         this.renderedOnce = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofHours(1))
                 .ticker(ticker).build();
         this.failed = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(BACK_OFF).ticker(ticker).build();
-        // Released on the thread that drops it, at once: the bound is on memory, not on entries.
-        this.held = Caffeine.newBuilder().maximumWeight(Math.max(0, memoryBytes))
-                .weigher((ImageId id, Mezzanine m) -> (int) Math.min(Integer.MAX_VALUE, heldBytes(m)))
-                .executor(Runnable::run)
-                .removalListener((ImageId id, Mezzanine m, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
-                    if (m != null) {
-                        m.pixels().ifPresent(Pixels::release);
-                    }
-                })
-                .build();
-        metrics.mezzanineMemoryGauge(this::memoryBytes);
+        this.held = new HeldMezzanines(this.disk.isPresent() ? memoryBytes : 0);
+        metrics.mezzanineMemoryGauge(held::bytes);
         this.disk.ifPresent(lru -> invalidation.register(id -> {
             renderedOnce.invalidate(id);
             failed.invalidate(id);
-            held.invalidate(id);
+            held.remove(id);
             return lru.remove(relative(id)) ? 1 : 0;
         }));
     }
 
-    private static long heldBytes(Mezzanine m) {
-        return m.pixels().map(Pixels::bytes).orElse(0L) + m.jpegBytes();
-    }
-
     /** What the decoded mezzanines held now take in memory. */
     long memoryBytes() {
-        held.cleanUp();
-        return held.policy().eviction().map(e -> e.weightedSize().orElse(0L)).orElse(0L);
+        return held.bytes();
     }
 
     /** The original's eager set is being rendered: it counts as a first render, the next one makes the mezzanine. */
@@ -133,7 +119,7 @@ final class Mezzanines {
      * original ({@link Bursts}).
      */
     boolean standsIn(ImageId id) {
-        return disk.isPresent() && (making.containsKey(id) || held.getIfPresent(id) != null
+        return disk.isPresent() && (making.containsKey(id) || held.contains(id)
                 || disk.get().get(relative(id)).isPresent());
     }
 
@@ -163,8 +149,8 @@ final class Mezzanines {
             @Override
             public Optional<Mezzanine> kept() {
                 if (read == null) {
-                    Mezzanine inMemory = held.getIfPresent(id);
-                    read = inMemory != null ? Optional.of(inMemory) : read(id, source);
+                    Optional<Mezzanine> inMemory = held.get(id);
+                    read = inMemory.isPresent() ? inMemory : read(id, source);
                 }
                 return read;
             }
@@ -222,14 +208,6 @@ final class Mezzanines {
         });
     }
 
-    /** Holds the pixels of a mezzanine just made, if they fit the memory bound and are still there. */
-    private void hold(ImageId id, Mezzanine made) {
-        if (made.pixels().isPresent() && heldBytes(made) <= held.policy().eviction().orElseThrow().getMaximum()
-                && made.pixels().get().lease()) {
-            held.put(id, made); // the lease is released when it is dropped, replaced or invalidated
-        }
-    }
-
     /** The mezzanine another render is making, if it is made within {@code wait}; else the original. */
     private MezzanineSource.Turn await(ImageId id, CompletableFuture<Optional<Mezzanine>> running, Duration wait) {
         try {
@@ -272,16 +250,12 @@ final class Mezzanines {
     }
 
     private void keep(ImageId id, Mezzanine made, long ticket) {
+        // Its pixels first, each write fenced against a purge that raced the make on its own.
+        invalidation.write(id, ticket, () -> held.put(id, made), () -> held.remove(id));
         DiskLru lru = disk.get();
         String relative = relative(id);
         try {
-            invalidation.write(id, ticket, () -> {
-                hold(id, made);
-                lru.put(relative, made.toFile());
-            }, () -> {
-                held.invalidate(id);
-                lru.remove(relative);
-            });
+            invalidation.write(id, ticket, () -> lru.put(relative, made.toFile()), () -> lru.remove(relative));
         } catch (IOException | RuntimeException e) {
             // A full disk costs the next variants a decode of the original, never this answer.
             LOG.log(Level.WARNING, "could not keep the mezzanine of " + id + ": " + e.getMessage());

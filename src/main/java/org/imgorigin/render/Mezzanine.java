@@ -163,7 +163,7 @@ public final class Mezzanine {
         }
         int[] size = size(info.width(), info.height(), edge).orElseThrow();
         VipsImage image = scope.thumbnail(original, size[0], size[1], VipsScope.Size.FORCE, false);
-        if (image.hasAlpha() || (image.colour() != VipsImage.Colour.SRGB && image.colour() != VipsImage.Colour.GREY)) {
+        if (!image.plain()) {
             return Optional.empty();
         }
         Pixels pixels = scope.keep(image);

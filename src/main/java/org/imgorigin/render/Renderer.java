@@ -230,8 +230,7 @@ public final class Renderer {
                     return out;
                 }
                 VipsImage decoded = colour(scope, scope.thumbnail(buffer, width, height, VipsScope.Size.FORCE, false));
-                if (decoded.hasAlpha()
-                        || (decoded.colour() != VipsImage.Colour.SRGB && decoded.colour() != VipsImage.Colour.GREY)) {
+                if (!decoded.plain()) {
                     each.unshareable();
                     return out;
                 }

@@ -13,6 +13,7 @@ public final class VipsImage {
     private final int bands;
     private final boolean alpha;
     private final int interpretation;
+    private final int format;
 
     VipsImage(MemorySegment pointer) {
         this.pointer = pointer;
@@ -21,6 +22,7 @@ public final class VipsImage {
         this.bands = Native.callInt("vips_image_get_bands", -1, pointer);
         this.alpha = Native.callInt("vips_image_hasalpha", -1, pointer) != 0;
         this.interpretation = Native.callInt("vips_image_get_interpretation", -1, pointer);
+        this.format = Native.callInt("vips_image_get_format", -1, pointer);
     }
 
     public int width() {
@@ -50,4 +52,14 @@ public final class VipsImage {
     }
 
     public enum Colour { SRGB, GREY, GREY16, OTHER }
+
+    /**
+     * 8-bit sRGB or grey without alpha: what a render starts from when nothing needs more
+     * (what the mezzanine, a shared decode and held pixels may be, and what {@link
+     * VipsScope#resize} resizes without premultiplying or converting colours).
+     */
+    public boolean plain() {
+        return format == VipsScope.FORMAT_UCHAR && !alpha
+                && (colour() == Colour.SRGB || colour() == Colour.GREY);
+    }
 }

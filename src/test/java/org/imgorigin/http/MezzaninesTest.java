@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -25,6 +26,8 @@ import org.imgorigin.render.RenderLimits;
 import org.imgorigin.render.Renderer;
 import org.imgorigin.render.SourceInfo;
 import org.imgorigin.store.OriginalStore;
+import org.imgorigin.url.Presets;
+import org.imgorigin.url.TransformationParser;
 import org.imgorigin.store.OriginalStores;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -46,6 +49,8 @@ class MezzaninesTest {
     OriginalStore store;
     Metrics metrics;
     Mezzanines mezzanines;
+    Invalidation invalidation;
+    DiskLru disk;
     final AtomicLong nanos = new AtomicLong();
     final ImageId id = new ImageId("0123456789abcdef0123456789abcdef01234567");
     byte[] photo;
@@ -58,8 +63,8 @@ class MezzaninesTest {
         }
         source = new Sources.Source(photo, new SourceInfo(ImageFormat.JPEG, 1200, 675, 1, false, photo.length));
         store = OriginalStores.file(root.resolve("originals"));
-        Invalidation invalidation = new Invalidation(store, Optional.empty(), Clock.systemUTC());
-        DiskLru disk = new DiskLru(root.resolve("copies"), 1L << 30, Clock.systemUTC(), Runnable::run);
+        invalidation = new Invalidation(store, Optional.empty(), Clock.systemUTC());
+        disk = new DiskLru(root.resolve("copies"), 1L << 30, Clock.systemUTC(), Runnable::run);
         metrics = new Metrics();
         mezzanines = new Mezzanines(Optional.of(disk), invalidation, metrics, EDGE, 1L << 30, nanos::get);
     }
@@ -122,6 +127,48 @@ class MezzaninesTest {
         assertThat(turn(RENDER_LIMIT)).as("still backing off").isEqualTo(Turn.ORIGINAL);
         nanos.addAndGet(Duration.ofSeconds(2).toNanos());
         assertThat(turn(RENDER_LIMIT)).as("tried again").isInstanceOf(Turn.Make.class);
+    }
+
+    /** Two renders of {@code image} through {@code tier}: the second makes its mezzanine; then the one kept. */
+    private Mezzanine made(Mezzanines tier, ImageId image) throws Exception {
+        Renderer renderer = new Renderer(RenderLimits.DEFAULTS);
+        for (String width : new String[] {"w_300", "w_301"}) {
+            renderer.render(photo, TransformationParser.parse(width, Presets.NONE), ImageFormat.WEBP, Map.of(),
+                    tier.source(image, source, invalidation.ticket()));
+        }
+        return tier.source(image, source, invalidation.ticket()).kept().orElseThrow();
+    }
+
+    @Test
+    void heldPixelsStayWithinTheirBoundAndTheDroppedOnesAreFreed() throws Exception {
+        long each = 800L * 450 * 3;
+        Mezzanines tier = new Mezzanines(Optional.of(disk), invalidation, metrics, EDGE, 2 * each + each / 2,
+                nanos::get);
+        ImageId[] ids = {new ImageId("1".repeat(40)), new ImageId("2".repeat(40)), new ImageId("3".repeat(40))};
+        Mezzanine first = made(tier, ids[0]);
+        assertThat(first.pixels()).as("held in memory after the render that made it ended").get()
+                .satisfies(p -> assertThat(p.held()).isTrue());
+        Mezzanine second = made(tier, ids[1]);
+        assertThat(tier.memoryBytes()).isGreaterThan(2 * each);
+        Mezzanine third = made(tier, ids[2]);
+        assertThat(tier.memoryBytes()).as("within the bound").isLessThanOrEqualTo(2 * each + each / 2);
+        assertThat(java.util.stream.Stream.of(first, second, third).filter(m -> m.pixels().get().held()).count())
+                .as("one dropped, its memory freed").isEqualTo(2);
+
+        for (ImageId id : ids) {
+            invalidation.purge(id);
+        }
+        assertThat(java.util.stream.Stream.of(first, second, third).filter(m -> m.pixels().get().held()).count())
+                .as("purged: all freed").isZero();
+        assertThat(tier.memoryBytes()).isZero();
+        Turn next = tier.source(ids[2], source, invalidation.ticket()).turn(RENDER_LIMIT);
+        assertThat(next).as("purged: the next render is a first again").isEqualTo(Turn.ORIGINAL);
+
+        Mezzanines none = new Mezzanines(Optional.of(disk), invalidation, metrics, EDGE, 0, nanos::get);
+        ImageId fourth = new ImageId("4".repeat(40));
+        Mezzanine fromFile = made(none, fourth);
+        assertThat(fromFile.pixels()).as("0 holds none: read from the file").isEmpty();
+        assertThat(none.memoryBytes()).isZero();
     }
 
     @Test
