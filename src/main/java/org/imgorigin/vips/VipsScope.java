@@ -336,24 +336,24 @@ public final class VipsScope implements AutoCloseable {
     /**
      * Resizes an image already in the pipeline to exactly {@code width}×{@code height}.
      *
-     * <p>A {@link VipsImage#plain() plain} image shrunk 4 times or more is first box-averaged by
-     * the whole of half the factor ({@code vips_shrink}), then resized by what is left (2 to 4
-     * times) in one Lanczos-3 pass ({@code vips_resize}, reducing gap 0); less than 4 times, or
-     * enlarged, the Lanczos pass alone. That is the resampling {@code vips_thumbnail_image}
-     * does (within 45–56 dB of it), at a fifth to a tenth of its CPU on an image held in memory:
-     * libvips 8.14's own box shrink inside {@code vips_resize} took 200–440 ms to take a 3072 px
-     * image to 320–768 px, 30–80 here (docs/benchmarks.md). The Lanczos pass is kept under 4
-     * times because libvips' 8-bit kernels lose a level or more past about 7 (white came out
-     * 253 at 16 times, 247 at 64). Anything else (alpha, which {@code vips_thumbnail_image}
-     * premultiplies; other colour spaces and depths) keeps {@code vips_thumbnail_image}, as does
-     * a result that rounded to another size.
+     * <p>A {@link VipsImage#plain() plain} image is resized in one Lanczos-3 pass
+     * ({@code vips_resize}, reducing gap 0) when that shrinks it at most 4 times (or enlarges
+     * it); shrunk more, it is first box-averaged ({@code vips_shrink}) by the whole factor that
+     * leaves at most 4 to the Lanczos pass. libvips 8.14's own path ({@code vips_thumbnail_image},
+     * a box shrink inside {@code vips_resize}) took 200–400 ms to take a 3072 px image held in
+     * memory to 200–768 px; this takes 0.07–0.21 of that, within 43.8 dB of it (bench/resize_measure.c,
+     * docs/benchmarks.md). The Lanczos pass stays at 4 or less because libvips' 8-bit kernels
+     * drift past that (white came out 254 at 5.1, 251 at 30); a box by half the factor instead
+     * of the most that leaves 4 differed by 33.6 dB at 100 px. Anything else (alpha, which
+     * {@code vips_thumbnail_image} premultiplies; other colour spaces and depths) keeps
+     * {@code vips_thumbnail_image}, as does a result that rounded to another size.
      */
     public VipsImage resize(VipsImage in, int width, int height) {
         if (in.plain()) {
             double across = (double) in.width() / width;
             double down = (double) in.height() / height;
-            int boxAcross = across >= 4 ? (int) Math.floor(across / 2) : 1;
-            int boxDown = down >= 4 ? (int) Math.floor(down / 2) : 1;
+            int boxAcross = across > 4 ? (int) Math.ceil(across / 4) : 1;
+            int boxDown = down > 4 ? (int) Math.ceil(down / 4) : 1;
             VipsImage boxed = in;
             if (boxAcross > 1 || boxDown > 1) {
                 MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
