@@ -1,10 +1,11 @@
 /*
  * How to resize an image already decoded in memory (a mezzanine's held pixels, a shared
- * decode): the measurement behind VipsScope#resize and docs/benchmarks.md, "Resizing an
- * image held in memory".
+ * decode): the measurement behind VipsScope#resize and docs/benchmarks.md, "Held pixels, and
+ * resizing an image in memory".
  *
- * For each photo it decodes the photo to fit a 3072x3072 box (a mezzanine's pixels, 8-bit
- * sRGB, in memory), then resizes that to each width three ways, single-threaded, cache off:
+ * For each photo larger than a 3072x3072 box it decodes the photo to fit that box (a
+ * mezzanine's pixels, 8-bit sRGB, in memory; a photo that fits, or that is not 8-bit RGB
+ * without alpha, is skipped: the server makes no mezzanine of it), then resizes that to each width three ways, single-threaded, cache off:
  *   thumbnail  vips_thumbnail_image (what the server used; libvips' box shrink inside
  *              vips_resize, then Lanczos 3 for the rest)
  *   lanczos    vips_resize with a reducing gap of 0: one Lanczos-3 pass however large the factor
@@ -43,9 +44,16 @@ void *vips_image_write_to_memory(VipsImage *in, size_t *size);
 const char *vips_error_buffer(void);
 void g_object_unref(void *object);
 void g_free(void *mem);
-int g_file_get_contents(const char *filename, char **contents, size_t *length, void **error);
+typedef struct {
+  unsigned int domain;
+  int code;
+  char *message;
+} GError;
+int g_file_get_contents(const char *filename, char **contents, size_t *length, GError **error);
 
-enum { SIZE_FORCE = 3 };
+enum { SIZE_DOWN = 2, SIZE_FORCE = 3, FORMAT_UCHAR = 0 };
+int vips_image_get_format(const VipsImage *image);
+int vips_image_hasalpha(VipsImage *image);
 
 static double cpu_ms(void) {
   struct timespec t;
@@ -136,10 +144,20 @@ int main(int argc, char **argv) {
   for (; i < argc; i++) {
     char *data;
     size_t len;
-    if (!g_file_get_contents(argv[i], &data, &len, NULL)) die(argv[i]);
+    GError *error = NULL;
+    if (!g_file_get_contents(argv[i], &data, &len, &error)) {
+      fprintf(stderr, "%s: %s\n", argv[i], error->message);
+      return 1;
+    }
     VipsImage *t;
-    if (vips_thumbnail_buffer(data, len, &t, 3072, "height", 3072, NULL)) die("decode");
+    if (vips_thumbnail_buffer(data, len, &t, 3072, "height", 3072, "size", SIZE_DOWN, NULL)) die(argv[i]);
     int w0 = vips_image_get_width(t), h0 = vips_image_get_height(t), bands = vips_image_get_bands(t);
+    if ((w0 < 3072 && h0 < 3072) || bands != 3 || vips_image_hasalpha(t) || vips_image_get_format(t) != FORMAT_UCHAR) {
+      fprintf(stderr, "%s: skipped (no mezzanine: fits the box, or not 8-bit RGB without alpha)\n", argv[i]);
+      g_object_unref(t);
+      g_free(data);
+      continue;
+    }
     size_t size;
     unsigned char *held = pixels(t, &size);
     g_object_unref(t);

@@ -74,10 +74,16 @@ final class HeldMezzanines {
 
     /** Drops the one held for {@code id}, if any. */
     void remove(ImageId id) {
-        Mezzanine removed;
+        remove(id, null);
+    }
+
+    /** Drops the one held for {@code id} if it is {@code expected} (any, when null). */
+    void remove(ImageId id, Mezzanine expected) {
+        Mezzanine removed = null;
         synchronized (this) {
-            removed = entries.remove(id);
-            if (removed != null) {
+            Mezzanine current = entries.get(id);
+            if (current != null && (expected == null || current == expected)) {
+                removed = entries.remove(id);
                 bytes -= weight(removed);
             }
         }

@@ -251,7 +251,7 @@ final class Mezzanines {
 
     private void keep(ImageId id, Mezzanine made, long ticket) {
         // Its pixels first, each write fenced against a purge that raced the make on its own.
-        invalidation.write(id, ticket, () -> held.put(id, made), () -> held.remove(id));
+        invalidation.write(id, ticket, () -> held.put(id, made), () -> held.remove(id, made));
         DiskLru lru = disk.get();
         String relative = relative(id);
         try {

@@ -183,10 +183,10 @@ public final class Metrics {
                 .description("originals held in memory for renders").register(registry);
     }
 
-    /** Bytes of mezzanines' decoded pixels held in native memory (bounded by IMGORIGIN_MEZZANINE_MEMORY_BYTES). */
+    /** Bytes of the mezzanines held decoded: their pixels (native) and JPEGs (heap), under IMGORIGIN_MEZZANINE_MEMORY_BYTES. */
     public void mezzanineMemoryGauge(Supplier<Number> bytes) {
         Gauge.builder("imgorigin.mezzanine.memory.bytes", bytes).baseUnit("bytes")
-                .description("decoded mezzanines held in memory").register(registry);
+                .description("mezzanines held decoded in memory: pixels and JPEGs").register(registry);
     }
 
     /** 1 while the disk cache takes writes, 0 while they fail (disk full, read-only): alert on it. */

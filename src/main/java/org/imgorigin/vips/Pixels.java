@@ -60,11 +60,16 @@ public final class Pixels {
 
     /** Gives a lease back; the last one frees the memory. */
     public void release() {
-        int left = leases.decrementAndGet();
-        if (left == 0) {
+        int n;
+        do {
+            n = leases.get();
+            if (n == 0) {
+                // Never below 0: a later lease must not find the freed memory "held" again.
+                throw new IllegalStateException("a lease given back twice");
+            }
+        } while (!leases.compareAndSet(n, n - 1));
+        if (n == 1) {
             Native.callVoid("g_free", data);
-        } else if (left < 0) {
-            throw new IllegalStateException("a lease given back twice");
         }
     }
 

@@ -341,10 +341,13 @@ public final class VipsScope implements AutoCloseable {
      * it); shrunk more, it is first box-averaged ({@code vips_shrink}) by the whole factor that
      * leaves at most 4 to the Lanczos pass. libvips 8.14's own path ({@code vips_thumbnail_image},
      * a box shrink inside {@code vips_resize}) took 200–400 ms to take a 3072 px image held in
-     * memory to 200–768 px; this takes 0.07–0.21 of that, within 43.8 dB of it (bench/resize_measure.c,
-     * docs/benchmarks.md). The Lanczos pass stays at 4 or less because libvips' 8-bit kernels
-     * drift past that (white came out 254 at 5.1, 251 at 30); a box by half the factor instead
-     * of the most that leaves 4 differed by 33.6 dB at 100 px. Anything else (alpha, which
+     * memory to 200–768 px; this takes 0.07–0.21 of that, at a PSNR of 43.8 dB or more against it
+     * (bench/resize_measure.c; docs/benchmarks.md, "Held pixels, and resizing an image in
+     * memory"). The Lanczos pass stays at 4 or less because libvips' 8-bit kernels drift past
+     * that (white came out 254 at 5.1, 251 at 30); a box by half the factor instead of the most
+     * that leaves 4 was 33.6 dB from it at 100 px. {@code vips_shrink} drops a last partial block
+     * of less than half a box: the image shifts by at most an eighth of an output pixel.
+     * Anything else (alpha, which
      * {@code vips_thumbnail_image} premultiplies; other colour spaces and depths) keeps
      * {@code vips_thumbnail_image}, as does a result that rounded to another size.
      */

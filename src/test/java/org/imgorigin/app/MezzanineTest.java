@@ -252,7 +252,7 @@ class MezzanineTest {
             flipped[flipped.length / 3] ^= 0x55;
             Files.write(mezzanineFile(), flipped);
             long used = count(server, "used");
-            // w_150 and w_120 shrink the 800 px pixels more than 4 times (one Lanczos pass, not libvips' box shrink).
+            // w_150 and w_120 shrink the 800 px pixels more than 4 times (a box, then one Lanczos pass).
             for (String t : new String[] {"w_320", "w_150", "w_120,h_120,c_fill", "w_700,h_300,c_fill,g_south"}) {
                 assertLikeDirect(server, t);
             }
@@ -267,7 +267,7 @@ class MezzanineTest {
             assertLikeDirect(server, "w_330");
             assertThat(count(server, "used")).as("purged: the next render is a first again").isEqualTo(used + 4);
         }
-        // A bound smaller than one mezzanine's pixels holds none: the renders after it read the file.
+        // A bound of one mezzanine's pixels alone (its JPEG counts too) holds none: the renders after it read the file.
         try (Server server = start("cache", "IMGORIGIN_MEZZANINE_MEMORY_BYTES", String.valueOf(pixels))) {
             prime(server);
             assertThat(memoryBytes(server)).isZero();

@@ -199,4 +199,32 @@ class MezzanineMakingTest {
             assertThat(max - min <= 4).as("flat grey seen, with a mezzanine kept: " + kept).isEqualTo(kept);
         }
     }
+    @Test
+    void aMezzanineWithPixelsRendersFromThemAndFromItsJpegOnceTheyAreFreed() throws Exception {
+        Renderer renderer = new Renderer(RenderLimits.DEFAULTS);
+        SourceInfo info = new SourceInfo(ImageFormat.JPEG, 1200, 675, 1, false, photo.length);
+        Mezzanine made;
+        try (org.imgorigin.vips.VipsScope scope = org.imgorigin.vips.Vips.scope()) {
+            made = Mezzanine.make(scope, scope.buffer(photo), info, EDGE).orElseThrow();
+            assertThat(made.pixels().orElseThrow().lease()).isTrue(); // kept past the scope, as a holder would
+        }
+        Mezzanine jpegOnly = made.withoutPixels();
+        // w_150: 800 / 150 is over 4, so the pixels go through the box and Lanczos resize.
+        for (String transformation : new String[] {"w_300", "w_150"}) {
+            byte[] fromPixels = render(renderer, photo, transformation,
+                    new Recording(wait -> new MezzanineSource.Turn.Use(made))).bytes();
+            byte[] fromJpeg = render(renderer, photo, transformation,
+                    new Recording(wait -> new MezzanineSource.Turn.Use(jpegOnly))).bytes();
+            assertThat(fromPixels).as("%s: the pixels, not the JPEG decoded again", transformation)
+                    .isNotEqualTo(fromJpeg);
+            BufferedImage a = Fixtures.decode(fromPixels);
+            BufferedImage b = Fixtures.decode(fromJpeg);
+            assertThat(a.getWidth() + "x" + a.getHeight()).isEqualTo(b.getWidth() + "x" + b.getHeight());
+        }
+        made.pixels().orElseThrow().release();
+        assertThat(made.pixels().orElseThrow().held()).isFalse();
+        assertThat(render(renderer, photo, "w_300", new Recording(wait -> new MezzanineSource.Turn.Use(made))).bytes())
+                .as("freed: from the JPEG").isEqualTo(render(renderer, photo, "w_300",
+                        new Recording(wait -> new MezzanineSource.Turn.Use(jpegOnly))).bytes());
+    }
 }
