@@ -32,6 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "measure.h"
+
 typedef struct _VipsImage VipsImage;
 int vips_init(const char *argv0);
 void vips_concurrency_set(int concurrency);
@@ -48,24 +50,12 @@ int vips_image_get_bands(const VipsImage *image);
 void *vips_image_write_to_memory(VipsImage *in, size_t *size);
 VipsImage *vips_image_new_from_file(const char *name, ...);
 VipsImage *vips_image_new_from_memory(const void *data, size_t size, int width, int height, int bands, int format);
-const char *vips_error_buffer(void);
 void g_object_unref(void *object);
 void g_free(void *mem);
 char *g_strdup(const char *s);
 int g_file_get_contents(const char *filename, char **contents, size_t *length, void **error);
 
 enum { SIZE_BOTH = 0, SIZE_DOWN = 2, SIZE_FORCE = 3, SUBSAMPLE_ON = 1, SUBSAMPLE_OFF = 2 }; /* VipsSize, VipsForeignSubsample */
-
-static double cpu_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-static void die(const char *what) {
-  fprintf(stderr, "%s: %s\n", what, vips_error_buffer());
-  exit(1);
-}
 
 /* The variant's pixels (RGB, 8 bit) and the CPU of thumbnail + encode. */
 static unsigned char *render(void *buf, size_t len, int w, int h, double *ms, int *bands) {
@@ -181,25 +171,6 @@ static int mezzanine(VipsImage *img, const char *cand, void **buf, size_t *len) 
     return 0;
   }
   return vips_pngsave_buffer(img, buf, len, "compression", 1, "strip", 1, NULL);
-}
-
-/* A comma-separated list of at most 16 positive whole numbers; exits on anything else. */
-static int parse(char *s, int *out) {
-  int n = 0;
-  for (char *t = strtok(s, ","); t; t = strtok(NULL, ",")) {
-    char *end;
-    long v = strtol(t, &end, 10);
-    if (n == 16 || *end || v <= 0 || v > 100000) {
-      fprintf(stderr, "not a list of at most 16 sizes: %s\n", t);
-      exit(2);
-    }
-    out[n++] = (int)v;
-  }
-  if (n == 0) {
-    fprintf(stderr, "an empty list of sizes\n");
-    exit(2);
-  }
-  return n;
 }
 
 int main(int argc, char **argv) {

@@ -28,6 +28,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "measure.h"
+
 typedef struct _VipsImage VipsImage;
 int vips_init(const char *argv0);
 void vips_concurrency_set(int concurrency);
@@ -41,7 +43,6 @@ int vips_image_get_height(const VipsImage *image);
 int vips_image_get_bands(const VipsImage *image);
 VipsImage *vips_image_new_from_memory(const void *data, size_t size, int width, int height, int bands, int format);
 void *vips_image_write_to_memory(VipsImage *in, size_t *size);
-const char *vips_error_buffer(void);
 void g_object_unref(void *object);
 void g_free(void *mem);
 typedef struct {
@@ -54,17 +55,6 @@ int g_file_get_contents(const char *filename, char **contents, size_t *length, G
 enum { SIZE_DOWN = 2, SIZE_FORCE = 3, FORMAT_UCHAR = 0 };
 int vips_image_get_format(const VipsImage *image);
 int vips_image_hasalpha(VipsImage *image);
-
-static double cpu_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-static void die(const char *what) {
-  fprintf(stderr, "%s: %s\n", what, vips_error_buffer());
-  exit(1);
-}
 
 static int half_box; /* -b half */
 
@@ -94,25 +84,6 @@ static unsigned char *pixels(VipsImage *img, size_t *size) {
   unsigned char *p = vips_image_write_to_memory(img, size);
   if (!p) die("write_to_memory");
   return p;
-}
-
-/* A comma-separated list of at most 16 positive whole numbers; exits on anything else. */
-static int parse(char *s, int *out) {
-  int n = 0;
-  for (char *t = strtok(s, ","); t; t = strtok(NULL, ",")) {
-    char *end;
-    long v = strtol(t, &end, 10);
-    if (n == 16 || *end || v <= 0 || v > 100000) {
-      fprintf(stderr, "not a list of at most 16 sizes: %s\n", t);
-      exit(2);
-    }
-    out[n++] = (int)v;
-  }
-  if (n == 0) {
-    fprintf(stderr, "an empty list of sizes\n");
-    exit(2);
-  }
-  return n;
 }
 
 int main(int argc, char **argv) {
