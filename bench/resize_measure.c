@@ -54,6 +54,7 @@ int g_file_get_contents(const char *filename, char **contents, size_t *length, G
 
 enum { SIZE_DOWN = 2, SIZE_FORCE = 3, FORMAT_UCHAR = 0 };
 int vips_image_get_format(const VipsImage *image);
+VipsImage *vips_image_new_from_buffer(const void *buf, size_t len, const char *option_string, ...);
 int vips_image_hasalpha(VipsImage *image);
 
 static int half_box; /* -b half */
@@ -120,10 +121,15 @@ int main(int argc, char **argv) {
       fprintf(stderr, "%s: %s\n", argv[i], error->message);
       return 1;
     }
+    VipsImage *header = vips_image_new_from_buffer(data, len, "", NULL);
+    if (!header) die(argv[i]);
+    /* As Mezzanine.size: none for an original that fits the box. */
+    int fits = vips_image_get_width(header) <= 3072 && vips_image_get_height(header) <= 3072;
+    g_object_unref(header);
     VipsImage *t;
     if (vips_thumbnail_buffer(data, len, &t, 3072, "height", 3072, "size", SIZE_DOWN, NULL)) die(argv[i]);
     int w0 = vips_image_get_width(t), h0 = vips_image_get_height(t), bands = vips_image_get_bands(t);
-    if ((w0 < 3072 && h0 < 3072) || bands != 3 || vips_image_hasalpha(t) || vips_image_get_format(t) != FORMAT_UCHAR) {
+    if (fits || bands != 3 || vips_image_hasalpha(t) || vips_image_get_format(t) != FORMAT_UCHAR) {
       fprintf(stderr, "%s: skipped (no mezzanine: fits the box, or not 8-bit RGB without alpha)\n", argv[i]);
       g_object_unref(t);
       g_free(data);

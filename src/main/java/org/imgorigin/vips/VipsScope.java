@@ -340,7 +340,7 @@ public final class VipsScope implements AutoCloseable {
      * ({@code vips_resize}, reducing gap 0) when that shrinks it at most 4 times (or enlarges
      * it); shrunk more, it is first box-averaged ({@code vips_shrink}) by the whole factor that
      * leaves at most 4 to the Lanczos pass. libvips 8.14's own path ({@code vips_thumbnail_image},
-     * a box shrink inside {@code vips_resize}) took 200–400 ms to take a 3072 px image held in
+     * a box shrink inside {@code vips_resize}) took 156–400 ms to take a 3072 px image held in
      * memory to 200–768 px; this takes 0.07–0.21 of that, at a PSNR of 43.8 dB or more against it
      * (bench/resize_measure.c; docs/benchmarks.md, "Held pixels, and resizing an image in
      * memory"). The Lanczos pass stays at 4 or less because libvips' 8-bit kernels drift past
@@ -374,6 +374,11 @@ public final class VipsScope implements AutoCloseable {
             }
             // Rounded to another size: the exact path below.
         }
+        return thumbnailImage(in, width, height);
+    }
+
+    /** {@code vips_thumbnail_image} to exactly {@code width}×{@code height}: {@link #resize} for what is not plain. */
+    VipsImage thumbnailImage(VipsImage in, int width, int height) {
         MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
         int rc = Native.callInt("vips_thumbnail_image", 3, in.pointer, out, width,
                 arena.allocateFrom("height"), height,
