@@ -115,8 +115,8 @@ final class Mezzanines {
 
     /**
      * Whether renders of {@code id} would load from a mezzanine now: one is held in memory, kept
-     * on disk or being made. A burst of its variants then loads from that, not from one shared decode of the
-     * original ({@link Bursts}).
+     * on disk or being made. A burst of its variants then loads from that, not from one shared
+     * decode of the original ({@link Bursts}).
      */
     boolean standsIn(ImageId id) {
         return disk.isPresent() && (making.containsKey(id) || held.contains(id)

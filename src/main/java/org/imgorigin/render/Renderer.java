@@ -438,7 +438,7 @@ public final class Renderer {
             if (shared.isPresent() && frameCount == 1 && page == 0 && !plan.noRotate()
                     && plan.loadWidth() <= shared.get().width() && plan.loadHeight() <= shared.get().height()) {
                 // The original decoded once for several variants (see renderMany): resized from memory.
-                frames = new ArrayList<>(List.of(colour(scope, resizeTo(scope, shared.get(), plan))));
+                frames = fromDecoded(scope, shared.get(), plan);
             } else {
                 Optional<List<VipsImage>> standIn = Mezzanine.couldServe(plan, info, header.orientation(), page,
                         frameCount, mezzanines.edge())
@@ -524,7 +524,7 @@ public final class Renderer {
                 // Its pixels where they are still held in memory; else its JPEG, decoded.
                 Optional<VipsImage> decoded = use.mezzanine().pixels().flatMap(scope::view);
                 return Optional.of(decoded.isPresent()
-                        ? new ArrayList<>(List.of(colour(scope, resizeTo(scope, decoded.get(), plan))))
+                        ? fromDecoded(scope, decoded.get(), plan)
                         : load(scope, scope.buffer(use.mezzanine().jpeg()), plan.loadWidth(), plan.loadHeight(),
                                 plan.noRotate(), 0, 1));
             }
@@ -549,7 +549,7 @@ public final class Renderer {
                 }
                 // Its pixels are leased to this scope since they were made.
                 return made.flatMap(Mezzanine::pixels).flatMap(scope::view)
-                        .map(image -> new ArrayList<>(List.of(colour(scope, resizeTo(scope, image, plan)))));
+                        .map(image -> fromDecoded(scope, image, plan));
             }
         }
     }
@@ -611,6 +611,14 @@ public final class Renderer {
     private Plan plan(VipsImage image, Transformation stage, double dpr, Optional<Box> focus) throws RenderException {
         return Geometry.laterStage(image.width(), image.height(), stage, dpr, focus, limits.maxDimension(),
                 limits.maxOutputPixels());
+    }
+
+    /**
+     * The first stage's one frame from an image already decoded in memory (a shared decode, a
+     * mezzanine's pixels) instead of a load: resized to the plan's load size, as a load makes it.
+     */
+    private static List<VipsImage> fromDecoded(VipsScope scope, VipsImage decoded, Plan plan) {
+        return new ArrayList<>(List.of(colour(scope, resizeTo(scope, decoded, plan))));
     }
 
     /** The image at the plan's load size (already there for a first stage that loaded at it). */
