@@ -24,6 +24,7 @@ final class Native {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBS = lookup();
     private static final ConcurrentHashMap<String, MethodHandle> HANDLES = new ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<String, Boolean> PRESENT = new ConcurrentHashMap<>();
 
     private Native() {
     }
@@ -34,6 +35,11 @@ final class Native {
         SymbolLookup vips = SymbolLookup.libraryLookup(name, Arena.global());
         // GLib's g_object_unref/g_free are found through libvips' own dependencies.
         return vips.or(LINKER.defaultLookup());
+    }
+
+    /** Whether the library has {@code function}: a build may leave out a C wrapper whose operation it has. */
+    static boolean has(String function) {
+        return PRESENT.computeIfAbsent(function, f -> LIBS.find(f).isPresent());
     }
 
     /** Calls a function returning {@code int}; {@code fixedArgs} is the count before the varargs (-1: not variadic). */

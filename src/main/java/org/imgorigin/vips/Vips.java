@@ -36,18 +36,21 @@ public final class Vips {
 
     /**
      * The only savers libvips may run: those {@code VipsScope} encodes with (JPEG, PNG, WebP,
-     * AVIF, GIF, JPEG XL). libvips 8.14 marks its JPEG XL saver untrusted along with the
-     * loader; the saver is unblocked here because what it is given is imgorigin's own decoded,
-     * resized pixels, never a client's bytes. The JPEG XL loader, which would parse them,
-     * stays blocked: JPEG XL is written, not read.
+     * AVIF, GIF, JPEG XL), one entry per format naming the classes that may write it; those of
+     * an entry this libvips has are unblocked. PNG is written by libpng's saver in a libvips
+     * built with libpng (Debian's) and by libspng's in one built without it (sharp's, which
+     * {@code IMGORIGIN_LIBVIPS} may name). libvips 8.14 marks its JPEG XL saver untrusted along
+     * with the loader; the saver is unblocked here because what it is given is imgorigin's own
+     * decoded, resized pixels, never a client's bytes. The JPEG XL loader, which would parse
+     * them, stays blocked: JPEG XL is written, not read.
      */
-    static final List<String> SAVERS = List.of(
-            "VipsForeignSaveJpeg",
-            "VipsForeignSavePng",
-            "VipsForeignSaveWebp",
-            "VipsForeignSaveHeif",
-            "VipsForeignSaveCgif",
-            "VipsForeignSaveJxl");
+    static final List<List<String>> SAVERS = List.of(
+            List.of("VipsForeignSaveJpeg"),
+            List.of("VipsForeignSavePng", "VipsForeignSaveSpng"),
+            List.of("VipsForeignSaveWebp"),
+            List.of("VipsForeignSaveHeif"),
+            List.of("VipsForeignSaveCgif"),
+            List.of("VipsForeignSaveJxl"));
 
     private Vips() {
     }
@@ -98,25 +101,34 @@ public final class Vips {
     private static void restrictOperations() {
         try (Arena arena = Arena.ofConfined()) {
             Native.callVoid("vips_block_untrusted_set", true);
-            block(arena, "VipsForeignLoad", true);
-            block(arena, "VipsForeignSave", true);
+            Native.callVoid("vips_operation_block_set", arena.allocateFrom("VipsForeignLoad"), true);
+            Native.callVoid("vips_operation_block_set", arena.allocateFrom("VipsForeignSave"), true);
             for (String name : LOADERS) {
-                block(arena, name, false);
+                allow(arena, List.of(name));
             }
-            for (String name : SAVERS) {
-                block(arena, name, false);
+            for (List<String> names : SAVERS) {
+                allow(arena, names);
             }
         }
     }
 
-    private static void block(Arena arena, String className, boolean state) {
-        MemorySegment name = arena.allocateFrom(className);
-        if (Native.callLong("g_type_from_name", -1, name) == 0) {
-            Logger.getLogger(Vips.class.getName())
-                    .warning("libvips has no operation " + className + ": its format cannot be read or written");
-            return;
+    /** Unblocks those of {@code classNames} this libvips has; logs when it has none of them. */
+    private static void allow(Arena arena, List<String> classNames) {
+        boolean any = false;
+        for (String className : classNames) {
+            if (has(arena, className)) {
+                Native.callVoid("vips_operation_block_set", arena.allocateFrom(className), false);
+                any = true;
+            }
         }
-        Native.callVoid("vips_operation_block_set", name, state);
+        if (!any) {
+            Logger.getLogger(Vips.class.getName()).warning("libvips has no operation "
+                    + String.join(" or ", classNames) + ": its format cannot be read or written");
+        }
+    }
+
+    private static boolean has(Arena arena, String className) {
+        return Native.callLong("g_type_from_name", -1, arena.allocateFrom(className)) != 0;
     }
 
     public static Version version() {
@@ -131,7 +143,7 @@ public final class Vips {
     public static boolean writesJpegXl() {
         init();
         try (Arena arena = Arena.ofConfined()) {
-            return Native.callLong("g_type_from_name", -1, arena.allocateFrom("VipsForeignSaveJxl")) != 0;
+            return has(arena, "VipsForeignSaveJxl");
         }
     }
 

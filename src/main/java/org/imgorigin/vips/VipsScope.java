@@ -736,10 +736,19 @@ public final class VipsScope implements AutoCloseable {
     private byte[] save(String function, VipsImage in, Object... options) {
         MemorySegment buf = arena.allocate(ValueLayout.ADDRESS);
         MemorySegment len = arena.allocate(ValueLayout.JAVA_LONG);
+        // A build may export the operation but not its C wrapper (sharp's libvips has no
+        // vips_pngsave_buffer: it writes PNG with libspng): then the operation is called by
+        // its name, and gives its bytes as a blob.
+        boolean wrapped = Native.has(function);
         List<Object> args = new ArrayList<>();
+        if (!wrapped) {
+            args.add(arena.allocateFrom(function.substring("vips_".length())));
+        }
         args.add(withoutMetadata(in));
         args.add(buf);
-        args.add(len);
+        if (wrapped) {
+            args.add(len);
+        }
         for (int i = 0; i < options.length; i += 2) {
             args.add(arena.allocateFrom((String) options[i]));
             args.add(options[i + 1]);
@@ -753,16 +762,23 @@ public final class VipsScope implements AutoCloseable {
             args.add(true);
         }
         args.add(END);
-        int rc = Native.callInt(function, 3, args.toArray());
+        int rc = wrapped ? Native.callInt(function, 3, args.toArray()) : Native.callInt("vips_call", 1, args.toArray());
         if (rc != 0) {
             throw failure("image could not be encoded");
         }
-        MemorySegment data = buf.get(ValueLayout.ADDRESS, 0);
-        long size = len.get(ValueLayout.JAVA_LONG, 0);
+        MemorySegment out = buf.get(ValueLayout.ADDRESS, 0);
+        if (!wrapped) {
+            try {
+                MemorySegment data = Native.callPointer("vips_blob_get", -1, out, len);
+                return data.reinterpret(len.get(ValueLayout.JAVA_LONG, 0)).toArray(ValueLayout.JAVA_BYTE);
+            } finally {
+                Native.callVoid("vips_area_unref", out);
+            }
+        }
         try {
-            return data.reinterpret(size).toArray(ValueLayout.JAVA_BYTE);
+            return out.reinterpret(len.get(ValueLayout.JAVA_LONG, 0)).toArray(ValueLayout.JAVA_BYTE);
         } finally {
-            Native.callVoid("g_free", data);
+            Native.callVoid("g_free", out);
         }
     }
 

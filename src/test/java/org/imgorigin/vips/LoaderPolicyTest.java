@@ -10,7 +10,7 @@ import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.stream.Stream;
+import java.util.List;
 import javax.imageio.ImageIO;
 import org.imgorigin.image.ImageFormat;
 import org.junit.jupiter.api.Test;
@@ -26,11 +26,15 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class LoaderPolicyTest {
     @Test
-    void everyAllowedLoaderAndSaverExistsInThisLibvips() {
+    void everyAllowedLoaderAndAWriterOfEachFormatExistInThisLibvips() {
         Vips.init();
         try (Arena arena = Arena.ofConfined()) {
-            for (String name : Stream.concat(Vips.LOADERS.stream(), Vips.SAVERS.stream()).toList()) {
+            for (String name : Vips.LOADERS) {
                 assertThat(Native.callLong("g_type_from_name", -1, arena.allocateFrom(name))).as(name).isNotZero();
+            }
+            for (List<String> names : Vips.SAVERS) {
+                assertThat(names).as("a saver of " + names).anySatisfy(name ->
+                        assertThat(Native.callLong("g_type_from_name", -1, arena.allocateFrom(name))).isNotZero());
             }
         }
     }
