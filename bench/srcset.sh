@@ -10,6 +10,8 @@
 # Contenders, taking turns page by page in an order that rotates:
 #   imgorigin  java -jar target/imgorigin.jar, IMGORIGIN_WORKERS=2, variant caches off,
 #              mezzanines on (IMGORIGIN_MEZZANINE's default), /w_W,q_80/<id>.webp
+#   sharpvips  the same on the libvips ipx's sharp bundles (IMGORIGIN_LIBVIPS pointed at npm's
+#              @img/sharp-libvips-linux-x64: a newer libvips, its own codecs)
 #   direct     the same with IMGORIGIN_MEZZANINE=0: every variant from the original
 #   ipx        ipx@3.1.1 as bench/peers.sh runs it (bench/peers_ipx.mjs, "matched")
 #   libvips    bench/vips_baseline.c: 2 threads, every variant from the original (the C loop)
@@ -17,7 +19,8 @@
 # is medians over --reps and ratios of them. Then the quality check: every variant of both
 # pages from imgorigin (by then from its mezzanines) against the direct render, as PNG,
 # compared by bench/mezzanine_measure.c (PSNR over RGB, luma SSIM); the bound is SSIM ≥ 0.99
-# and PSNR ≥ 40 dB.
+# and PSNR ≥ 40 dB; sharpvips's variants are compared with the same direct renders (on the
+# system's libvips), so its table shows what the other build changes too.
 # Then the eager set: uploads of the photos (made distinct by bench/upload_client.py) to a
 # server with IMGORIGIN_EAGER=f_webp,w_<each page-1 width>, with mezzanines and without
 # (the set renders from one decode of the original either way; bench/eager.sh compares that
@@ -32,7 +35,7 @@
 #   --no-record  don't append to bench/results/
 # Installs ipx with npm into $IMGORIGIN_BENCH_CACHE (default ~/.cache/imgorigin-bench) when
 # missing. Environment: JAVA_HOME (a JDK 25), IMGORIGIN_JAVA_OPTS.
-# Takes about 6 minutes with the defaults on 2 cores.
+# Takes about 8 minutes with the defaults on 2 cores.
 set -euo pipefail
 
 BENCH=srcset
@@ -58,6 +61,8 @@ positive "$REPS" "$NPHOTOS" "$THREADS"
 need gcc python3 curl node npm sha256sum
 
 ensure_ipx
+SHARP_LIBVIPS=$(find "$IPX_DIR/node_modules/@img" -name 'libvips-cpp.so.*' -print -quit 2>/dev/null || true)
+[ -n "$SHARP_LIBVIPS" ] || die "no libvips-cpp.so under $IPX_DIR/node_modules/@img (sharp's libvips)"
 
 make_tmp
 export VIPS_WARNING=0
@@ -78,6 +83,8 @@ start_jar imgorigin
 M_PORT=$JPORT M_PID=$JPID
 start_jar direct IMGORIGIN_MEZZANINE=0
 D_PORT=$JPORT D_PID=$JPID
+start_jar sharpvips IMGORIGIN_LIBVIPS="$SHARP_LIBVIPS"
+S_PORT=$JPORT S_PID=$JPID
 
 launch_ipx 2 matched "$TMP/ipx.log" "/w_$WARM_WIDTH,f_webp/${IDS[0]}.jpg"
 I_PORT=$IPX_PORT I_PID=$IPX_PID
@@ -90,16 +97,18 @@ client() { # client <base> <template> <widths> [<ids>...]: the load client's key
 }
 M_TEMPLATE='/w_{w},q_{q}/{id}.webp'
 I_TEMPLATE='/w_{w},q_{q},f_webp/{id}.jpg'
-purge_mezzanines() { # a first visit: imgorigin forgets its mezzanines (and that it rendered them)
-  local id
-  for id in "${IDS[@]}"; do
-    curl -sf -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$M_PORT/admin/purge/$id" ||
-      die "purge of $id failed"
+purge_mezzanines() { # a first visit: both imgorigins forget their mezzanines (and that they rendered them)
+  local id port
+  for port in "$M_PORT" "$S_PORT"; do
+    for id in "${IDS[@]}"; do
+      curl -sf -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/admin/purge/$id" ||
+        die "purge of $id failed"
+    done
   done
 }
 
 say "warming up (JIT, codecs, page cache)"
-for base in "http://127.0.0.1:$M_PORT" "http://127.0.0.1:$D_PORT"; do
+for base in "http://127.0.0.1:$M_PORT" "http://127.0.0.1:$D_PORT" "http://127.0.0.1:$S_PORT"; do
   client "$base" "$M_TEMPLATE" "$WARM_WIDTH,$((WARM_WIDTH + 1))" "${IDS[@]}" >/dev/null
 done
 client "http://127.0.0.1:$I_PORT" "$I_TEMPLATE" "$WARM_WIDTH" "${IDS[@]}" >/dev/null
@@ -120,12 +129,14 @@ measure() { # measure <tool> <widths>: "seconds cpu_ms renders failures"
       return
       ;;
     imgorigin) pid=$M_PID ;;
+    sharpvips) pid=$S_PID ;;
     direct) pid=$D_PID ;;
     ipx) pid=$I_PID ;;
   esac
   t0=$(cpu_ticks "$pid")
   case "$tool" in
     imgorigin) out=$(client "http://127.0.0.1:$M_PORT" "$M_TEMPLATE" "$widths" "${IDS[@]}") ;;
+    sharpvips) out=$(client "http://127.0.0.1:$S_PORT" "$M_TEMPLATE" "$widths" "${IDS[@]}") ;;
     direct) out=$(client "http://127.0.0.1:$D_PORT" "$M_TEMPLATE" "$widths" "${IDS[@]}") ;;
     ipx) out=$(client "http://127.0.0.1:$I_PORT" "$I_TEMPLATE" "$widths" "${IDS[@]}") ;;
   esac
@@ -134,7 +145,7 @@ measure() { # measure <tool> <widths>: "seconds cpu_ms renders failures"
     "$(field requests "$out")" "$(field failures "$out")"
 }
 
-TOOLS=(imgorigin direct ipx libvips)
+TOOLS=(imgorigin sharpvips direct ipx libvips)
 RESULTS=$TMP/results.tsv
 : >"$RESULTS"
 LOAD_START=$(loadavg)
@@ -162,14 +173,18 @@ MEZZ=$(curl -sf "http://127.0.0.1:$M_PORT/metrics" | grep '^imgorigin_mezzanine_
 
 # --- quality: imgorigin's variants (from its mezzanines now) against direct renders --------
 say "comparing every variant of both pages with the direct render (PNG)"
-QUALITY_TSV=$TMP/quality.tsv
+QUALITY_TSV=$TMP/quality.tsv SHARP_QUALITY_TSV=$TMP/quality-sharpvips.tsv
 : >"$QUALITY_TSV"
+: >"$SHARP_QUALITY_TSV"
 for id in "${IDS[@]}"; do
   for w in ${PAGE1//,/ } ${PAGE2//,/ }; do
-    curl -sf -o "$TMP/m.png" "http://127.0.0.1:$M_PORT/w_$w/$id.png" || die "imgorigin: no PNG"
     curl -sf -o "$TMP/d.png" "http://127.0.0.1:$D_PORT/w_$w/$id.png" || die "direct: no PNG"
+    curl -sf -o "$TMP/m.png" "http://127.0.0.1:$M_PORT/w_$w/$id.png" || die "imgorigin: no PNG"
     out=$("$COMPARE" -C "$TMP/m.png" "$TMP/d.png")
     printf '%s\t%s\t%s\n' "$w" "$(field psnr "$out")" "$(field ssim "$out")" >>"$QUALITY_TSV"
+    curl -sf -o "$TMP/s.png" "http://127.0.0.1:$S_PORT/w_$w/$id.png" || die "sharpvips: no PNG"
+    out=$("$COMPARE" -C "$TMP/s.png" "$TMP/d.png")
+    printf '%s\t%s\t%s\n' "$w" "$(field psnr "$out")" "$(field ssim "$out")" >>"$SHARP_QUALITY_TSV"
   done
 done
 
@@ -234,6 +249,18 @@ if [ "$EAGER" = 1 ]; then
 fi
 
 # --- report -----------------------------------------------------------------------------
+quality_table() { # quality_table <tsv of width, psnr, ssim>: min and median per width, then how many are out
+  local tsv=$1 w
+  # min and median of a column for width $w, at the column's own precision (median rounds to 2 places)
+  col() { awk -F'\t' -v w="$w" -v c="$1" '$1 == w { print $c }' "$tsv" | sort -g |
+    awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%s | %.5g", v[1], m }'; }
+  printf '| width | min SSIM | median SSIM | min PSNR dB | median PSNR dB |\n|---|---|---|---|---|\n'
+  for w in ${PAGE1//,/ } ${PAGE2//,/ }; do
+    printf '| %s | %s | %s |\n' "$w" "$(col 3)" "$(col 2)"
+  done
+  awk -F'\t' -v s="$MIN_SSIM" -v p="$MIN_PSNR" '$3 < s || $2 < p { n++ } END {
+    printf "\n%s of %s variants outside the bound.\n", n + 0, NR }' "$tsv"
+}
 med() { # med <page> <tool> <column: 4 seconds, 5 cpu>: the median over reps
   # shellcheck disable=SC2046 # a list of numbers
   median $(awk -F'\t' -v p="$1" -v t="$2" -v c="$3" '$2 == p && $3 == t { print $c }' "$RESULTS")
@@ -257,21 +284,16 @@ renders=$(awk -F'\t' 'NR == 1 { print $6 }' "$RESULTS")
     done
   done
   both() { awk -v a="$(med 1 "$1" 4)" -v b="$(med 2 "$1" 4)" 'BEGIN { print a + b }'; }
-  printf '\nBoth pages: imgorigin **%s×** ipx'"'"'s throughput, %s× its own direct renders, %s× the libvips C loop.\n' \
+  printf '\nBoth pages: imgorigin **%s×** ipx'"'"'s throughput, %s× its own direct renders, %s× the libvips C loop;' \
     "$(ratio "$(both ipx)" "$(both imgorigin)")" "$(ratio "$(both direct)" "$(both imgorigin)")" \
     "$(ratio "$(both libvips)" "$(both imgorigin)")"
+  printf ' on sharp'"'"'s libvips (%s), **%s×** ipx'"'"'s.\n' "${SHARP_LIBVIPS##*/}" "$(ratio "$(both ipx)" "$(both sharpvips)")"
   printf 'imgorigin'"'"'s mezzanine counters at the end: %s\n\n' "$MEZZ"
   printf 'Quality, imgorigin (from its mezzanines) against the direct render, PNG, every photo (bound: SSIM ≥ %s, PSNR ≥ %s dB):\n\n' \
     "$MIN_SSIM" "$MIN_PSNR"
-  printf '| width | min SSIM | median SSIM | min PSNR dB | median PSNR dB |\n|---|---|---|---|---|\n'
-  for w in ${PAGE1//,/ } ${PAGE2//,/ }; do
-    # min and median of a column for this width, at the column's own precision (median rounds to 2 places)
-    col() { awk -F'\t' -v w="$w" -v c="$1" '$1 == w { print $c }' "$QUALITY_TSV" | sort -g |
-      awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%s | %.5g", v[1], m }'; }
-    printf '| %s | %s | %s |\n' "$w" "$(col 3)" "$(col 2)"
-  done
-  awk -F'\t' -v s="$MIN_SSIM" -v p="$MIN_PSNR" '$3 < s || $2 < p { n++ } END {
-    printf "\n%s of %s variants outside the bound.\n", n + 0, NR }' "$QUALITY_TSV"
+  quality_table "$QUALITY_TSV"
+  printf '\nThe same for sharpvips (its mezzanines, on sharp'"'"'s libvips) against the direct render on the system'"'"'s:\n\n'
+  quality_table "$SHARP_QUALITY_TSV"
   if [ -n "$EAGER_ROWS" ]; then
     printf '\nEager variants at upload (IMGORIGIN_EAGER=%s), server CPU ms per upload, medians:\n\n' "$EAGER_SET"
     printf '| server | CPU ms per upload | |\n|---|---|---|\n%s\n' "$EAGER_ROWS"
