@@ -35,7 +35,7 @@
 #   --no-record  don't append to bench/results/
 # Installs ipx with npm into $IMGORIGIN_BENCH_CACHE (default ~/.cache/imgorigin-bench) when
 # missing. Environment: JAVA_HOME (a JDK 25), IMGORIGIN_JAVA_OPTS.
-# Takes about 8 minutes with the defaults on 2 cores.
+# Takes about 20 minutes with the defaults on 2 cores (--no-eager: about 6).
 set -euo pipefail
 
 BENCH=srcset
@@ -61,7 +61,8 @@ positive "$REPS" "$NPHOTOS" "$THREADS"
 need gcc python3 curl node npm sha256sum
 
 ensure_ipx
-SHARP_LIBVIPS=$(find "$IPX_DIR/node_modules/@img" -name 'libvips-cpp.so.*' -print -quit 2>/dev/null || true)
+SHARP_LIBVIPS=$(find "$IPX_DIR/node_modules/@img" -path '*/sharp-libvips-linux-x64/*' -name 'libvips-cpp.so.*' \
+  -print -quit 2>/dev/null || true)
 [ -n "$SHARP_LIBVIPS" ] || die "no libvips-cpp.so under $IPX_DIR/node_modules/@img (sharp's libvips)"
 
 make_tmp

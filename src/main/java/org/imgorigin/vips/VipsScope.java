@@ -767,6 +767,9 @@ public final class VipsScope implements AutoCloseable {
             throw failure("image could not be encoded");
         }
         MemorySegment out = buf.get(ValueLayout.ADDRESS, 0);
+        if (out.equals(MemorySegment.NULL)) {
+            throw failure("image could not be encoded"); // never seen: libvips' wrappers check it too
+        }
         if (!wrapped) {
             try {
                 MemorySegment data = Native.callPointer("vips_blob_get", -1, out, len);

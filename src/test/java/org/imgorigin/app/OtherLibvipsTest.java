@@ -55,7 +55,8 @@ class OtherLibvipsTest {
                     "avif", "image/avif", "gif", "image/gif");
             for (var type : types.entrySet()) {
                 HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(
-                        URI.create(server.base() + "/w_300/" + photo + "." + type.getKey())).build(),
+                        URI.create(server.base() + "/w_300/" + photo + "." + type.getKey()))
+                        .timeout(Duration.ofSeconds(60)).build(),
                         HttpResponse.BodyHandlers.ofByteArray());
                 assertThat(response.statusCode()).as(type.getKey()).isEqualTo(200);
                 assertThat(response.headers().firstValue("Content-Type")).as(type.getKey()).hasValue(type.getValue());
@@ -66,7 +67,8 @@ class OtherLibvipsTest {
                 }
             }
             HttpResponse<String> jxl = http.send(HttpRequest.newBuilder(
-                    URI.create(server.base() + "/w_300/" + photo + ".jxl")).build(), HttpResponse.BodyHandlers.ofString());
+                    URI.create(server.base() + "/w_300/" + photo + ".jxl")).timeout(Duration.ofSeconds(60)).build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertThat(jxl.statusCode()).isEqualTo(400);
             assertThat(jxl.body()).contains("cannot write JPEG XL");
             assertThat(server.log()).doesNotContain("internal error").doesNotContain("Exception");
