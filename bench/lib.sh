@@ -286,6 +286,11 @@ ensure_ipx() { # sets IPX_DIR: ipx@$IPX_VERSION under $IMGORIGIN_BENCH_CACHE, in
   fi
 }
 
+sharp_libvips() { # prints the libvips ipx's sharp bundles (glibc x64 build), after ensure_ipx; empty when missing
+  find "$IPX_DIR/node_modules/@img" -path '*/sharp-libvips-linux-x64/*' -name 'libvips-cpp.so.*' -print -quit \
+    2>/dev/null || true
+}
+
 launch_ipx() { # launch_ipx <AVIF effort> <matched|defaults> <log> <path>: bench/peers_ipx.mjs over
   # $TMP/flat on a free port (after ensure_ipx), waiting up to 60 s for a 200 of <path>; sets IPX_PORT, IPX_PID
   cp "$ROOT/bench/peers_ipx.mjs" "$IPX_DIR/"

@@ -1,6 +1,6 @@
 /*
- * What bench/mezzanine_measure.c and bench/resize_measure.c share: process CPU time, dying
- * with libvips' error, and a list of sizes from the command line. Header only (each program is
+ * What the C benchmarks share: process CPU time, dying with libvips' error, a list of sizes
+ * from the command line, and the server's resize of a plain image. Header only (each program is
  * one gcc command), no libvips headers needed.
  */
 #ifndef IMGORIGIN_BENCH_MEASURE_H
@@ -9,9 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <time.h>
 
 const char *vips_error_buffer(void);
+
+typedef struct _VipsImage VipsImage;
+int vips_resize(VipsImage *in, VipsImage **out, double scale, ...);
+int vips_shrink(VipsImage *in, VipsImage **out, double hshrink, double vshrink, ...);
+int vips_image_get_width(const VipsImage *image);
+int vips_image_get_height(const VipsImage *image);
+void g_object_unref(void *object);
 
 /* CPU of the whole process so far, in milliseconds. */
 static double cpu_ms(void) {
@@ -42,6 +50,25 @@ static int parse(char *s, int *out) {
     exit(2);
   }
   return n;
+}
+
+/*
+ * in resized to exactly w x h as VipsScope#resize resizes a plain image (8-bit sRGB or grey, no
+ * alpha): box-averaged (vips_shrink) by the whole factor that leaves at most 4 when the factor
+ * is over 4, then one Lanczos-3 pass (vips_resize, gap 0). half: box by the whole of half the
+ * factor instead, leaving 2-4 (tried first, bench/resize_measure.c -b half). NULL with the
+ * failure in libvips' error buffer.
+ */
+__attribute__((unused)) static VipsImage *box_resize(VipsImage *in, int w, int h, int half) {
+  double across = (double)vips_image_get_width(in) / w, down = (double)vips_image_get_height(in) / h;
+  int bx = half ? (across >= 4 ? (int)(across / 2) : 1) : (across > 4 ? (int)ceil(across / 4) : 1);
+  int by = half ? (down >= 4 ? (int)(down / 2) : 1) : (down > 4 ? (int)ceil(down / 4) : 1);
+  VipsImage *boxed = in, *out = NULL;
+  if ((bx > 1 || by > 1) && vips_shrink(in, &boxed, bx, by, NULL)) return NULL;
+  int r = vips_resize(boxed, &out, (double)w / vips_image_get_width(boxed), "vscale",
+                      (double)h / vips_image_get_height(boxed), "gap", 0.0, NULL);
+  if (boxed != in) g_object_unref(boxed);
+  return r ? NULL : out;
 }
 
 #endif

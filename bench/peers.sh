@@ -108,7 +108,7 @@ if uses magick; then
 fi
 if uses ipx || uses ipxdefaults || uses sharpvips; then
   ensure_ipx
-  SHARP_LIBVIPS=$(find "$IPX_DIR/node_modules/@img" -name 'libvips-cpp.so.*' -print -quit 2>/dev/null || true)
+  SHARP_LIBVIPS=$(sharp_libvips)
   uses sharpvips && [ -z "$SHARP_LIBVIPS" ] && die "no libvips-cpp.so under $IPX_DIR/node_modules/@img (sharp's libvips)"
 fi
 

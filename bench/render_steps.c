@@ -34,22 +34,16 @@
 
 #include "measure.h"
 
-typedef struct _VipsImage VipsImage;
 int vips_init(const char *argv0);
 void vips_concurrency_set(int concurrency);
 void vips_cache_set_max(int max);
 int vips_thumbnail_buffer(void *buf, size_t len, VipsImage **out, int width, ...);
-int vips_resize(VipsImage *in, VipsImage **out, double scale, ...);
-int vips_shrink(VipsImage *in, VipsImage **out, double hshrink, double vshrink, ...);
 int vips_webpsave_buffer(VipsImage *in, void **buf, size_t *len, ...);
 int vips_jpegsave_buffer(VipsImage *in, void **buf, size_t *len, ...);
-int vips_image_get_width(const VipsImage *image);
-int vips_image_get_height(const VipsImage *image);
 int vips_image_get_bands(const VipsImage *image);
 VipsImage *vips_image_new_from_buffer(const void *buf, size_t len, const char *option_string, ...);
 VipsImage *vips_image_new_from_memory(const void *data, size_t size, int width, int height, int bands, int format);
 void *vips_image_write_to_memory(VipsImage *in, size_t *size);
-void g_object_unref(void *object);
 void g_free(void *mem);
 int g_file_get_contents(const char *filename, char **contents, size_t *length, void **error);
 
@@ -70,19 +64,6 @@ static VipsImage *thumbnail(char *data, size_t len, int w, int h, void **pixels)
   VipsImage *t;
   if (vips_thumbnail_buffer(data, len, &t, w, "height", h, "size", SIZE_FORCE, NULL)) die("thumbnail");
   return in_memory(t, pixels);
-}
-
-/* As VipsScope#resize for a plain image. */
-static VipsImage *resize(VipsImage *in, int w, int h) {
-  double across = (double)vips_image_get_width(in) / w, down = (double)vips_image_get_height(in) / h;
-  int bx = across > 4 ? (int)ceil(across / 4) : 1, by = down > 4 ? (int)ceil(down / 4) : 1;
-  VipsImage *boxed = in, *out;
-  if ((bx > 1 || by > 1) && vips_shrink(in, &boxed, bx, by, NULL)) die("shrink");
-  if (vips_resize(boxed, &out, (double)w / vips_image_get_width(boxed), "vscale",
-                  (double)h / vips_image_get_height(boxed), "gap", 0.0, NULL))
-    die("resize");
-  if (boxed != in) g_object_unref(boxed);
-  return out;
 }
 
 #define MAX_ROWS 64
@@ -189,7 +170,9 @@ int main(int argc, char **argv) {
         if (w > mw) continue;
         double t3 = cpu_ms();
         void *p;
-        g_object_unref(in_memory(resize(mezz, w, h), &p));
+        VipsImage *resized = box_resize(mezz, w, h, 0);
+        if (!resized) die("resize");
+        g_object_unref(in_memory(resized, &p));
         held[k] = least(held[k], cpu_ms() - t3);
         g_free(p);
       }

@@ -30,20 +30,14 @@
 
 #include "measure.h"
 
-typedef struct _VipsImage VipsImage;
 int vips_init(const char *argv0);
 void vips_concurrency_set(int concurrency);
 void vips_cache_set_max(int max);
 int vips_thumbnail_buffer(void *buf, size_t len, VipsImage **out, int width, ...);
 int vips_thumbnail_image(VipsImage *in, VipsImage **out, int width, ...);
-int vips_resize(VipsImage *in, VipsImage **out, double scale, ...);
-int vips_shrink(VipsImage *in, VipsImage **out, double hshrink, double vshrink, ...);
-int vips_image_get_width(const VipsImage *image);
-int vips_image_get_height(const VipsImage *image);
 int vips_image_get_bands(const VipsImage *image);
 VipsImage *vips_image_new_from_memory(const void *data, size_t size, int width, int height, int bands, int format);
 void *vips_image_write_to_memory(VipsImage *in, size_t *size);
-void g_object_unref(void *object);
 void g_free(void *mem);
 typedef struct {
   unsigned int domain;
@@ -67,16 +61,8 @@ static VipsImage *resize(VipsImage *in, int w, int h, const char *way) {
     if (vips_thumbnail_image(in, &out, w, "height", h, "size", SIZE_FORCE, "no_rotate", 1, NULL)) return NULL;
   } else if (!strcmp(way, "lanczos")) {
     if (vips_resize(in, &out, (double)w / w0, "vscale", (double)h / h0, "gap", 0.0, NULL)) return NULL;
-  } else {
-    double across = (double)w0 / w, down = (double)h0 / h;
-    int bx = half_box ? (across >= 4 ? (int)floor(across / 2) : 1) : (across > 4 ? (int)ceil(across / 4) : 1);
-    int by = half_box ? (down >= 4 ? (int)floor(down / 2) : 1) : (down > 4 ? (int)ceil(down / 4) : 1);
-    VipsImage *boxed = in;
-    if ((bx > 1 || by > 1) && vips_shrink(in, &boxed, bx, by, NULL)) return NULL;
-    int r = vips_resize(boxed, &out, (double)w / vips_image_get_width(boxed), "vscale",
-                        (double)h / vips_image_get_height(boxed), "gap", 0.0, NULL);
-    if (boxed != in) g_object_unref(boxed);
-    if (r) return NULL;
+  } else if (!(out = box_resize(in, w, h, half_box))) {
+    return NULL;
   }
   return out;
 }

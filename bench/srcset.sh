@@ -61,8 +61,7 @@ positive "$REPS" "$NPHOTOS" "$THREADS"
 need gcc python3 curl node npm sha256sum
 
 ensure_ipx
-SHARP_LIBVIPS=$(find "$IPX_DIR/node_modules/@img" -path '*/sharp-libvips-linux-x64/*' -name 'libvips-cpp.so.*' \
-  -print -quit 2>/dev/null || true)
+SHARP_LIBVIPS=$(sharp_libvips)
 [ -n "$SHARP_LIBVIPS" ] || die "no libvips-cpp.so under $IPX_DIR/node_modules/@img (sharp's libvips)"
 
 make_tmp

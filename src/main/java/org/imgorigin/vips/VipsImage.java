@@ -41,6 +41,11 @@ public final class VipsImage {
         return alpha;
     }
 
+    /** libvips' interpretation code, as read. */
+    int interpretation() {
+        return interpretation;
+    }
+
     /** The colour space as far as the pipeline cares: 8-bit sRGB and grey are ready to encode. */
     public Colour colour() {
         return switch (interpretation) {

@@ -238,7 +238,7 @@ public final class VipsScope implements AutoCloseable {
             throw failure("image could not be rendered");
         }
         Pixels pixels = new Pixels(data, size.get(ValueLayout.JAVA_LONG, 0), in.width(), in.height(), in.bands(),
-                in.colour() == VipsImage.Colour.SRGB ? INTERPRETATION_SRGB : INTERPRETATION_B_W);
+                in.interpretation());
         synchronized (lock) {
             leased.add(pixels);
         }
